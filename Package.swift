@@ -1,0 +1,46 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "LandMap",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "landmap", targets: ["landmap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries: a module map over a one-line shim each, found by pkg-config.
+        .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+
+        // Safe Swift over the C libraries.
+        .target(name: "Geometry", dependencies: ["CGEOS"]),
+        .target(name: "Projection", dependencies: ["CPROJ", "Geometry"]),
+
+        // The data model shared by readers, the store and the use cases.
+        .target(name: "Features", dependencies: ["Geometry"]),
+
+        // Storage: the FeatureStore protocol and its GeoPackage implementation.
+        .target(name: "Store", dependencies: [
+            "Geometry", "Features",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+
+        // The command-line interface.
+        .executableTarget(name: "landmap", dependencies: [
+            "Geometry", "Projection", "Features", "Store",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests mirror the modules; TestSupport finds ../shared/data and temporary folders.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Geometry", "TestSupport"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

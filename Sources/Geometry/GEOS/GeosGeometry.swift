@@ -1,0 +1,164 @@
+import CGEOS
+
+/// A geometry owned by GEOS: the one place its handle is freed, in `deinit`.
+///
+/// It belongs to the `GeosContext` that made it (and keeps it alive), so it is not `Sendable`
+/// either. Turn it back into a `Geometry` value with `value()` to hand it to another task.
+public final class GeosGeometry {
+    public let context: GeosContext
+    let pointer: OpaquePointer
+
+    init(context: GeosContext, pointer: OpaquePointer) {
+        self.context = context
+        self.pointer = pointer
+    }
+
+    deinit {
+        GEOSGeom_destroy_r(context.handle, pointer)
+    }
+
+    private var h: GEOSContextHandle_t { context.handle }
+
+    /// The geometry as a Swift value.
+    public func value() throws -> Geometry {
+        try WKB.decode(context.wkb(of: pointer))
+    }
+
+    public var isEmpty: Bool { GEOSisEmpty_r(h, pointer) == 1 }
+
+    public var typeName: String {
+        guard let name = GEOSGeomType_r(h, pointer) else { return "Unknown" }
+        defer { GEOSFree_r(h, name) }
+        return String(cString: name)
+    }
+
+    /// OGC validity with GEOS's reason and the location of the first problem.
+    public func validity() throws -> Validity {
+        var reason: UnsafeMutablePointer<CChar>?
+        var location: OpaquePointer?
+        let result = GEOSisValidDetail_r(h, pointer, 0, &reason, &location)
+        defer {
+            if let reason { GEOSFree_r(h, reason) }
+            if let location { GEOSGeom_destroy_r(h, location) }
+        }
+        switch result {
+        case 1:
+            return .valid
+        case 0:
+            var at: Coordinate?
+            if let location {
+                var x = 0.0, y = 0.0
+                if GEOSGeomGetX_r(h, location, &x) == 1, GEOSGeomGetY_r(h, location, &y) == 1 { at = Coordinate(x, y) }
+            }
+            return .invalid(reason: reason.map { String(cString: $0) } ?? "invalid", location: at)
+        default:
+            throw context.failure("validity check")
+        }
+    }
+
+    public func isValid() throws -> Bool {
+        try validity().isValid
+    }
+
+    /// A valid version of this geometry, keeping its areas ("structure" method): rings that
+    /// cross are split at the crossing, collapsed parts dropped.
+    public func makeValid() throws -> GeosGeometry {
+        guard let params = GEOSMakeValidParams_create_r(h) else { throw context.failure("make-valid") }
+        defer { GEOSMakeValidParams_destroy_r(h, params) }
+        GEOSMakeValidParams_setMethod_r(h, params, GEOS_MAKE_VALID_STRUCTURE)
+        GEOSMakeValidParams_setKeepCollapsed_r(h, params, 0)
+        return try context.own(GEOSMakeValidWithParams_r(h, pointer, params), "make-valid")
+    }
+
+    /// Planar area, in the squared units of the coordinates.
+    public func area() throws -> Double {
+        var a = 0.0
+        guard GEOSArea_r(h, pointer, &a) == 1 else { throw context.failure("area") }
+        return a
+    }
+
+    public func intersection(_ other: GeosGeometry) throws -> GeosGeometry {
+        try context.own(GEOSIntersection_r(h, pointer, other.pointer), "intersection")
+    }
+
+    /// Fast clipping to a rectangle; the result may be invalid where the input was, and may
+    /// need `makeValid()` for polygons (GEOS documents this).
+    public func clipped(to box: BoundingBox) throws -> GeosGeometry {
+        try context.own(GEOSClipByRect_r(h, pointer, box.minX, box.minY, box.maxX, box.maxY), "clip by rectangle")
+    }
+
+    /// Douglas–Peucker simplification that keeps the topology (no new self-intersections).
+    public func simplified(tolerance: Double) throws -> GeosGeometry {
+        try context.own(GEOSTopologyPreserveSimplify_r(h, pointer, tolerance), "simplify")
+    }
+
+    public func intersects(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSIntersects_r(h, pointer, other.pointer), "intersects")
+    }
+
+    public func contains(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSContains_r(h, pointer, other.pointer), "contains")
+    }
+
+    public func covers(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSCovers_r(h, pointer, other.pointer), "covers")
+    }
+
+    func predicate(_ result: CChar, _ name: String) throws -> Bool {
+        switch result {
+        case 1: return true
+        case 0: return false
+        default: throw context.failure(name)
+        }
+    }
+
+    /// A prepared form for repeated predicates against this geometry.
+    public func prepared() throws -> PreparedGeometry {
+        guard let p = GEOSPrepare_r(h, pointer) else { throw context.failure("prepare") }
+        return PreparedGeometry(base: self, pointer: p)
+    }
+}
+
+/// The outcome of a validity check: GEOS's reason and where the problem is.
+public enum Validity: Hashable, Sendable {
+    case valid
+    case invalid(reason: String, location: Coordinate?)
+
+    public var isValid: Bool {
+        if case .valid = self { return true }
+        return false
+    }
+}
+
+/// A GEOS prepared geometry: indexes its base once, so many point-in-polygon or intersects
+/// tests against it are fast. Holds its base geometry alive; frees its handle in `deinit`.
+public final class PreparedGeometry {
+    public let base: GeosGeometry
+    let pointer: OpaquePointer
+
+    init(base: GeosGeometry, pointer: OpaquePointer) {
+        self.base = base
+        self.pointer = pointer
+    }
+
+    deinit {
+        GEOSPreparedGeom_destroy_r(base.context.handle, pointer)
+    }
+
+    public func contains(_ other: GeosGeometry) throws -> Bool {
+        try base.predicate(GEOSPreparedContains_r(base.context.handle, pointer, other.pointer), "prepared contains")
+    }
+
+    public func covers(_ other: GeosGeometry) throws -> Bool {
+        try base.predicate(GEOSPreparedCovers_r(base.context.handle, pointer, other.pointer), "prepared covers")
+    }
+
+    public func intersects(_ other: GeosGeometry) throws -> Bool {
+        try base.predicate(GEOSPreparedIntersects_r(base.context.handle, pointer, other.pointer), "prepared intersects")
+    }
+
+    /// Whether the point lies in the geometry or on its boundary.
+    public func covers(_ point: Coordinate) throws -> Bool {
+        try covers(base.context.point(point))
+    }
+}

@@ -1,0 +1,82 @@
+import CPROJ
+import Foundation
+import Geometry
+
+/// A coordinate reference system, resolved once and then passed around as a plain value.
+///
+/// Accepts what users type or files carry: the aliases of the product contract (`wgs84`,
+/// `webmercator`, `vn2000`, `vn2000-utm48`, `vn2000-geo`), `EPSG:n` or a bare code, OGC CRS URIs
+/// (`…/OGC/1.3/CRS84`, `…/EPSG/0/n`), and WKT or `.prj` text. A definition that PROJ finds
+/// equivalent to an EPSG CRS becomes that EPSG CRS: HCMC's `VN2000_HCM` `.prj` files carry no
+/// datum shift, and only EPSG:9210 places them right.
+public struct CRS: Hashable, Sendable, CustomStringConvertible {
+    /// What PROJ is given: `EPSG:n` where there is a code, else the original WKT/PROJ text.
+    public let definition: String
+    public let epsg: Int?
+    public let name: String
+    public let isGeographic: Bool
+
+    public static let aliases: [String: Int] = [
+        "wgs84": 4326, "webmercator": 3857, "vn2000": 9210, "vn2000-utm48": 3405, "vn2000-geo": 4756,
+        "crs84": 4326,
+    ]
+
+    /// WGS 84 longitude/latitude: the storage CRS.
+    public static let wgs84 = CRS(definition: "EPSG:4326", epsg: 4326, name: "WGS 84", isGeographic: true)
+    /// VN-2000 / TM-3 105°45′ (EPSG:9210): HCMC cadastral maps; areas are measured in it.
+    public static let vn2000 = CRS(definition: "EPSG:9210", epsg: 9210, name: "VN-2000 / TM-3 105-45", isGeographic: false)
+
+    init(definition: String, epsg: Int?, name: String, isGeographic: Bool) {
+        self.definition = definition
+        self.epsg = epsg
+        self.name = name
+        self.isGeographic = isGeographic
+    }
+
+    /// Resolves what a user or a file says into a CRS PROJ can use, or says why not.
+    public static func resolve(_ text: String) throws -> CRS {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ProjectionError("an empty CRS was given") }
+        if let code = epsgCode(in: trimmed) { return try resolve(epsg: code) }
+        let context = try ProjContext()
+        let object = try context.object(trimmed)
+        guard object.isCRS else { throw ProjectionError("\"\(ProjContext.short(trimmed))\" is not a coordinate reference system") }
+        if let code = object.epsgCode ?? object.identifiedEPSG() { return try resolve(epsg: code) }
+        return CRS(definition: trimmed, epsg: nil, name: object.name, isGeographic: object.isGeographic)
+    }
+
+    public static func resolve(epsg code: Int) throws -> CRS {
+        if code == 4326 { return .wgs84 }
+        if code == 9210 { return .vn2000 }
+        let context = try ProjContext()
+        let object = try context.object("EPSG:\(code)")
+        guard object.isCRS else { throw ProjectionError("EPSG:\(code) is not a coordinate reference system") }
+        return CRS(definition: "EPSG:\(code)", epsg: code, name: object.name, isGeographic: object.isGeographic)
+    }
+
+    /// Reads the forms that name an EPSG code without needing PROJ.
+    static func epsgCode(in text: String) -> Int? {
+        let lower = text.lowercased()
+        if let code = aliases[lower] { return code }
+        if let code = Int(lower), code > 0 { return code }
+        for prefix in ["epsg:", "urn:ogc:def:crs:epsg::", "urn:ogc:def:crs:epsg:"] where lower.hasPrefix(prefix) {
+            return Int(lower.dropFirst(prefix.count).split(separator: ":").last ?? "")
+        }
+        if lower.hasSuffix("/ogc/1.3/crs84") || lower == "urn:ogc:def:crs:ogc:1.3:crs84" { return 4326 }
+        if let range = lower.range(of: "/def/crs/epsg/") {
+            return Int(lower[range.upperBound...].split(separator: "/").last ?? "")
+        }
+        return nil
+    }
+
+    /// `EPSG:n`, or the name for a CRS without a code.
+    public var identifier: String { epsg.map { "EPSG:\($0)" } ?? name }
+
+    /// The OGC URI clients use in `crs=` and `Content-Crs` (CRS84 for longitude/latitude).
+    public var ogcURI: String? {
+        guard let epsg else { return nil }
+        return epsg == 4326 ? "http://www.opengis.net/def/crs/OGC/1.3/CRS84" : "http://www.opengis.net/def/crs/EPSG/0/\(epsg)"
+    }
+
+    public var description: String { epsg.map { "EPSG:\($0) (\(name))" } ?? name }
+}
