@@ -1,0 +1,25 @@
+import Geometry
+
+/// One feature of a layer: a stable string id, a geometry (WGS 84 lon/lat once stored) and its
+/// properties, canonical and source fields alike, as JSON values.
+public struct Feature: Hashable, Sendable {
+    public var id: String
+    public var geometry: Geometry?
+    public var properties: [String: JSONValue]
+
+    public init(id: String, geometry: Geometry?, properties: [String: JSONValue] = [:]) {
+        self.id = id
+        self.geometry = geometry
+        self.properties = properties
+    }
+
+    /// The feature as a GeoJSON Feature object, leaving out the named properties.
+    public func geoJSON(hiding hidden: Set<String> = []) -> JSONValue {
+        .object([
+            "type": "Feature",
+            "id": .string(id),
+            "geometry": geometry.map(GeoJSONGeometry.encode) ?? .null,
+            "properties": .object(hidden.isEmpty ? properties : properties.filter { !hidden.contains($0.key) }),
+        ])
+    }
+}

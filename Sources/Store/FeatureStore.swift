@@ -1,0 +1,148 @@
+import Features
+import Foundation
+import Geometry
+
+/// How a write batch treats features that already exist.
+public enum WriteMode: String, Sendable, CaseIterable {
+    /// Add new features; an id that exists already fails the whole batch.
+    case append
+    /// The batch becomes the layer: features not in it are deleted (their versions kept).
+    case replace
+    /// Insert new ids, update existing ones where something changed.
+    case upsert
+}
+
+/// Who writes what, for the batch record and the history.
+public struct BatchRequest: Sendable {
+    public var layer: String
+    public var mode: WriteMode
+    /// Where the features came from: a file name, `api`, …
+    public var source: String
+    /// Who asked: `cli:<user>`, a token's name, …
+    public var actor: String
+
+    public init(layer: String, mode: WriteMode, source: String, actor: String) {
+        self.layer = layer
+        self.mode = mode
+        self.source = source
+        self.actor = actor
+    }
+}
+
+/// What a committed batch did.
+public struct BatchSummary: Hashable, Sendable {
+    public var batchID: Int64
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var deleted = 0
+    /// The layer's data version after the batch (unchanged when the batch changed nothing).
+    public var dataVersion: Int64 = 0
+
+    public init(batchID: Int64) {
+        self.batchID = batchID
+    }
+}
+
+/// Receives the features of one batch, inside its transaction.
+public protocol FeatureBatchWriter {
+    /// Adds or updates a feature according to the batch's mode.
+    func put(_ feature: Feature) throws
+    /// Deletes a feature (its last version is kept in the history). Returns false if absent.
+    @discardableResult func delete(id: String) throws -> Bool
+}
+
+/// One version of a feature: the present one has no `validTo`.
+public struct FeatureVersion: Hashable, Sendable {
+    public var version: Int
+    public var feature: Feature
+    public var validFrom: Date
+    public var validTo: Date?
+    /// The batch that wrote this version.
+    public var batchID: Int64
+    /// True when this version ended because the feature was deleted.
+    public var endedByDeletion: Bool
+
+    public init(version: Int, feature: Feature, validFrom: Date, validTo: Date?, batchID: Int64, endedByDeletion: Bool) {
+        self.version = version
+        self.feature = feature
+        self.validFrom = validFrom
+        self.validTo = validTo
+        self.batchID = batchID
+        self.endedByDeletion = endedByDeletion
+    }
+}
+
+/// A layer and its figures, as `landmap layers` shows them.
+public struct LayerInfo: Hashable, Sendable {
+    public var schema: LayerSchema
+    public var featureCount: Int
+    /// WGS 84 lon/lat; nil for an empty layer.
+    public var extent: BoundingBox?
+    public var geometryTypes: [String]
+    public var lastChange: Date?
+    /// Grows by one with every batch that changes the layer: keys caches and ETags.
+    public var dataVersion: Int64
+
+    public init(schema: LayerSchema, featureCount: Int, extent: BoundingBox?, geometryTypes: [String], lastChange: Date?, dataVersion: Int64) {
+        self.schema = schema
+        self.featureCount = featureCount
+        self.extent = extent
+        self.geometryTypes = geometryTypes
+        self.lastChange = lastChange
+        self.dataVersion = dataVersion
+    }
+}
+
+/// Storage of layers, features and their history: what the rest of LandMap depends on.
+///
+/// The GeoPackage implementation is the embedded default; a PostGIS one comes later. Every
+/// write is one transaction, and a reader never sees half of one. Geometries are WGS 84
+/// lon/lat. Methods block the calling thread; a server calls them off its event loops.
+public protocol FeatureStore: Sendable {
+    /// Creates the layer if it does not exist; a no-op for an existing layer.
+    func createLayer(_ schema: LayerSchema) throws
+
+    func layers() throws -> [LayerInfo]
+
+    func layer(_ name: String) throws -> LayerInfo?
+
+    /// Runs `body` inside one write transaction: everything it puts is written, or nothing is.
+    func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary
+
+    /// A feature by id, as it is now or as it was at `asOf`.
+    func feature(layer: String, id: String, asOf: Date?) throws -> Feature?
+
+    /// Features whose bounding boxes intersect `box`, in a stable order, now or as of a date.
+    func features(layer: String, intersecting box: BoundingBox, asOf: Date?, limit: Int, offset: Int) throws -> [Feature]
+
+    /// Every version of a feature, oldest first; empty if the id never existed.
+    func history(layer: String, id: String) throws -> [FeatureVersion]
+}
+
+/// Failures of the store, each saying what to do about it.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notAGeoPackage(path: String, detail: String)
+    case unknownLayer(String)
+    case invalidLayerName(String)
+    case duplicateID(layer: String, id: String)
+    case wrongGeometryType(layer: String, id: String, expected: String, got: String)
+    case invalidFeature(layer: String, id: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .notAGeoPackage(let path, let detail):
+            "\(path) is not a LandMap GeoPackage: \(detail)"
+        case .unknownLayer(let name):
+            "no layer named '\(name)' (see `landmap layers`)"
+        case .invalidLayerName(let name):
+            "'\(name)' cannot be a layer name: use lower-case letters, digits and _, starting with a letter"
+        case .duplicateID(let layer, let id):
+            "layer '\(layer)' already has a feature with id '\(id)' (use --mode upsert to update it)"
+        case .wrongGeometryType(let layer, let id, let expected, let got):
+            "feature '\(id)': layer '\(layer)' holds \(expected), not \(got)"
+        case .invalidFeature(let layer, let id, let detail):
+            "feature '\(id)' of layer '\(layer)': \(detail)"
+        }
+    }
+}

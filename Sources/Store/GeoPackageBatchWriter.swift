@@ -1,0 +1,139 @@
+import Features
+import Foundation
+import Geometry
+import GRDB
+
+/// Writes one batch into one layer, inside the transaction the store opened: prepared
+/// statements made once per batch, old versions moved to `landmap_history`, counts kept.
+final class GeoPackageBatchWriter: FeatureBatchWriter {
+    let db: Database
+    let schema: LayerSchema
+    let request: BatchRequest
+    let batchID: Int64
+    let timestamp: String
+    let row: FeatureRow
+    private(set) var summary: BatchSummary
+    private(set) var geometryTypes = Set<String>()
+
+    private let insert: Statement
+    private let select: Statement
+    private let update: Statement
+    private let remove: Statement
+    private let archive: Statement
+    private let touch: Statement?
+
+    init(db: Database, schema: LayerSchema, request: BatchRequest, batchID: Int64, timestamp: String) throws {
+        self.db = db
+        self.schema = schema
+        self.request = request
+        self.batchID = batchID
+        self.timestamp = timestamp
+        self.row = FeatureRow(schema: schema)
+        self.summary = BatchSummary(batchID: batchID)
+        let q = GeoPackageSchema.quoted(schema.name)
+        let fields = schema.fields.map { GeoPackageSchema.quoted($0.name) }
+        let insertColumns = ["geom", "id"] + fields + ["properties", "lm_version", "lm_valid_from", "lm_batch"]
+        insert = try db.makeStatement(sql: "INSERT INTO \(q) (\(insertColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: insertColumns.count).joined(separator: ", ")))")
+        select = try db.makeStatement(sql: "SELECT \(row.selectColumns) FROM \(q) WHERE id = ?")
+        let sets = (["geom", "properties"] + fields + ["lm_version", "lm_valid_from", "lm_batch"]).map { "\($0) = ?" }
+        update = try db.makeStatement(sql: "UPDATE \(q) SET \(sets.joined(separator: ", ")) WHERE fid = ?")
+        remove = try db.makeStatement(sql: "DELETE FROM \(q) WHERE fid = ?")
+        archive = try db.makeStatement(sql: """
+            INSERT INTO landmap_history (layer, id, version, valid_from, valid_to, batch_id, ended_by_batch, deleted,
+              geom, attributes, min_x, min_y, max_x, max_y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        if request.mode == .replace {
+            try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS landmap_touched (id TEXT PRIMARY KEY)")
+            try db.execute(sql: "DELETE FROM temp.landmap_touched")
+            touch = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.landmap_touched (id) VALUES (?)")
+        } else {
+            touch = nil
+        }
+    }
+
+    func put(_ feature: Feature) throws {
+        guard !feature.id.isEmpty else { throw StoreError.invalidFeature(layer: schema.name, id: "", detail: "a feature needs a non-empty id") }
+        var geometry = feature.geometry
+        if let g = geometry {
+            if schema.isAreal {
+                guard g.isAreal || g.isEmpty else {
+                    throw StoreError.wrongGeometryType(layer: schema.name, id: feature.id, expected: "polygons", got: g.typeName)
+                }
+                geometry = g.promotedToMulti
+            }
+            if let box = g.boundingBox, !(box.minX.isFinite && box.minY.isFinite && box.maxX.isFinite && box.maxY.isFinite) {
+                throw StoreError.invalidFeature(layer: schema.name, id: feature.id, detail: "geometry has a non-finite coordinate")
+            }
+        }
+        let blob = geometry.map { Data(GeoPackageBinary.encode($0)) }
+        let (canonical, extra) = try row.columns(of: feature)
+        if let geometry { geometryTypes.insert(geometry.typeName) }
+
+        if let touch {
+            try touch.execute(arguments: [feature.id])
+            if db.changesCount == 0 { throw StoreError.duplicateID(layer: schema.name, id: feature.id) }
+        }
+        if request.mode != .append, let old = try Row.fetchOne(select, arguments: [feature.id]) {
+            let current = try row.feature(from: old)
+            if request.mode == .upsert, current.batch == batchID {
+                throw StoreError.duplicateID(layer: schema.name, id: feature.id)
+            }
+            let oldBlob: Data? = old[1]
+            let oldCanonical = (0..<schema.fields.count).map { old[3 + $0] as DatabaseValue }
+            let oldExtra: String? = old[3 + schema.fields.count]
+            if oldBlob == blob, oldCanonical == canonical, oldExtra == extra {
+                summary.unchanged += 1
+                return
+            }
+            try archiveVersion(current.feature, version: current.version, validFrom: current.validFrom,
+                               batch: current.batch, blob: oldBlob, deleted: false)
+            var args: [DatabaseValue] = [blob?.databaseValue ?? .null, extra?.databaseValue ?? .null]
+            args += canonical
+            args += [(current.version + 1).databaseValue, timestamp.databaseValue, batchID.databaseValue, current.fid.databaseValue]
+            try update.execute(arguments: StatementArguments(args))
+            summary.updated += 1
+            return
+        }
+        var args: [DatabaseValue] = [blob?.databaseValue ?? .null, feature.id.databaseValue]
+        args += canonical
+        args += [extra?.databaseValue ?? .null, 1.databaseValue, timestamp.databaseValue, batchID.databaseValue]
+        do {
+            try insert.execute(arguments: StatementArguments(args))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError.duplicateID(layer: schema.name, id: feature.id)
+        }
+        summary.inserted += 1
+    }
+
+    @discardableResult
+    func delete(id: String) throws -> Bool {
+        guard let old = try Row.fetchOne(select, arguments: [id]) else { return false }
+        try deleteRow(old)
+        return true
+    }
+
+    private func deleteRow(_ old: Row) throws {
+        let current = try row.feature(from: old)
+        try archiveVersion(current.feature, version: current.version, validFrom: current.validFrom,
+                           batch: current.batch, blob: old[1], deleted: true)
+        try remove.execute(arguments: [current.fid])
+        summary.deleted += 1
+    }
+
+    private func archiveVersion(_ feature: Feature, version: Int, validFrom: String, batch: Int64, blob: Data?, deleted: Bool) throws {
+        let box = feature.geometry?.boundingBox
+        try archive.execute(arguments: [
+            schema.name, feature.id, version, validFrom, timestamp, batch, batchID, deleted,
+            blob, JSONValue.object(feature.properties).jsonText, box?.minX, box?.minY, box?.maxX, box?.maxY,
+        ])
+    }
+
+    /// Replace mode: everything the batch did not name is deleted (and kept in the history).
+    func finish() throws {
+        guard touch != nil else { return }
+        let q = GeoPackageSchema.quoted(schema.name)
+        let stale = try Row.fetchAll(db, sql: "SELECT \(row.selectColumns) FROM \(q) WHERE id NOT IN (SELECT id FROM temp.landmap_touched)")
+        for old in stale { try deleteRow(old) }
+        try db.execute(sql: "DELETE FROM temp.landmap_touched")
+    }
+}

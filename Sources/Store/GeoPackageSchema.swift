@@ -1,0 +1,129 @@
+import Features
+import Geometry
+import GRDB
+
+/// The SQL that makes a file a GeoPackage 1.3 with LandMap's tables beside the feature tables.
+enum GeoPackageSchema {
+    /// 'GPKG' as a 32-bit big-endian integer, and version 1.3.0.
+    static let applicationID: Int32 = 0x4750_4B47
+    static let userVersion = 10300
+    /// LandMap's own schema version, in `landmap_meta`.
+    static let landmapSchemaVersion = 1
+
+    static let wgs84WKT = #"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#
+
+    /// The mandatory GeoPackage tables (Requirements 10–21) with their three required SRS rows.
+    static let core = """
+        CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+          srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY, organization TEXT NOT NULL,
+          organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+        INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
+          ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+          ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+          ('WGS 84 geodetic', 4326, 'EPSG', 4326, '\(wgs84WKT)', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+        CREATE TABLE IF NOT EXISTS gpkg_contents (
+          table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+          description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+          min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+          CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+        CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+          table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+          srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+          CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+          CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+          CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+          CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+        CREATE TABLE IF NOT EXISTS gpkg_extensions (
+          table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
+          scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+        """
+
+    /// LandMap's tables: layer registry with data versions, batches, and past feature versions.
+    static let landmap = """
+        CREATE TABLE IF NOT EXISTS landmap_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT OR IGNORE INTO landmap_meta VALUES ('schema_version', '\(landmapSchemaVersion)');
+        CREATE TABLE IF NOT EXISTS landmap_layers (
+          name TEXT PRIMARY KEY REFERENCES gpkg_contents(table_name),
+          schema_json TEXT NOT NULL,
+          data_version INTEGER NOT NULL DEFAULT 0,
+          geometry_types TEXT NOT NULL DEFAULT '[]',
+          last_change TEXT);
+        CREATE TABLE IF NOT EXISTS landmap_batches (
+          id INTEGER PRIMARY KEY, layer TEXT NOT NULL, mode TEXT NOT NULL, source TEXT NOT NULL,
+          actor TEXT NOT NULL, started_at TEXT NOT NULL,
+          inserted INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
+          unchanged INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS landmap_history (
+          layer TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+          valid_from TEXT NOT NULL, valid_to TEXT NOT NULL,
+          batch_id INTEGER NOT NULL, ended_by_batch INTEGER NOT NULL, deleted INTEGER NOT NULL,
+          geom BLOB, attributes TEXT NOT NULL,
+          min_x REAL, min_y REAL, max_x REAL, max_y REAL,
+          PRIMARY KEY (layer, id, version));
+        CREATE INDEX IF NOT EXISTS landmap_history_time ON landmap_history (layer, valid_from, valid_to);
+        """
+
+    static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A feature table, its GeoPackage registrations, its R-tree with the 1.3 triggers, and indexes.
+    static func layer(_ schema: LayerSchema, description: String) -> [(String, StatementArguments)] {
+        let t = schema.name
+        let q = quoted(t)
+        let columns = schema.fields.map { "\(quoted($0.name)) \($0.type.rawValue)" }.joined(separator: ", ")
+        let rtree = quoted("rtree_\(t)_geom")
+        var sql: [(String, StatementArguments)] = [
+            ("""
+             CREATE TABLE \(q) (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom \(schema.geometryType),
+               id TEXT NOT NULL UNIQUE\(columns.isEmpty ? "" : ", " + columns), properties TEXT,
+               lm_version INTEGER NOT NULL DEFAULT 1, lm_valid_from TEXT NOT NULL, lm_batch INTEGER NOT NULL)
+             """, []),
+            ("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES (?, 'features', ?, ?, 4326)",
+             [t, t, description]),
+            ("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, 0, 0)", [t, schema.geometryType]),
+            ("INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", [t]),
+            ("CREATE VIRTUAL TABLE \(rtree) USING rtree(id, minx, maxx, miny, maxy)", []),
+        ]
+        let values = "VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom))"
+        let trigger = { (suffix: String) in quoted("rtree_\(t)_geom_\(suffix)") }
+        sql += [
+            "CREATE TRIGGER \(trigger("insert")) AFTER INSERT ON \(q) WHEN (new.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN INSERT OR REPLACE INTO \(rtree) \(values); END",
+            "CREATE TRIGGER \(trigger("update1")) AFTER UPDATE OF geom ON \(q) WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN INSERT OR REPLACE INTO \(rtree) \(values); END",
+            "CREATE TRIGGER \(trigger("update2")) AFTER UPDATE OF geom ON \(q) WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)) BEGIN DELETE FROM \(rtree) WHERE id = OLD.fid; END",
+            "CREATE TRIGGER \(trigger("update3")) AFTER UPDATE ON \(q) WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) BEGIN DELETE FROM \(rtree) WHERE id = OLD.fid; INSERT OR REPLACE INTO \(rtree) \(values); END",
+            "CREATE TRIGGER \(trigger("update4")) AFTER UPDATE ON \(q) WHEN OLD.fid != NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)) BEGIN DELETE FROM \(rtree) WHERE id IN (OLD.fid, NEW.fid); END",
+            "CREATE TRIGGER \(trigger("delete")) AFTER DELETE ON \(q) WHEN old.geom NOT NULL BEGIN DELETE FROM \(rtree) WHERE id = OLD.fid; END",
+        ].map { ($0, StatementArguments()) }
+        if !schema.keyFields.isEmpty {
+            sql.append(("CREATE INDEX \(quoted("\(t)_key")) ON \(q) (\(schema.keyFields.map(quoted).joined(separator: ", ")))", []))
+        }
+        return sql
+    }
+}
+
+extension LayerSchema {
+    /// The schema as JSON for `landmap_layers`, so custom layers survive a restart.
+    var storedJSON: String {
+        JSONValue.object([
+            "title": .string(title),
+            "geometry_type": .string(geometryType),
+            "key_fields": .array(keyFields.map { .string($0) }),
+            "fields": .array(fields.map {
+                .object(["name": .string($0.name), "type": .string($0.type.rawValue), "private": .bool($0.isPrivate), "summary": .string($0.summary)])
+            }),
+        ]).jsonText
+    }
+
+    static func fromStored(name: String, json: String) throws -> LayerSchema {
+        if let builtIn = LayerSchema.builtIn(named: name) { return builtIn }
+        let v = try JSONValue.parse(json)
+        let fields: [FieldDefinition] = (v["fields"]?.arrayValue ?? []).compactMap { f in
+            guard let n = f["name"]?.stringValue, let t = f["type"]?.stringValue.flatMap(FieldType.init(rawValue:)) else { return nil }
+            return FieldDefinition(n, t, private: f["private"] == .bool(true), f["summary"]?.stringValue ?? "")
+        }
+        return LayerSchema(name: name, title: v["title"]?.stringValue ?? name,
+                           geometryType: v["geometry_type"]?.stringValue ?? "GEOMETRY",
+                           fields: fields, keyFields: (v["key_fields"]?.arrayValue ?? []).compactMap(\.stringValue))
+    }
+}

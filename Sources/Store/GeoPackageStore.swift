@@ -1,0 +1,291 @@
+import Features
+import Foundation
+import Geometry
+import GRDB
+
+/// The embedded store: one GeoPackage 1.3 file that GDAL and QGIS open as it is.
+///
+/// Feature tables carry the canonical properties as columns, other source fields as JSON in
+/// `properties`, and GeoPackage's R-tree index. Beside them: `landmap_layers` (schema, data
+/// version), `landmap_batches` and `landmap_history`. GRDB's `DatabasePool` runs in WAL mode:
+/// readers run concurrently and see only committed batches; writes are serialised.
+public final class GeoPackageStore: FeatureStore {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (or creates) the file. A SQLite file that holds other tables and is not a
+    /// GeoPackage is refused rather than written into.
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            SpatialFunctions.register(db)
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw StoreError.notAGeoPackage(path: path, detail: "\(error)")
+        }
+        let created = try pool.write { db in try Self.initialise(db, path: path) }
+        if created {
+            // GDAL checks `application_id` by reading the file's header bytes itself; in WAL
+            // mode page 1 would otherwise wait in the -wal file until a later checkpoint.
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        }
+    }
+
+    /// Makes an empty file a GeoPackage with LandMap's tables; true if it created anything.
+    static func initialise(_ db: Database, path: String) throws -> Bool {
+        let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let hasLandMap = try db.tableExists("landmap_layers")
+        if appID != GeoPackageSchema.applicationID {
+            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
+            guard tables == 0 else {
+                throw StoreError.notAGeoPackage(path: path, detail: "it is an SQLite file with other tables; give a new file name")
+            }
+            try db.execute(sql: "PRAGMA application_id = \(GeoPackageSchema.applicationID)")
+            try db.execute(sql: "PRAGMA user_version = \(GeoPackageSchema.userVersion)")
+        }
+        if !hasLandMap {
+            try db.execute(sql: GeoPackageSchema.core)
+            try db.execute(sql: GeoPackageSchema.landmap)
+        }
+        return appID != GeoPackageSchema.applicationID || !hasLandMap
+    }
+
+    // MARK: Layers
+
+    public func createLayer(_ schema: LayerSchema) throws {
+        try pool.write { db in _ = try self.ensureLayer(db, schema) }
+    }
+
+    /// The stored schema of a layer, creating the layer first when asked for a new one.
+    func ensureLayer(_ db: Database, _ schema: LayerSchema) throws -> LayerSchema {
+        guard LayerSchema.isValidName(schema.name) else { throw StoreError.invalidLayerName(schema.name) }
+        if let stored = try storedSchema(db, schema.name) { return stored }
+        if try db.tableExists(schema.name) {
+            throw StoreError.notAGeoPackage(path: path, detail: "a table named '\(schema.name)' exists but is not a LandMap layer")
+        }
+        for (sql, args) in GeoPackageSchema.layer(schema, description: schema.title) {
+            try db.execute(sql: sql, arguments: args)
+        }
+        try db.execute(sql: "INSERT INTO landmap_layers (name, schema_json) VALUES (?, ?)", arguments: [schema.name, schema.storedJSON])
+        return schema
+    }
+
+    func storedSchema(_ db: Database, _ name: String) throws -> LayerSchema? {
+        guard let json = try String.fetchOne(db, sql: "SELECT schema_json FROM landmap_layers WHERE name = ?", arguments: [name]) else { return nil }
+        return try LayerSchema.fromStored(name: name, json: json)
+    }
+
+    func requireSchema(_ db: Database, _ name: String) throws -> LayerSchema {
+        guard let schema = try storedSchema(db, name) else { throw StoreError.unknownLayer(name) }
+        return schema
+    }
+
+    public func layers() throws -> [LayerInfo] {
+        try pool.read { db in
+            let names = try String.fetchAll(db, sql: "SELECT name FROM landmap_layers ORDER BY name")
+            return try names.compactMap { try self.info(db, $0) }
+        }
+    }
+
+    public func layer(_ name: String) throws -> LayerInfo? {
+        try pool.read { db in try self.info(db, name) }
+    }
+
+    func info(_ db: Database, _ name: String) throws -> LayerInfo? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT l.schema_json, l.data_version, l.geometry_types, l.last_change, c.min_x, c.min_y, c.max_x, c.max_y
+            FROM landmap_layers l JOIN gpkg_contents c ON c.table_name = l.name WHERE l.name = ?
+            """, arguments: [name]) else { return nil }
+        let schema = try LayerSchema.fromStored(name: name, json: row[0])
+        let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(GeoPackageSchema.quoted(name))") ?? 0
+        var extent: BoundingBox?
+        if count > 0, let minX: Double = row[4], let minY: Double = row[5], let maxX: Double = row[6], let maxY: Double = row[7] {
+            extent = BoundingBox(minX: minX, minY: minY, maxX: maxX, maxY: maxY)
+        }
+        let types = (try? JSONValue.parse(row[2] as String))?.arrayValue?.compactMap(\.stringValue) ?? []
+        let last: String? = row[3]
+        return LayerInfo(schema: schema, featureCount: count, extent: extent, geometryTypes: types.sorted(),
+                         lastChange: last.flatMap(Timestamp.date), dataVersion: row[1])
+    }
+
+    // MARK: Writing
+
+    public func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary {
+        try pool.write { db in
+            let schema: LayerSchema
+            if let stored = try self.storedSchema(db, request.layer) {
+                schema = stored
+            } else {
+                schema = try self.ensureLayer(db, LayerSchema.builtIn(named: request.layer) ?? .custom(request.layer))
+            }
+            let timestamp = try self.nextTimestamp(db)
+            try db.execute(sql: "INSERT INTO landmap_batches (layer, mode, source, actor, started_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [request.layer, request.mode.rawValue, request.source, request.actor, timestamp])
+            let batchID = db.lastInsertedRowID
+            let writer = try GeoPackageBatchWriter(db: db, schema: schema, request: request, batchID: batchID, timestamp: timestamp)
+            try body(writer)
+            try writer.finish()
+            var summary = writer.summary
+            try db.execute(sql: "UPDATE landmap_batches SET inserted = ?, updated = ?, unchanged = ?, deleted = ? WHERE id = ?",
+                           arguments: [summary.inserted, summary.updated, summary.unchanged, summary.deleted, batchID])
+            let changed = summary.inserted + summary.updated + summary.deleted > 0
+            if changed {
+                try self.recordChange(db, schema: schema, timestamp: timestamp, types: writer.geometryTypes, replace: request.mode == .replace)
+            }
+            summary.dataVersion = try Int64.fetchOne(db, sql: "SELECT data_version FROM landmap_layers WHERE name = ?", arguments: [schema.name]) ?? 0
+            return summary
+        }
+    }
+
+    /// Strictly later than every earlier batch, so versions never share an instant.
+    func nextTimestamp(_ db: Database) throws -> String {
+        var now = Timestamp.string(Date())
+        if let last = try String.fetchOne(db, sql: "SELECT max(started_at) FROM landmap_batches"), last >= now,
+           let lastDate = Timestamp.date(last) {
+            now = Timestamp.string(lastDate.addingTimeInterval(0.001))
+        }
+        return now
+    }
+
+    /// New data version, geometry types, and the extent and last change GDAL reads.
+    func recordChange(_ db: Database, schema: LayerSchema, timestamp: String, types: Set<String>, replace: Bool) throws {
+        var all = types
+        if !replace, let stored = try String.fetchOne(db, sql: "SELECT geometry_types FROM landmap_layers WHERE name = ?", arguments: [schema.name]) {
+            all.formUnion((try? JSONValue.parse(stored))?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        let typesJSON = JSONValue.array(all.sorted().map { .string($0) }).jsonText
+        try db.execute(sql: "UPDATE landmap_layers SET data_version = data_version + 1, geometry_types = ?, last_change = ? WHERE name = ?",
+                       arguments: [typesJSON, timestamp, schema.name])
+        let rtree = GeoPackageSchema.quoted("rtree_\(schema.name)_geom")
+        try db.execute(sql: """
+            UPDATE gpkg_contents SET last_change = ?,
+              (min_x, min_y, max_x, max_y) = (SELECT min(minx), min(miny), max(maxx), max(maxy) FROM \(rtree))
+            WHERE table_name = ?
+            """, arguments: [timestamp, schema.name])
+        try refineExtent(db, schema.name)
+    }
+
+    /// The R-tree stores 32-bit floats rounded outwards; the extent GDAL reports should be exact.
+    /// Only features touching the rounded edges can hold the true bounds, so only they are read.
+    func refineExtent(_ db: Database, _ layer: String) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", arguments: [layer]),
+              let minX: Double = row[0], let minY: Double = row[1], let maxX: Double = row[2], let maxY: Double = row[3] else { return }
+        let q = GeoPackageSchema.quoted(layer)
+        let rtree = GeoPackageSchema.quoted("rtree_\(layer)_geom")
+        let slack = 1e-5 * max(1, abs(minX), abs(maxX), abs(minY), abs(maxY))
+        let blobs = try Data.fetchAll(db, sql: """
+            SELECT t.geom FROM \(q) t JOIN \(rtree) r ON r.id = t.fid
+            WHERE r.minx <= ? OR r.miny <= ? OR r.maxx >= ? OR r.maxy >= ?
+            """, arguments: [minX + slack, minY + slack, maxX - slack, maxY - slack])
+        var exact: BoundingBox?
+        for blob in blobs {
+            guard let box = try GeoPackageBinary.envelope(blob) else { continue }
+            if exact == nil { exact = box } else { exact?.expand(toInclude: box) }
+        }
+        guard let exact else { return }
+        try db.execute(sql: "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
+                       arguments: [exact.minX, exact.minY, exact.maxX, exact.maxY, layer])
+    }
+
+    // MARK: Reading
+
+    public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {
+        try pool.read { db in
+            let schema = try self.requireSchema(db, layer)
+            let row = FeatureRow(schema: schema)
+            if let current = try Row.fetchOne(db, sql: "SELECT \(row.selectColumns) FROM \(GeoPackageSchema.quoted(layer)) WHERE id = ?", arguments: [id]) {
+                let f = try row.feature(from: current)
+                if asOf == nil || f.validFrom <= Timestamp.string(asOf ?? Date()) { return f.feature }
+            }
+            guard let asOf else { return nil }
+            let t = Timestamp.string(asOf)
+            guard let past = try Row.fetchOne(db, sql: """
+                SELECT id, geom, attributes FROM landmap_history
+                WHERE layer = ? AND id = ? AND valid_from <= ? AND valid_to > ?
+                """, arguments: [layer, id, t, t]) else { return nil }
+            return try Self.historyFeature(past)
+        }
+    }
+
+    public func features(layer: String, intersecting box: BoundingBox, asOf: Date?, limit: Int, offset: Int) throws -> [Feature] {
+        try pool.read { db in
+            let schema = try self.requireSchema(db, layer)
+            let row = FeatureRow(schema: schema)
+            let q = GeoPackageSchema.quoted(layer)
+            let rtree = GeoPackageSchema.quoted("rtree_\(layer)_geom")
+            let boxArgs: StatementArguments = [box.maxX, box.minX, box.maxY, box.minY]
+            guard let asOf else {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT \(row.selectColumns.split(separator: ",").map { "t.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", "))
+                    FROM \(rtree) r JOIN \(q) t ON t.fid = r.id
+                    WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
+                    ORDER BY t.fid LIMIT ? OFFSET ?
+                    """, arguments: boxArgs + [limit, offset])
+                return try rows.map { try row.feature(from: $0).feature }
+            }
+            // As of a date: the present rows that already existed, then past versions live then.
+            let t = Timestamp.string(asOf)
+            var out = [Feature]()
+            let current = try Row.fetchAll(db, sql: """
+                SELECT \(row.selectColumns.split(separator: ",").map { "t.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", "))
+                FROM \(rtree) r JOIN \(q) t ON t.fid = r.id
+                WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? AND t.lm_valid_from <= ?
+                ORDER BY t.id
+                """, arguments: boxArgs + [t])
+            out += try current.map { try row.feature(from: $0).feature }
+            let past = try Row.fetchAll(db, sql: """
+                SELECT id, geom, attributes FROM landmap_history
+                WHERE layer = ? AND valid_from <= ? AND valid_to > ?
+                  AND min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ?
+                ORDER BY id
+                """, arguments: [layer, t, t] + boxArgs)
+            out += try past.map(Self.historyFeature)
+            out.sort { $0.id < $1.id }
+            return Array(out.dropFirst(offset).prefix(limit))
+        }
+    }
+
+    static func historyFeature(_ row: Row) throws -> Feature {
+        let blob: Data? = row[1]
+        let attributes = try JSONValue.parse(row[2] as String).objectValue ?? [:]
+        return Feature(id: row[0], geometry: try blob.map(GeoPackageBinary.decode), properties: attributes)
+    }
+
+    public func history(layer: String, id: String) throws -> [FeatureVersion] {
+        try pool.read { db in
+            let schema = try self.requireSchema(db, layer)
+            var versions = try Row.fetchAll(db, sql: """
+                SELECT id, geom, attributes, version, valid_from, valid_to, batch_id, deleted
+                FROM landmap_history WHERE layer = ? AND id = ? ORDER BY version
+                """, arguments: [layer, id]).map { r in
+                FeatureVersion(version: r[3], feature: try Self.historyFeature(r),
+                               validFrom: Timestamp.date(r[4]) ?? .distantPast, validTo: Timestamp.date(r[5]),
+                               batchID: r[6], endedByDeletion: r[7])
+            }
+            let row = FeatureRow(schema: schema)
+            if let current = try Row.fetchOne(db, sql: "SELECT \(row.selectColumns) FROM \(GeoPackageSchema.quoted(layer)) WHERE id = ?", arguments: [id]) {
+                let f = try row.feature(from: current)
+                versions.append(FeatureVersion(version: f.version, feature: f.feature, validFrom: Timestamp.date(f.validFrom) ?? .distantPast,
+                                               validTo: nil, batchID: f.batch, endedByDeletion: false))
+            }
+            return versions
+        }
+    }
+
+    /// Layers whose history holds this id (for `landmap history ID` without `--layer`).
+    public func layers(containing id: String) throws -> [String] {
+        try pool.read { db in
+            var found = Set(try String.fetchAll(db, sql: "SELECT DISTINCT layer FROM landmap_history WHERE id = ?", arguments: [id]))
+            for name in try String.fetchAll(db, sql: "SELECT name FROM landmap_layers") {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(GeoPackageSchema.quoted(name)) WHERE id = ?", arguments: [id]) == true {
+                    found.insert(name)
+                }
+            }
+            return found.sorted()
+        }
+    }
+}
