@@ -80,3 +80,8 @@ public struct CRS: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { epsg.map { "EPSG:\($0) (\(name))" } ?? name }
 }
+
+extension CRS {
+    /// The PROJ library version, e.g. "9.1.1".
+    public static var libraryVersion: String { String(cString: proj_info().version) }
+}

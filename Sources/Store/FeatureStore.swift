@@ -123,6 +123,7 @@ public protocol FeatureStore: Sendable {
 /// Failures of the store, each saying what to do about it.
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case notAGeoPackage(path: String, detail: String)
+    case noDatabase(path: String)
     case unknownLayer(String)
     case invalidLayerName(String)
     case duplicateID(layer: String, id: String)
@@ -133,6 +134,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .notAGeoPackage(let path, let detail):
             "\(path) is not a LandMap GeoPackage: \(detail)"
+        case .noDatabase(let path):
+            "no database at \(path): import data first (`landmap import FILE --layer L`), or pass --db / set LANDMAP_DB"
         case .unknownLayer(let name):
             "no layer named '\(name)' (see `landmap layers`)"
         case .invalidLayerName(let name):

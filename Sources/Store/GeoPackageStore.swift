@@ -13,10 +13,11 @@ public final class GeoPackageStore: FeatureStore {
     public let path: String
     let pool: DatabasePool
 
-    /// Opens (or creates) the file. A SQLite file that holds other tables and is not a
-    /// GeoPackage is refused rather than written into.
-    public init(path: String) throws {
+    /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
+    /// tables and is not a GeoPackage is refused rather than written into.
+    public init(path: String, create: Bool = true) throws {
         self.path = path
+        if !create, !FileManager.default.fileExists(atPath: path) { throw StoreError.noDatabase(path: path) }
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
@@ -274,6 +275,11 @@ public final class GeoPackageStore: FeatureStore {
             }
             return versions
         }
+    }
+
+    /// SQLite's version, for `landmap --version`.
+    public static var sqliteVersion: String {
+        (try? DatabaseQueue().read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") }).flatMap { $0 } ?? "unknown"
     }
 
     /// Layers whose history holds this id (for `landmap history ID` without `--layer`).

@@ -85,3 +85,8 @@ public final class GeosContext {
         return Array(UnsafeBufferPointer(start: bytes, count: size))
     }
 }
+
+extension GeosContext {
+    /// The GEOS library version, e.g. "3.11.1-CAPI-1.17.1".
+    public static var libraryVersion: String { String(cString: GEOSversion()) }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Geometry
+import Projection
+import Store
+
+/// `landmap`: the command-line face of LandMap. Each command is thin and calls one use case.
+@main
+struct LandMap: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "landmap",
+        abstract: "Ho Chi Minh City's cadastral parcels, zoning plans and administrative units: import, query, serve.",
+        discussion: """
+            LandMap keeps a city's land data in one GeoPackage file (default: landmap.gpkg here,
+            or $LANDMAP_DB), readable as it is by QGIS and GDAL. Every change is versioned.
+
+            Coordinates: x is easting or longitude, y is northing or latitude, everywhere. (Cadastral
+            sheets print X = northing, Y = easting: swap them when you type them in.)
+
+            Examples:
+              landmap layers                      what the database holds
+              landmap layers --json               the same, for scripts
+              landmap history 26734-12-5          every version of a parcel
+            """,
+        version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
+        subcommands: [LayersCommand.self, HistoryCommand.self])
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The LandMap database (a GeoPackage file).", valueName: "path"))
+    var db: String = ProcessInfo.processInfo.environment["LANDMAP_DB"] ?? "landmap.gpkg"
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func openStore(create: Bool = false) throws -> GeoPackageStore {
+        try GeoPackageStore(path: db, create: create)
+    }
+}
+
+/// Writes JSON to standard output, one document per call.
+func printJSON(_ value: JSONValue) {
+    print(value.jsonText)
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what LandMap needs on Debian/Ubuntu, and only what is missing:
+# GEOS, PROJ (with its EPSG database), GDAL (library and ogrinfo/ogr2ogr), SQLite, pkg-config.
+# Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
+set -euo pipefail
+
+packages=(pkg-config libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || { echo "setup: swift is not on PATH (LandMap needs Swift 6.1 or newer)" >&2; exit 1; }
+for lib in geos proj gdal sqlite3; do
+  pkg-config --exists "$lib" || { echo "setup: pkg-config cannot find $lib after installing" >&2; exit 1; }
+done
+echo "setup: ok (GEOS $(pkg-config --modversion geos), PROJ $(pkg-config --modversion proj), GDAL $(pkg-config --modversion gdal), SQLite $(pkg-config --modversion sqlite3))"
