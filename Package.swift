@@ -15,10 +15,14 @@ let package = Package(
         // C libraries: a module map over a one-line shim each, found by pkg-config.
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
 
         // Safe Swift over the C libraries.
         .target(name: "Geometry", dependencies: ["CGEOS"]),
         .target(name: "Projection", dependencies: ["CPROJ", "Geometry"]),
+
+        // Reading the formats GIS staff have (OGR) and legacy Vietnamese text.
+        .target(name: "Formats", dependencies: ["CGDAL", "Geometry", "Features"]),
 
         // The data model shared by readers, the store and the use cases.
         .target(name: "Features", dependencies: ["Geometry"]),
@@ -40,6 +44,7 @@ let package = Package(
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Geometry", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Geometry"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
