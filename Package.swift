@@ -33,9 +33,12 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
+        // Use cases: import with its quality report.
+        .target(name: "Import", dependencies: ["Formats", "Projection", "Geometry", "Features", "Store"]),
+
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Import",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,6 +48,7 @@ let package = Package(
         .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Geometry", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Geometry"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
+        .testTarget(name: "ImportTests", dependencies: ["Import", "Store", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

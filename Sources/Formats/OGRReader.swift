@@ -54,8 +54,11 @@ enum GDALLibrary {
 ///
 /// Owns its dataset handle (closed in `deinit`), so it is not `Sendable`: one reader per task.
 public final class OGRReader {
+    /// The path as the user gave it (a `.zip` entry reads `file.zip/inner/name.shp`).
     public let path: String
     public let layerName: String
+    /// What the reader had to do to read the file (e.g. rebuild a missing `.shx`).
+    public private(set) var notes: [String] = []
     /// The layer's CRS as WKT, if the file declares one.
     public let crsWKT: String?
     public let fieldNames: [String]
@@ -70,28 +73,79 @@ public final class OGRReader {
     /// Shapefiles are opened without GDAL's recoding, so we see the raw DBF bytes.
     private let rawText: Bool
     private var nextIndex = 1
+    /// A private copy made to rebuild a missing `.shx`; removed in `deinit`.
+    private var scratch: URL?
 
-    /// Opens `path` (a `.zip` is read through `/vsizip/`). `layer` picks a layer by name in
-    /// multi-layer files; the default is the first.
+    /// The sources inside what the user named: each vector file of a `.zip` (at any depth,
+    /// Shapefiles first), or the path itself.
+    public static func sources(_ path: String) throws -> [String] {
+        _ = GDALLibrary.ready
+        guard path.lowercased().hasSuffix(".zip") else { return [path] }
+        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(file: path, "no such file") }
+        guard let list = VSIReadDirRecursive("/vsizip/" + path) else {
+            throw FormatError(file: path, "not a readable zip archive (damaged, or not a zip)")
+        }
+        defer { CSLDestroy(list) }
+        var entries = [String]()
+        var i = 0
+        while let entry = list[i] {
+            entries.append(String(cString: entry))
+            i += 1
+        }
+        let vectors = ["shp", "gpkg", "geojson", "json", "tab", "mif", "dxf", "dgn", "csv", "kml", "gml"]
+        for ext in vectors {
+            let found = entries.filter { ($0 as NSString).pathExtension.lowercased() == ext && !$0.hasPrefix("__MACOSX") }.sorted()
+            if !found.isEmpty { return found.map { path + "/" + $0 } }
+        }
+        throw FormatError(file: path, entries.isEmpty ? "the zip archive is empty" : "the zip archive holds no vector file (no .shp; it has \(entries.prefix(5).joined(separator: ", ")))")
+    }
+
+    /// The GDAL name of a path: entries of a zip go through `/vsizip/`.
+    static func gdalPath(_ path: String) -> String {
+        guard let r = path.range(of: ".zip/", options: [.caseInsensitive, .backwards]) else {
+            return path.lowercased().hasSuffix(".zip") ? "/vsizip/" + path : path
+        }
+        return "/vsizip/" + path[..<r.upperBound].dropLast() + "/" + path[r.upperBound...]
+    }
+
+    static func open(_ gdalPath: String, rawShapefileText: Bool) -> GDALDatasetH? {
+        // ENCODING= (empty) tells the Shapefile driver not to recode: we decode ourselves.
+        let owned: [UnsafeMutablePointer<CChar>?] = rawShapefileText ? [strdup("ENCODING=")] : []
+        defer { for o in owned { free(o) } }
+        let options: [UnsafePointer<CChar>?] = owned.map { $0.map { UnsafePointer($0) } } + [nil]
+        return options.withUnsafeBufferPointer { buffer in
+            GDALOpenEx(gdalPath, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, buffer.baseAddress, nil)
+        }
+    }
+
+    /// Opens one source (see `sources(_:)`). `layer` picks a layer by name in multi-layer
+    /// files; the default is the first.
     public init(path: String, layer requested: String? = nil, encoding: TextEncoding = .auto) throws {
         _ = GDALLibrary.ready
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(file: path, "no such file") }
+        let gdalPath = Self.gdalPath(path)
+        if !gdalPath.hasPrefix("/vsi"), !FileManager.default.fileExists(atPath: path) { throw FormatError(file: path, "no such file") }
         let lower = path.lowercased()
-        let gdalPath = lower.hasSuffix(".zip") ? "/vsizip/" + path : path
         let isShapefile = lower.hasSuffix(".shp") || lower.hasSuffix(".dbf") || lower.hasSuffix(".zip")
-        // ENCODING= (empty) tells the Shapefile driver not to recode: we decode ourselves.
-        let owned: [UnsafeMutablePointer<CChar>?] = isShapefile ? [strdup("ENCODING=")] : []
-        defer { for o in owned { free(o) } }
-        let options: [UnsafePointer<CChar>?] = owned.map { $0.map { UnsafePointer($0) } } + [nil]
-        let opened = options.withUnsafeBufferPointer { buffer in
-            GDALOpenEx(gdalPath, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, buffer.baseAddress, nil)
+        var dataset = Self.open(gdalPath, rawShapefileText: isShapefile)
+        var restored: URL?
+        if dataset == nil, isShapefile, GDALLibrary.lastError().contains("SHAPE_RESTORE_SHX") {
+            // The .shx index is missing: rebuild it in a private copy, never beside the user's file.
+            if let copy = try? Self.copyWithoutIndex(gdalPath) {
+                restored = copy.deletingLastPathComponent()
+                CPLSetThreadLocalConfigOption("SHAPE_RESTORE_SHX", "YES")
+                dataset = Self.open(copy.path, rawShapefileText: true)
+                CPLSetThreadLocalConfigOption("SHAPE_RESTORE_SHX", nil)
+            }
         }
-        guard let opened else {
+        guard let opened = dataset else {
+            if let restored { try? FileManager.default.removeItem(at: restored) }
             let detail = GDALLibrary.lastError()
             throw FormatError(file: path, detail.isEmpty ? "GDAL cannot read it as a vector file (unknown format or damaged)" : detail)
         }
-        dataset = opened
+        scratch = restored
+        if restored != nil { notes.append("its .shx index was missing and was rebuilt in a temporary copy") }
+        self.dataset = opened
         var chosen: OGRLayerH?
         let count = GDALDatasetGetLayerCount(opened)
         if let requested {
@@ -101,6 +155,7 @@ public final class OGRReader {
         }
         guard let chosen else {
             GDALClose(opened)
+            if let restored { try? FileManager.default.removeItem(at: restored) }
             throw FormatError(file: path, count == 0 ? "the file holds no vector layer" : "no layer named '\(requested ?? "")'")
         }
         layer = chosen
@@ -133,6 +188,32 @@ public final class OGRReader {
 
     deinit {
         GDALClose(dataset)
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+    }
+
+    /// A small text file read through GDAL's virtual file system (so zip entries work too).
+    static func smallText(_ gdalPath: String) -> String? {
+        guard let file = VSIFOpenL(gdalPath, "rb") else { return nil }
+        defer { VSIFCloseL(file) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBytes { VSIFReadL($0.baseAddress, 1, 256, file) }
+        return String(decoding: buffer.prefix(n), as: UTF8.self)
+    }
+
+    /// Copies a Shapefile's parts (not its .shx) into a new temporary folder, through GDAL's
+    /// virtual file system so that zip entries can be copied out as well.
+    static func copyWithoutIndex(_ gdalShp: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("landmap-shx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // Plain string slicing: NSString's path functions would fold "/vsizip//abs/path".
+        let base = String(gdalShp.dropLast(4))
+        let name = String(base.split(separator: "/").last ?? "source")
+        for ext in ["shp", "dbf", "prj", "cpg", "SHP", "DBF", "PRJ", "CPG"] {
+            guard let probe = VSIFOpenL(base + "." + ext, "rb") else { continue }
+            VSIFCloseL(probe)
+            _ = CPLCopyFile(dir.appendingPathComponent(name + "." + ext.lowercased()).path, base + "." + ext)
+        }
+        return dir.appendingPathComponent(name + ".shp")
     }
 
     /// The number of features if the driver knows it cheaply; nil otherwise.
@@ -144,37 +225,54 @@ public final class OGRReader {
     /// `.cpg` beside a Shapefile first, else the bytes of the first 500 features' text.
     private func resolveAutoEncoding() {
         let cpg = (path as NSString).deletingPathExtension + ".cpg"
-        if rawText, let text = try? String(contentsOfFile: cpg, encoding: .ascii), let named = VietnameseText.encoding(cpg: text) {
+        if rawText, let text = Self.smallText(Self.gdalPath(cpg)) ?? Self.smallText(Self.gdalPath((path as NSString).deletingPathExtension + ".CPG")),
+           let named = VietnameseText.encoding(cpg: text) {
             encoding = named
             encodingSource = "from \((cpg as NSString).lastPathComponent)"
             return
         }
         var samples = [[UInt8]]()
+        var unicodeBeyondLatin1 = false
         OGR_L_ResetReading(layer)
         var seen = 0
         while seen < 500, let f = OGR_L_GetNextFeature(layer) {
             for (i, type) in fieldTypes.enumerated() where type == OFTString && OGR_F_IsFieldSetAndNotNull(f, Int32(i)) != 0 {
-                if let bytes = textBytes(f, Int32(i)) { samples.append(bytes) }
+                let raw = rawBytes(f, Int32(i))
+                if rawText {
+                    samples.append(raw)
+                } else if let latin1 = VietnameseText.latin1Bytes(String(decoding: raw, as: UTF8.self)) {
+                    samples.append(latin1)
+                } else {
+                    unicodeBeyondLatin1 = true
+                }
             }
             OGR_F_Destroy(f)
             seen += 1
         }
         OGR_L_ResetReading(layer)
-        encoding = VietnameseText.detect(samples)
+        // GDAL hands other formats over as UTF-8: real Vietnamese letters beyond U+00FF mean the
+        // text is Unicode already; legacy text shows up as Latin-1 letters only.
+        encoding = unicodeBeyondLatin1 ? .utf8 : VietnameseText.detect(samples)
         encodingSource = "detected from the text"
     }
 
-    /// The raw bytes of a text field: as stored for Shapefiles, else GDAL's UTF-8 taken back to
-    /// Latin-1 bytes where that is possible (legacy text in other formats).
-    private func textBytes(_ f: OGRFeatureH, _ i: Int32) -> [UInt8]? {
-        guard let cstr = OGR_F_GetFieldAsString(f, i) else { return nil }
+    /// The bytes GDAL gives for a text field: the DBF's own for Shapefiles, UTF-8 otherwise.
+    private func rawBytes(_ f: OGRFeatureH, _ i: Int32) -> [UInt8] {
+        guard let cstr = OGR_F_GetFieldAsString(f, i) else { return [] }
         let length = strlen(cstr)
-        let bytes = cstr.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
-        if rawText { return bytes }
-        if String(validating: bytes, as: UTF8.self) != nil, let latin1 = VietnameseText.latin1Bytes(String(decoding: bytes, as: UTF8.self)), latin1.contains(where: { $0 >= 0x80 }) {
-            return latin1
+        return cstr.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// A text field as Unicode: decoded from the DBF bytes for Shapefiles; for other formats
+    /// GDAL's UTF-8, or, when a legacy encoding applies, its Latin-1 letters taken back to bytes.
+    private func text(_ f: OGRFeatureH, _ i: Int32) -> String {
+        let raw = rawBytes(f, i)
+        if rawText { return VietnameseText.decode(raw, as: encoding) }
+        let utf8 = String(decoding: raw, as: UTF8.self)
+        if encoding != .utf8, encoding != .auto, let latin1 = VietnameseText.latin1Bytes(utf8) {
+            return VietnameseText.decode(latin1, as: encoding)
         }
-        return bytes
+        return utf8.precomposedStringWithCanonicalMapping
     }
 
     /// The next feature, or nil at the end of the layer.
@@ -200,10 +298,7 @@ public final class OGRReader {
                 let d = OGR_F_GetFieldAsDouble(f, idx)
                 fields[name] = d.isFinite ? .number(d) : .null
             case OFTString:
-                if let bytes = textBytes(f, idx) {
-                    let text = rawText || encoding != .utf8 ? VietnameseText.decode(bytes, as: encoding) : String(decoding: bytes, as: UTF8.self)
-                    fields[name] = .string(text.trimmingCharacters(in: .whitespaces))
-                }
+                fields[name] = .string(text(f, idx).trimmingCharacters(in: .whitespaces))
             default:
                 if let cstr = OGR_F_GetFieldAsString(f, idx) { fields[name] = .string(String(cString: cstr)) }
             }

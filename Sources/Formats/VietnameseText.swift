@@ -126,13 +126,14 @@ public enum VietnameseText {
     }
 
     /// Guesses the encoding of text samples: UTF-8 if they are valid UTF-8 with non-ASCII
-    /// letters, else the legacy encoding whose reading yields the most Vietnamese letters and
-    /// the fewest stray symbols.
+    /// letters, else the legacy encoding whose reading looks most Vietnamese, else Windows-1258.
     public static func detect(_ samples: [[UInt8]]) -> TextEncoding {
         let nonASCII = samples.filter { $0.contains { $0 >= 0x80 } }
         guard !nonASCII.isEmpty else { return .utf8 }
         if nonASCII.allSatisfy({ String(validating: $0, as: UTF8.self) != nil }) { return .utf8 }
-        var best = (TextEncoding.tcvn3, Int.min)
+        // Without positive evidence of Vietnamese, Windows-1258 (a superset of Latin-1's
+        // letters) is the least surprising reading.
+        var best = (TextEncoding.cp1258, 0)
         for candidate in [TextEncoding.tcvn3, .vni, .cp1258] {
             let score = nonASCII.reduce(0) { $0 + plausibility(decode($1, as: candidate)) }
             if score > best.1 { best = (candidate, score) }

@@ -14,7 +14,7 @@ public enum GeoJSONGeometry {
 
     static func decode(_ json: JSONValue, depth: Int) throws -> Geometry {
         guard depth <= WKB.maxDepth else { throw GeometryError("GeoJSON geometry collections nest too deep") }
-        guard case .object(let o) = json else { throw GeometryError("a geometry must be a JSON object, not \(json.kindName)") }
+        guard case .object(let o) = json else { throw GeometryError("a geometry must be a JSON object, not \(json.kindWithArticle)") }
         guard let type = o["type"]?.stringValue else { throw GeometryError("a geometry has no \"type\" string") }
         if type == "GeometryCollection" {
             guard let parts = o["geometries"]?.arrayValue else {
@@ -45,7 +45,7 @@ public enum GeoJSONGeometry {
     }
 
     private static func array(_ json: JSONValue, _ what: String) throws -> [JSONValue] {
-        guard case .array(let a) = json else { throw GeometryError("\(what) coordinates must be an array, not \(json.kindName)") }
+        guard case .array(let a) = json else { throw GeometryError("\(what) coordinates must be an array, not \(json.kindWithArticle)") }
         return a
     }
 

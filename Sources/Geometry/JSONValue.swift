@@ -53,16 +53,19 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
-    /// Parses a JSON text. Errors say where the text went wrong.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            let cause = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw GeometryError("not valid JSON: \(cause ?? context.debugDescription)")
-        } catch {
-            throw GeometryError("not valid JSON: \(error)")
+    /// The JSON type with its article, for messages: "an array", "a string".
+    public var kindWithArticle: String {
+        switch self {
+        case .array, .object: "an \(kindName)"
+        default: "a \(kindName)"
         }
+    }
+
+    /// Parses a JSON text. Errors say where the text went wrong (line and column); duplicate
+    /// members in one object are refused.
+    public static func parse(_ data: Data) throws -> JSONValue {
+        var parser = JSONParser(data)
+        return try parser.parseDocument()
     }
 
     public static func parse(_ text: String) throws -> JSONValue {

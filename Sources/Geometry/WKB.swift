@@ -10,7 +10,7 @@ public enum WKB {
     }
 
     /// Nesting deeper than this is refused (a blob of nested collections must not blow the stack).
-    static let maxDepth = 32
+    public static let maxDepth = 32
 
     public static func decode(_ bytes: some Collection<UInt8>) throws -> Geometry {
         let array = Array(bytes)

@@ -85,3 +85,13 @@ extension CRS {
     /// The PROJ library version, e.g. "9.1.1".
     public static var libraryVersion: String { String(cString: proj_info().version) }
 }
+
+extension CRS {
+    /// VN-2000 and UTM grids: transverse Mercator with a 500 km false easting, where an easting
+    /// outside 0…1 000 km cannot be right. Known by EPSG code (VN-2000 TM-3 and UTM zones).
+    public var isTransverseMercator: Bool {
+        guard let epsg else { return false }
+        return (5896...5899).contains(epsg) || (9205...9218).contains(epsg) || epsg == 3405 || epsg == 3406
+            || (32601...32660).contains(epsg) || (32701...32760).contains(epsg)
+    }
+}

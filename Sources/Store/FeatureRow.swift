@@ -78,7 +78,7 @@ struct FeatureRow {
                 if let i = Int64(t) { return i.databaseValue }
                 if let d = Double(t), d == d.rounded(), abs(d) < 9e15 { return Int64(d).databaseValue }
                 throw bad("must be a whole number, not '\(s)'")
-            default: throw bad("must be a whole number, not a \(v.kindName)")
+            default: throw bad("must be a whole number, not \(v.kindWithArticle)")
             }
         case .real:
             switch v {
@@ -90,10 +90,10 @@ struct FeatureRow {
                 // Vietnamese writes a decimal comma: "123,45".
                 if let d = Double(t) ?? Double(t.replacingOccurrences(of: ",", with: ".")) { return d.databaseValue }
                 throw bad("must be a number, not '\(s)'")
-            default: throw bad("must be a number, not a \(v.kindName)")
+            default: throw bad("must be a number, not \(v.kindWithArticle)")
             }
         case .date:
-            guard case .string(let s) = v else { throw bad("must be a date (YYYY-MM-DD), not a \(v.kindName)") }
+            guard case .string(let s) = v else { throw bad("must be a date (YYYY-MM-DD), not \(v.kindWithArticle)") }
             guard let date = normalisedDate(s) else { throw bad("must be a date as YYYY-MM-DD or DD/MM/YYYY, not '\(s)'") }
             return date.databaseValue
         }

@@ -27,12 +27,12 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         let store = try options.openStore()
         let layers = try layer.map { [$0] } ?? store.layers(containing: id)
-        guard !layers.isEmpty else { throw ValidationError("no layer has a feature with id '\(id)'") }
+        guard !layers.isEmpty else { throw CLIError("no layer has a feature with id '\(id)'") }
         var documents = [JSONValue]()
         for name in layers {
             let versions = try store.history(layer: name, id: id)
             guard !versions.isEmpty else {
-                throw ValidationError("layer '\(name)' has no feature with id '\(id)'")
+                throw CLIError("layer '\(name)' has no feature with id '\(id)'")
             }
             if options.json {
                 documents.append(.object(["layer": .string(name), "id": .string(id), "versions": .array(versions.map(\.json))]))

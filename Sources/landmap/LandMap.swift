@@ -20,12 +20,14 @@ struct LandMap: ParsableCommand {
             sheets print X = northing, Y = easting: swap them when you type them in.)
 
             Examples:
+              landmap import wards.geojson --layer admin   load a file
+              landmap validate thua_dat.shp --layer parcels  check a file, write nothing
               landmap layers                      what the database holds
               landmap layers --json               the same, for scripts
               landmap history 26734-12-5          every version of a parcel
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
-        subcommands: [LayersCommand.self, HistoryCommand.self])
+        subcommands: [ImportCommand.self, ValidateCommand.self, LayersCommand.self, HistoryCommand.self])
 }
 
 /// Options every command takes.
@@ -44,4 +46,13 @@ struct GlobalOptions: ParsableArguments {
 /// Writes JSON to standard output, one document per call.
 func printJSON(_ value: JSONValue) {
     print(value.jsonText)
+}
+
+/// A failure the user can act on: printed as one line, exit status 1, no usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
 }

@@ -1,0 +1,337 @@
+import Features
+import Formats
+import Foundation
+import Geometry
+import Projection
+import Store
+
+/// What an import or validation is asked to do.
+public struct ImportOptions: Sendable {
+    public var layer: String
+    /// Overrides what files declare (`--crs`).
+    public var crs: CRS?
+    public var encoding: TextEncoding = .auto
+    public var mode: WriteMode = .append
+    /// The source field holding each feature's id (`--key`).
+    public var keyField: String?
+    /// `--map SRC=CANONICAL` entries.
+    public var mappings: [String: String] = [:]
+    /// Repair invalid geometry with make-valid and report what changed.
+    public var fix = false
+    /// Import the valid features and list the skipped ones, instead of refusing the batch.
+    public var skipInvalid = false
+    /// Validate and report, write nothing.
+    public var dryRun = false
+    /// Relative difference between computed and declared area that is reported (5 %).
+    public var areaTolerance = 0.05
+    /// Parcels smaller than this (m²) are reported as slivers.
+    public var sliverArea = 1.0
+    public var actor = "cli"
+
+    public init(layer: String) {
+        self.layer = layer
+    }
+}
+
+/// Why an import wrote nothing. The report says what was found.
+public struct ImportRefused: Error, Sendable, CustomStringConvertible {
+    public let report: QAReport
+    public var description: String {
+        "nothing written: \(report.errors.count) error\(report.errors.count == 1 ? "" : "s") in the input (see the report; --fix repairs geometry, --skip-invalid imports the rest)"
+    }
+}
+
+/// Read → map fields → decode text → check → reproject → one write batch, with a QA report.
+///
+/// Streams: one feature in memory at a time, plus the set of ids seen (for duplicate keys).
+/// All files of one call go into one transaction: all of them are written, or none.
+public final class Importer {
+    public typealias Progress = (_ done: Int, _ total: Int?) -> Void
+
+    let store: (any FeatureStore)?
+
+    /// `store` nil validates only.
+    public init(store: (any FeatureStore)?) {
+        self.store = store
+    }
+
+    /// Validates the files without writing (`landmap validate`).
+    public func validate(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil) throws -> QAReport {
+        var report = QAReport(layer: options.layer)
+        report.dryRun = true
+        let run = try Run(options: options)
+        for path in try Self.sources(paths) { try run.process(path, into: &report, progress: progress) { _ in } }
+        return report
+    }
+
+    /// Imports the files as one batch, or throws `ImportRefused` with the report.
+    public func run(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil) throws -> QAReport {
+        guard let store else { return try validate(paths, options, progress: progress) }
+        guard !options.dryRun else { return try validate(paths, options, progress: progress) }
+        var report = QAReport(layer: options.layer)
+        let run = try Run(options: options)
+        let request = BatchRequest(layer: options.layer, mode: options.mode,
+                                   source: paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), actor: options.actor)
+        do {
+            let sources = try Self.sources(paths)
+            let summary = try store.write(request) { writer in
+                for path in sources {
+                    try run.process(path, into: &report, progress: progress) { try writer.put($0) }
+                }
+                if !report.errors.isEmpty, !options.skipInvalid { throw ImportRefused(report: report) }
+            }
+            report.written = summary
+            return report
+        }
+    }
+}
+
+extension Importer {
+    /// Every file to read: the vector files inside each `.zip`, the others as given.
+    static func sources(_ paths: [String]) throws -> [String] {
+        try paths.flatMap { try OGRReader.sources($0) }
+    }
+}
+
+/// The state of one import: GEOS and PROJ contexts, the schema, ids seen.
+final class Run {
+    let options: ImportOptions
+    let schema: LayerSchema
+    let geos: GeosContext
+    let area: CadastralArea
+    var seen = Set<String>()
+
+    init(options: ImportOptions) throws {
+        guard LayerSchema.isValidName(options.layer) else { throw StoreError.invalidLayerName(options.layer) }
+        self.options = options
+        schema = LayerSchema.builtIn(named: options.layer) ?? .custom(options.layer)
+        geos = try GeosContext()
+        area = try CadastralArea()
+    }
+
+    static let geoJSONExtensions: Set<String> = ["geojson", "json", "geojsons", "geojsonl", "geojsonseq"]
+
+    func process(_ path: String, into report: inout QAReport, progress: Importer.Progress?, emit: (Feature) throws -> Void) throws {
+        let lintProblems = try lint(path)
+        let fileLevel = lintProblems.filter { $0.feature == nil && !$0.isAdvice }
+        if let first = fileLevel.first {
+            throw FormatError(file: path, first.message + (fileLevel.count > 1 ? " (and \(fileLevel.count - 1) more problems)" : ""))
+        }
+        let badFeatures = Set(lintProblems.filter { !$0.isAdvice }.compactMap(\.feature))
+        let reader = try OGRReader(path: path, encoding: options.encoding)
+        let declared = try reader.crsWKT.map { try CRS.resolve($0) }
+        let ext = (path as NSString).pathExtension.lowercased()
+        guard let crs = options.crs ?? declared ?? (Self.geoJSONExtensions.contains(ext) ? CRS.wgs84 : nil) else {
+            throw FormatError(file: path, "the file declares no coordinate system: pass --crs (e.g. --crs vn2000 for HCMC cadastral sheets in VN-2000 / TM-3 105°45′, --crs wgs84 for GPS longitude/latitude)")
+        }
+        let toStorage = try Transformer(from: crs, to: .wgs84)
+        let mapping = FieldMapping(sourceFields: reader.fieldNames, schema: schema, explicit: options.mappings)
+        var summary = FileSummary(path: path, layerName: reader.layerName, features: 0, crs: crs.description,
+                                  declaredCRS: options.crs != nil && declared != nil && declared != options.crs ? declared?.description : nil,
+                                  encoding: "\(reader.encoding.rawValue)\(reader.encodingSource.isEmpty ? "" : " (\(reader.encodingSource))")",
+                                  mapping: mapping.canonical)
+        summary.notes = reader.notes
+        let total = reader.featureCountHint
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        for p in lintProblems {
+            report.findings.append(Finding(severity: p.isAdvice ? .warning : .error, kind: .invalidGeoJSON, file: path, index: p.feature ?? 0,
+                                           key: nil, message: p.message, location: nil))
+        }
+        while let source = try reader.next() {
+            summary.features += 1
+            report.read += 1
+            if let progress, report.read % 1000 == 0 { progress(summary.features, total) }
+            let properties = normaliseValues(mapping.apply(source.fields))
+            let id = identifier(properties, source: source.fields, index: source.index, stem: stem)
+            var findings = [Finding]()
+            func add(_ severity: Finding.Severity, _ kind: Finding.Kind, _ message: String, _ at: Coordinate? = nil) {
+                findings.append(Finding(severity: severity, kind: kind, file: path, index: source.index, key: id, message: message, location: at))
+            }
+            if seen.contains(id) {
+                add(.error, .duplicateKey, "the id '\(id)' appears more than once")
+            } else {
+                seen.insert(id)
+            }
+            let geometry = check(source, crs: crs, toStorage: toStorage, add: add)
+            var feature = Feature(id: id, geometry: geometry, properties: properties)
+            if let geometry, schema.name == "parcels" || schema.name == "zoning" {
+                measure(&feature, geometry, add: add)
+            }
+            if geometry != nil, schema.isAreal {
+                for field in schema.fields {
+                    if let v = feature.properties[field.name], let problem = Self.problem(v, field) { add(.error, .badValue, problem) }
+                }
+            }
+            report.fixed += findings.filter { $0.kind == .fixedGeometry }.count
+            report.findings += findings
+            if findings.contains(where: { $0.severity == .error }) || (geometry == nil && schema.isAreal) || badFeatures.contains(source.index) {
+                report.skipped += 1
+                continue
+            }
+            report.accepted += 1
+            try emit(feature)
+        }
+        report.files.append(summary)
+        progress?(summary.features, total)
+    }
+
+    /// RFC 7946 problems of a GeoJSON file small enough to parse whole; none for other formats.
+    func lint(_ path: String) throws -> [GeoJSONLint.Problem] {
+        let ext = (path as NSString).pathExtension.lowercased()
+        guard ext == "geojson" || ext == "json", !path.contains(".zip/"),
+              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= GeoJSONLint.maxBytes,
+              let data = FileManager.default.contents(atPath: path) else { return [] }
+        do {
+            return try GeoJSONLint.check(data)
+        } catch {
+            throw FormatError(file: path, "\(error)")
+        }
+    }
+
+    /// Reads, checks and reprojects the geometry; nil when it cannot be imported.
+    func check(_ source: SourceFeature, crs: CRS, toStorage: Transformer,
+               add: (Finding.Severity, Finding.Kind, String, Coordinate?) -> Void) -> Geometry? {
+        if let error = source.geometryError {
+            add(.error, .unreadableGeometry, "the geometry cannot be read: \(error)", nil)
+            return nil
+        }
+        guard var g = source.geometry, !g.isEmpty else {
+            // Built-in layers are maps of areas; other layers may hold unlocated features.
+            add(schema.isAreal ? .error : .warning, .emptyGeometry, "the geometry is empty or NULL", nil)
+            return nil
+        }
+        if schema.isAreal, !g.isAreal {
+            add(.error, .wrongGeometryType, "layer '\(schema.name)' holds polygons, this is a \(g.typeName)", nil)
+            return nil
+        }
+        if let bad = Self.outOfRange(g, crs) {
+            add(.error, .outOfRange, bad, nil)
+            return nil
+        }
+        do {
+            let native = try geos.geometry(g)
+            if case .invalid(let reason, let location) = try native.validity() {
+                let at = try location.map { try toStorage.transform($0) }
+                if options.fix {
+                    let repaired = try native.makeValid()
+                    let before = try native.area(), after = try repaired.area()
+                    g = try repaired.value()
+                    if schema.isAreal, !g.isAreal {
+                        // make-valid can return a collection: keep its polygons.
+                        g = Self.polygonalPart(g)
+                    }
+                    let change = before > 0 ? String(format: "%+.3f %%", (after - before) / before * 100) : "n/a"
+                    add(.warning, .fixedGeometry, "repaired with make-valid (\(reason)); area changed by \(change)", at)
+                } else {
+                    add(.error, .invalidGeometry, "invalid geometry: \(reason)", at)
+                    return nil
+                }
+            }
+            return try toStorage.transform(g)
+        } catch {
+            add(.error, .outOfRange, "cannot be transformed to WGS 84: \(error)", nil)
+            return nil
+        }
+    }
+
+    /// Computed area in EPSG:9210, and the checks that need it.
+    func measure(_ feature: inout Feature, _ g: Geometry, add: (Finding.Severity, Finding.Kind, String, Coordinate?) -> Void) {
+        guard let m2 = try? area.squareMetres(of: g) else { return }
+        feature.properties["area_m2"] = .number((m2 * 100).rounded() / 100)
+        guard schema.name == "parcels" else { return }
+        if m2 < options.sliverArea { add(.warning, .sliver, "a sliver of \(Self.format(m2)) m²", nil) }
+        if let declared = feature.properties["declared_area_m2"].flatMap(Self.number), declared > 0 {
+            let diff = abs(m2 - declared) / declared
+            if diff > options.areaTolerance {
+                add(.warning, .areaMismatch, "computed area \(Self.format(m2)) m² differs from the declared \(Self.format(declared)) m² by \(String(format: "%.1f", diff * 100)) %", nil)
+            }
+        }
+    }
+
+    /// The feature id: `--key`, else `{ward_code}-{sheet}-{number}` for parcels, else the
+    /// layer's key field, else `{file}-{index}`.
+    func identifier(_ p: [String: JSONValue], source: [String: JSONValue], index: Int, stem: String) -> String {
+        if let key = options.keyField, let v = source[key] ?? p[key], v != .null { return Self.text(v) }
+        let keys = schema.keyFields.compactMap { p[$0] }.filter { $0 != .null }
+        if !keys.isEmpty, keys.count == schema.keyFields.count { return keys.map(Self.text).joined(separator: "-") }
+        return "\(stem)-\(index)"
+    }
+
+    /// Canonical values cleaned: admin levels in the contract's words, numbers from text.
+    func normaliseValues(_ p: [String: JSONValue]) -> [String: JSONValue] {
+        var p = p
+        if schema.name == "admin", let level = p["level"]?.stringValue {
+            let lower = level.lowercased()
+            let map = ["phường": "ward", "xã": "commune", "đặc khu": "special_zone", "thành phố": "province", "tỉnh": "province", "thị trấn": "ward"]
+            if let v = map[lower] { p["level"] = .string(v) }
+        }
+        for field in schema.fields where field.type == .integer {
+            if case .number(let d) = p[field.name], d == d.rounded(), abs(d) < 9e15 { p[field.name] = .integer(Int64(d)) }
+        }
+        return p
+    }
+
+    static func problem(_ v: JSONValue, _ field: FieldDefinition) -> String? {
+        switch (field.type, v) {
+        case (_, .null): return nil
+        case (.integer, .string(let s)) where Int64(s.trimmingCharacters(in: .whitespaces)) == nil && !s.trimmingCharacters(in: .whitespaces).isEmpty:
+            return "field '\(field.name)' must be a whole number, not '\(s)'"
+        case (.real, .string(let s)) where number(.string(s)) == nil && !s.trimmingCharacters(in: .whitespaces).isEmpty:
+            return "field '\(field.name)' must be a number, not '\(s)'"
+        default: return nil
+        }
+    }
+
+    static func number(_ v: JSONValue) -> Double? {
+        switch v {
+        case .integer(let i): return Double(i)
+        case .number(let d): return d
+        case .string(let s):
+            let t = s.trimmingCharacters(in: .whitespaces)
+            return Double(t) ?? Double(t.replacingOccurrences(of: ",", with: "."))
+        default: return nil
+        }
+    }
+
+    static func text(_ v: JSONValue) -> String {
+        switch v {
+        case .string(let s): s
+        case .integer(let i): String(i)
+        case .number(let d): WKT.number(d)
+        default: v.jsonText
+        }
+    }
+
+    static func format(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    /// Coordinates that cannot be in the CRS: lon/lat out of range, TM eastings outside 0…1 000 000.
+    static func outOfRange(_ g: Geometry, _ crs: CRS) -> String? {
+        var problem: String?
+        g.forEachCoordinate { c in
+            guard problem == nil else { return }
+            if !c.x.isFinite || !c.y.isFinite {
+                problem = "a coordinate is not a number"
+            } else if crs.isGeographic {
+                if abs(c.x) > 180 || abs(c.y) > 90 {
+                    problem = "longitude/latitude \(c.x), \(c.y) is out of range: is the file in a projected CRS? pass --crs"
+                }
+            } else if crs.isTransverseMercator, c.x < 0 || c.x > 1_000_000 {
+                problem = "easting \(c.x) is outside 0…1 000 000 m for \(crs.identifier): wrong CRS, or X and Y swapped?"
+            }
+        }
+        return problem
+    }
+
+    static func polygonalPart(_ g: Geometry) -> Geometry {
+        guard case .geometryCollection(let parts) = g else { return g }
+        var polys = [[[Coordinate]]]()
+        for p in parts {
+            switch p {
+            case .polygon(let rings): polys.append(rings)
+            case .multiPolygon(let ps): polys += ps
+            default: break
+            }
+        }
+        return .multiPolygon(polys)
+    }
+}
