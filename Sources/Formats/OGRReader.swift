@@ -16,8 +16,19 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let name = (file as NSString).lastPathComponent
+        let name = Self.displayName(file)
         return featureIndex.map { "\(name), feature \($0): \(message)" } ?? "\(name): \(message)"
+    }
+}
+
+extension FormatError {
+    /// The file's name as a person recognises it: `archive.zip/inner.shp` for zip entries.
+    public static func displayName(_ path: String) -> String {
+        if let r = path.range(of: ".zip/", options: [.caseInsensitive, .backwards]) {
+            let zip = (String(path[..<r.upperBound].dropLast()) as NSString).lastPathComponent
+            return zip + "/" + path[r.upperBound...]
+        }
+        return (path as NSString).lastPathComponent
     }
 }
 
@@ -108,9 +119,18 @@ public final class OGRReader {
         return "/vsizip/" + path[..<r.upperBound].dropLast() + "/" + path[r.upperBound...]
     }
 
+    /// How CSV files name their geometry: a WKT column, or longitude/latitude columns.
+    static let csvOptions = [
+        "GEOM_POSSIBLE_NAMES=wkt,geom,geometry,the_geom,hinh_hoc", "KEEP_GEOM_COLUMNS=NO",
+        "X_POSSIBLE_NAMES=lon,lng,long,longitude,x,kinh_do,kinhdo",
+        "Y_POSSIBLE_NAMES=lat,latitude,y,vi_do,vido",
+    ]
+
     static func open(_ gdalPath: String, rawShapefileText: Bool) -> GDALDatasetH? {
         // ENCODING= (empty) tells the Shapefile driver not to recode: we decode ourselves.
-        let owned: [UnsafeMutablePointer<CChar>?] = rawShapefileText ? [strdup("ENCODING=")] : []
+        var texts = rawShapefileText ? ["ENCODING="] : []
+        if gdalPath.lowercased().hasSuffix(".csv") { texts += csvOptions }
+        let owned: [UnsafeMutablePointer<CChar>?] = texts.map { strdup($0) }
         defer { for o in owned { free(o) } }
         let options: [UnsafePointer<CChar>?] = owned.map { $0.map { UnsafePointer($0) } } + [nil]
         return options.withUnsafeBufferPointer { buffer in
@@ -127,6 +147,8 @@ public final class OGRReader {
         if !gdalPath.hasPrefix("/vsi"), !FileManager.default.fileExists(atPath: path) { throw FormatError(file: path, "no such file") }
         let lower = path.lowercased()
         let isShapefile = lower.hasSuffix(".shp") || lower.hasSuffix(".dbf") || lower.hasSuffix(".zip")
+        // GDAL passes CSV text through as it is: decode it ourselves like a DBF's.
+        let isCSV = lower.hasSuffix(".csv")
         var dataset = Self.open(gdalPath, rawShapefileText: isShapefile)
         var restored: URL?
         if dataset == nil, isShapefile, GDALLibrary.lastError().contains("SHAPE_RESTORE_SHX") {
@@ -180,7 +202,7 @@ public final class OGRReader {
         }
         fieldNames = names
         fieldTypes = types
-        rawText = isShapefile
+        rawText = isShapefile || isCSV
         self.encoding = encoding
         self.encodingSource = encoding == .auto ? "" : "given"
         if encoding == .auto { resolveAutoEncoding() }

@@ -1,4 +1,5 @@
 import Features
+import Formats
 import Foundation
 import Geometry
 import Store
@@ -45,7 +46,7 @@ public struct Finding: Hashable, Sendable {
     }
 
     public var line: String {
-        let name = (file as NSString).lastPathComponent
+        let name = FormatError.displayName(file)
         let at = location.map { String(format: " at %.7f, %.7f", $0.x, $0.y) } ?? ""
         let which = index > 0 ? ", feature \(index)" : ""
         return "\(severity.rawValue): \(name)\(which)\(key.map { " (\($0))" } ?? ""): \(message)\(at)"
@@ -110,7 +111,7 @@ public struct QAReport: Sendable {
     public func text(limit: Int = 50) -> String {
         var out = [String]()
         for f in files {
-            out.append("\((f.path as NSString).lastPathComponent): \(f.features) features, CRS \(f.crs)\(f.declaredCRS.map { " (file declares \($0); overridden by --crs)" } ?? ""), text \(f.encoding)")
+            out.append("\(FormatError.displayName(f.path)): \(f.features) features, CRS \(f.crs)\(f.declaredCRS.map { " (file declares \($0); overridden by --crs)" } ?? ""), text \(f.encoding)")
             for note in f.notes { out.append("  note: \(note)") }
             if !f.mapping.isEmpty {
                 out.append("  fields: " + f.mapping.keys.sorted().map { "\($0) → \(f.mapping[$0] ?? "")" }.joined(separator: ", "))
