@@ -42,6 +42,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Tools: the deterministic sample and benchmark parcel generator.
+        .executableTarget(name: "generate-parcels", dependencies: ["Geometry", "Projection", "Features"], path: "Tools/GenerateParcels"),
+
         // Tests mirror the modules; TestSupport finds ../shared/data and temporary folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], resources: [.copy("Fixtures")]),

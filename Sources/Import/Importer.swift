@@ -133,9 +133,15 @@ final class Run {
         summary.notes = reader.notes
         let total = reader.featureCountHint
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        for p in lintProblems {
-            report.findings.append(Finding(severity: p.isAdvice ? .warning : .error, kind: .invalidGeoJSON, file: path, index: p.feature ?? 0,
+        for p in lintProblems where !p.isAdvice {
+            report.findings.append(Finding(severity: .error, kind: .invalidGeoJSON, file: path, index: p.feature ?? 0,
                                            key: nil, message: p.message, location: nil))
+        }
+        // Advice (winding, extra ordinates) once per kind and file, with a count.
+        for (message, group) in Dictionary(grouping: lintProblems.filter(\.isAdvice), by: \.message).sorted(by: { $0.key < $1.key }) {
+            let count = group.count > 1 ? " (\(group.count) places, first shown)" : ""
+            report.findings.append(Finding(severity: .warning, kind: .invalidGeoJSON, file: path, index: group[0].feature ?? 0,
+                                           key: nil, message: message + count, location: nil))
         }
         while let source = try reader.next() {
             summary.features += 1

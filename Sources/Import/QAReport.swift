@@ -117,7 +117,7 @@ public struct QAReport: Sendable {
                 out.append("  fields: " + f.mapping.keys.sorted().map { "\($0) → \(f.mapping[$0] ?? "")" }.joined(separator: ", "))
             }
         }
-        for finding in findings.prefix(limit) { out.append("  " + finding.line) }
+        for finding in (errors + warnings).prefix(limit) { out.append("  " + finding.line) }
         if findings.count > limit { out.append("  … and \(findings.count - limit) more (use --json for all)") }
         out.append("\(read) read, \(accepted) accepted, \(skipped) skipped, \(fixed) fixed; \(errors.count) errors, \(warnings.count) warnings")
         return out.joined(separator: "\n")
