@@ -26,6 +26,8 @@ public struct ImportOptions: Sendable {
     public var areaTolerance = 0.05
     /// Parcels smaller than this (m²) are reported as slivers.
     public var sliverArea = 1.0
+    /// Overlaps between parcels larger than this (m²) are reported.
+    public var overlapArea = 0.5
     public var actor = "cli"
 
     public init(layer: String) {
@@ -55,36 +57,45 @@ public final class Importer {
         self.store = store
     }
 
-    /// Validates the files without writing (`landmap validate`).
+    /// Validates the files without writing (`landmap validate`): the same pipeline as an import,
+    /// into a throw-away database, so duplicates and overlaps are found as well.
     public func validate(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil) throws -> QAReport {
-        var report = QAReport(layer: options.layer)
-        report.dryRun = true
-        let run = try Run(options: options)
-        for path in try Self.sources(paths) { try run.process(path, into: &report, progress: progress) { _ in } }
-        return report
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("landmap-validate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var dry = options
+        dry.dryRun = true
+        return try Importer(store: GeoPackageStore(path: dir.appendingPathComponent("validate.gpkg").path)).run(paths, dry, progress: progress)
     }
 
-    /// Imports the files as one batch, or throws `ImportRefused` with the report.
+    /// Imports the files as one batch, or throws `ImportRefused` with the report. A dry run
+    /// goes through the same transaction and rolls it back.
     public func run(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil) throws -> QAReport {
         guard let store else { return try validate(paths, options, progress: progress) }
-        guard !options.dryRun else { return try validate(paths, options, progress: progress) }
         var report = QAReport(layer: options.layer)
+        report.dryRun = options.dryRun
         let run = try Run(options: options)
         let request = BatchRequest(layer: options.layer, mode: options.mode,
                                    source: paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), actor: options.actor)
+        let sources = try Self.sources(paths)
         do {
-            let sources = try Self.sources(paths)
             let summary = try store.write(request) { writer in
                 for path in sources {
-                    try run.process(path, into: &report, progress: progress) { try writer.put($0) }
+                    try run.process(path, into: &report, progress: progress, writer: writer)
                 }
+                if options.dryRun { throw DryRunRollback() }
                 if !report.errors.isEmpty, !options.skipInvalid { throw ImportRefused(report: report) }
             }
             report.written = summary
             return report
+        } catch is DryRunRollback {
+            return report
         }
     }
 }
+
+/// Thrown inside a dry run's transaction so that it rolls back.
+struct DryRunRollback: Error {}
 
 extension Importer {
     /// Every file to read: the vector files inside each `.zip`, the others as given.
@@ -111,7 +122,7 @@ final class Run {
 
     static let geoJSONExtensions: Set<String> = ["geojson", "json", "geojsons", "geojsonl", "geojsonseq"]
 
-    func process(_ path: String, into report: inout QAReport, progress: Importer.Progress?, emit: (Feature) throws -> Void) throws {
+    func process(_ path: String, into report: inout QAReport, progress: Importer.Progress?, writer: any FeatureBatchWriter) throws {
         let lintProblems = try lint(path)
         let fileLevel = lintProblems.filter { $0.feature == nil && !$0.isAdvice }
         if let first = fileLevel.first {
@@ -169,13 +180,15 @@ final class Run {
                 }
             }
             report.fixed += findings.filter { $0.kind == .fixedGeometry }.count
-            report.findings += findings
             if findings.contains(where: { $0.severity == .error }) || (geometry == nil && schema.isAreal) || badFeatures.contains(source.index) {
                 report.skipped += 1
+                report.findings += findings
                 continue
             }
+            if schema.name == "parcels" { try overlaps(feature, writer, add: add) }
+            report.findings += findings
             report.accepted += 1
-            try emit(feature)
+            try writer.put(feature)
         }
         report.files.append(summary)
         progress?(summary.features, total)
@@ -237,6 +250,27 @@ final class Run {
         } catch {
             add(.error, .outOfRange, "cannot be transformed to WGS 84: \(error)", nil)
             return nil
+        }
+    }
+
+    /// Parcels already in the layer (or earlier in this batch) whose interiors overlap this one
+    /// by more than `overlapArea`: R-tree candidates, then GEOS on a prepared geometry.
+    func overlaps(_ feature: Feature, _ writer: any FeatureBatchWriter, add: (Finding.Severity, Finding.Kind, String, Coordinate?) -> Void) throws {
+        guard let g = feature.geometry, let box = g.boundingBox else { return }
+        let neighbours = try writer.features(intersecting: box).filter { $0.id != feature.id && $0.geometry != nil }
+        guard !neighbours.isEmpty else { return }
+        let mine = try geos.geometry(g)
+        let prepared = try mine.prepared()
+        for n in neighbours {
+            guard let ng = n.geometry else { continue }
+            let other = try geos.geometry(ng)
+            guard try prepared.intersects(other), try !prepared.touches(other) else { continue }
+            let shared = try mine.intersection(other).value()
+            let m2 = try area.squareMetres(of: shared)
+            if m2 > options.overlapArea {
+                let at = shared.boundingBox.map { Coordinate(($0.minX + $0.maxX) / 2, ($0.minY + $0.maxY) / 2) }
+                add(.warning, .overlap, "overlaps parcel \(n.id) by \(Self.format(m2)) m²", at)
+            }
         }
     }
 

@@ -25,6 +25,7 @@ public struct Finding: Hashable, Sendable {
         case sliver
         case badValue = "bad_value"
         case invalidGeoJSON = "invalid_geojson"
+        case overlap
     }
 
     public var severity: Severity

@@ -95,3 +95,12 @@ extension CRS {
             || (32601...32660).contains(epsg) || (32701...32760).contains(epsg)
     }
 }
+
+extension CRS {
+    /// The CRS as WKT (WKT2:2019), for files that store their CRS (GeoPackage, .prj).
+    public func wkt() throws -> String {
+        let context = try ProjContext()
+        guard let text = try context.object(definition).wkt else { throw ProjectionError("PROJ cannot write \(self) as WKT") }
+        return text
+    }
+}

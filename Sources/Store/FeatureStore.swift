@@ -50,6 +50,9 @@ public protocol FeatureBatchWriter {
     func put(_ feature: Feature) throws
     /// Deletes a feature (its last version is kept in the history). Returns false if absent.
     @discardableResult func delete(id: String) throws -> Bool
+    /// Features whose bounding boxes intersect `box`, as this batch has left the layer so far
+    /// (for checks such as overlaps between parcels, made while importing).
+    func features(intersecting box: BoundingBox) throws -> [Feature]
 }
 
 /// One version of a feature: the present one has no `validTo`.
@@ -115,6 +118,10 @@ public protocol FeatureStore: Sendable {
 
     /// Features whose bounding boxes intersect `box`, in a stable order, now or as of a date.
     func features(layer: String, intersecting box: BoundingBox, asOf: Date?, limit: Int, offset: Int) throws -> [Feature]
+
+    /// Calls `body` for every feature of a layer (now, or as of a date), one at a time, from one
+    /// consistent snapshot: exports stream through this without holding the layer in memory.
+    func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws
 
     /// Every version of a feature, oldest first; empty if the id never existed.
     func history(layer: String, id: String) throws -> [FeatureVersion]

@@ -21,6 +21,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     private let remove: Statement
     private let archive: Statement
     private let touch: Statement?
+    private let nearby: Statement
 
     init(db: Database, schema: LayerSchema, request: BatchRequest, batchID: Int64, timestamp: String) throws {
         self.db = db
@@ -38,6 +39,11 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         let sets = (["geom", "properties"] + fields + ["lm_version", "lm_valid_from", "lm_batch"]).map { "\($0) = ?" }
         update = try db.makeStatement(sql: "UPDATE \(q) SET \(sets.joined(separator: ", ")) WHERE fid = ?")
         remove = try db.makeStatement(sql: "DELETE FROM \(q) WHERE fid = ?")
+        let columns = row.selectColumns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        nearby = try db.makeStatement(sql: """
+            SELECT \(columns) FROM \(GeoPackageSchema.quoted("rtree_\(schema.name)_geom")) r JOIN \(q) t ON t.fid = r.id
+            WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
+            """)
         archive = try db.makeStatement(sql: """
             INSERT INTO landmap_history (layer, id, version, valid_from, valid_to, batch_id, ended_by_batch, deleted,
               geom, attributes, min_x, min_y, max_x, max_y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -126,6 +132,10 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             schema.name, feature.id, version, validFrom, timestamp, batch, batchID, deleted,
             blob, JSONValue.object(feature.properties).jsonText, box?.minX, box?.minY, box?.maxX, box?.maxY,
         ])
+    }
+
+    func features(intersecting box: BoundingBox) throws -> [Feature] {
+        try Row.fetchAll(nearby, arguments: [box.maxX, box.minX, box.maxY, box.minY]).map { try row.feature(from: $0).feature }
     }
 
     /// Replace mode: everything the batch did not name is deleted (and kept in the history).

@@ -250,6 +250,23 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
+    public func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws {
+        try pool.read { db in
+            let schema = try self.requireSchema(db, layer)
+            let row = FeatureRow(schema: schema)
+            let q = GeoPackageSchema.quoted(layer)
+            let t = asOf.map(Timestamp.string)
+            let filter = t == nil ? "" : " WHERE lm_valid_from <= ?"
+            let current = try Row.fetchCursor(db, sql: "SELECT \(row.selectColumns) FROM \(q)\(filter) ORDER BY fid",
+                                              arguments: StatementArguments(t.map { [$0] } ?? []))
+            while let r = try current.next() { try body(try row.feature(from: r).feature) }
+            guard let t else { return }
+            let past = try Row.fetchCursor(db, sql: "SELECT id, geom, attributes FROM landmap_history WHERE layer = ? AND valid_from <= ? AND valid_to > ? ORDER BY id",
+                                           arguments: [layer, t, t])
+            while let r = try past.next() { try body(try Self.historyFeature(r)) }
+        }
+    }
+
     static func historyFeature(_ row: Row) throws -> Feature {
         let blob: Data? = row[1]
         let attributes = try JSONValue.parse(row[2] as String).objectValue ?? [:]

@@ -93,7 +93,8 @@ struct ImportCommand: ParsableCommand {
         o.skipInvalid = skipInvalid
         o.dryRun = dryRun
         o.actor = "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
-        let store = dryRun ? nil : try options.openStore(create: true)
+        // A dry run checks against the database when there is one, and never creates it.
+        let store = dryRun && !FileManager.default.fileExists(atPath: options.db) ? nil : try options.openStore(create: true)
         let progress = ProgressBar(label: "importing")
         do {
             let report = try Importer(store: store).run(read.files, o, progress: progress.update)

@@ -57,6 +57,21 @@ import TestSupport
         #expect(try store.feature(layer: "parcels", id: "26734-7-10", asOf: nil)?.geometry?.isAreal == true)
     }
 
+    @Test func overlappingParcelsAreReportedWithTheSharedArea() throws {
+        // Parcel 2 drawn over the east half of parcel 1 (≈ 195 m² shared), parcel 3 only touches 2.
+        func parcel(_ n: Int, _ x: Double) -> String {
+            let ring = [[x, 10.78], [x + 0.00018, 10.78], [x + 0.00018, 10.78018], [x, 10.78018], [x, 10.78]]
+            return #"{"type":"Feature","properties":{"MaXa":"26734","SoTo":7,"SoThua":\#(n)},"geometry":{"type":"Polygon","coordinates":[\#(ring)]}}"#
+        }
+        let text = #"{"type":"FeatureCollection","features":[\#(parcel(1, 106.7)),\#(parcel(2, 106.70009)),\#(parcel(3, 106.70027))]}"#
+        let report = try Importer(store: nil).validate([try ImportFixtures.write(text, name: "o.geojson")], ImportOptions(layer: "parcels"))
+        let overlaps = report.findings.filter { $0.kind == .overlap }
+        #expect(overlaps.count == 1, "\(report.text())")
+        #expect(overlaps.first?.key == "26734-7-2" && overlaps.first?.message.hasPrefix("overlaps parcel 26734-7-1 by ") == true)
+        let m2 = Double(overlaps.first?.message.split(separator: " ")[4] ?? "") ?? 0
+        #expect((180...200).contains(m2), "\(m2)")
+    }
+
     @Test func dryRunAndValidateWriteNothing() throws {
         let store = try ImportFixtures.store()
         let file = try ImportFixtures.write(ImportFixtures.parcelsGeoJSON(count: 3), name: "c.geojson")

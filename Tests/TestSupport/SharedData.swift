@@ -57,3 +57,16 @@ public enum SharedData {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+extension SharedData {
+    /// A product built beside the test bundle (`landmap`, `generate-parcels`), if it is there.
+    public static func product(_ name: String) -> String? {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        let fallback = packageRoot.appendingPathComponent(".build/debug/\(name)").path
+        return FileManager.default.isExecutableFile(atPath: fallback) ? fallback : nil
+    }
+}

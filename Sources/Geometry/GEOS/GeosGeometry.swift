@@ -157,6 +157,11 @@ public final class PreparedGeometry {
         try base.predicate(GEOSPreparedIntersects_r(base.context.handle, pointer, other.pointer), "prepared intersects")
     }
 
+    /// True when the two touch only at their boundaries (shared edges of neighbouring parcels).
+    public func touches(_ other: GeosGeometry) throws -> Bool {
+        try base.predicate(GEOSPreparedTouches_r(base.context.handle, pointer, other.pointer), "prepared touches")
+    }
+
     /// Whether the point lies in the geometry or on its boundary.
     public func covers(_ point: Coordinate) throws -> Bool {
         try covers(base.context.point(point))
