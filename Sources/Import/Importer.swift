@@ -130,7 +130,8 @@ final class Run {
         }
         let badFeatures = Set(lintProblems.filter { !$0.isAdvice }.compactMap(\.feature))
         let reader = try OGRReader(path: path, encoding: options.encoding)
-        let declared = try reader.crsWKT.map { try CRS.resolve($0) }
+        let declaredWithNote = try reader.crsWKT.map { try CRS.resolveDeclared($0) }
+        let declared = declaredWithNote?.crs
         let ext = (path as NSString).pathExtension.lowercased()
         guard let crs = options.crs ?? declared ?? (Self.geoJSONExtensions.contains(ext) ? CRS.wgs84 : nil) else {
             throw FormatError(file: path, "the file declares no coordinate system: pass --crs (e.g. --crs vn2000 for HCMC cadastral sheets in VN-2000 / TM-3 105°45′, --crs wgs84 for GPS longitude/latitude)")
@@ -142,6 +143,7 @@ final class Run {
                                   encoding: "\(reader.encoding.rawValue)\(reader.encodingSource.isEmpty ? "" : " (\(reader.encodingSource))")",
                                   mapping: mapping.canonical)
         summary.notes = reader.notes
+        if options.crs == nil, let note = declaredWithNote?.note { summary.notes.append(note) }
         let total = reader.featureCountHint
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         for p in lintProblems where !p.isAdvice {

@@ -104,3 +104,40 @@ extension CRS {
         return text
     }
 }
+
+extension CRS {
+    /// Central meridian → EPSG code of the VN-2000 TM-3 zones (k = 0.9999, x0 = 500 km).
+    static let vn2000TM3: [Double: Int] = [
+        102: 5896, 103: 9205, 104: 9206, 104.5: 9207, 104.75: 9208, 105: 5897, 105.5: 9209, 105.75: 9210,
+        106: 9211, 106.25: 9212, 106.5: 9213, 107: 9214, 107.25: 9215, 107.5: 9216, 107.75: 5899,
+        108: 5898, 108.25: 9217, 108.5: 9218,
+    ]
+
+    /// Resolves a CRS a file declares, and says when it had to be interpreted.
+    ///
+    /// MapInfo and some CAD exports write VN-2000 TM-3 zones as a transverse Mercator on a bare
+    /// WGS 84 ellipsoid: the VN-2000 datum shift is lost, and taken literally the data lands
+    /// about 200 m off. Nobody draws TM-3 zones (k = 0.9999) on plain WGS 84, so such a
+    /// definition is read as the VN-2000 zone of that meridian, with a note for the report.
+    public static func resolveDeclared(_ text: String) throws -> (crs: CRS, note: String?) {
+        let crs = try resolve(text)
+        guard crs.epsg == nil, let code = try vn2000Zone(text), let zone = try? resolve(epsg: code) else { return (crs, nil) }
+        return (zone, "the file declares a TM-3 zone on WGS 84 with no datum shift (\(crs.name)): read as \(zone); pass --crs to override")
+    }
+
+    /// The VN-2000 TM-3 EPSG code a bare-WGS 84 TM-3 definition stands for, if it is one.
+    static func vn2000Zone(_ text: String) throws -> Int? {
+        let context = try ProjContext()
+        let object = try context.object(text)
+        guard let s = proj_as_proj_string(context.handle, object.pointer, PJ_PROJ_5, nil).map({ String(cString: $0) }) else { return nil }
+        var p = [String: String]()
+        for token in s.split(separator: " ") where token.hasPrefix("+") {
+            let kv = token.dropFirst().split(separator: "=", maxSplits: 1)
+            p[String(kv[0])] = kv.count > 1 ? String(kv[1]) : ""
+        }
+        let onBareWGS84 = (p["ellps"] == "WGS84" || p["datum"] == "WGS84") && (p["towgs84"] == nil || p["towgs84"]?.split(separator: ",").allSatisfy { Double($0) == 0 } == true)
+        guard p["proj"] == "tmerc", onBareWGS84, Double(p["k"] ?? p["k_0"] ?? "") == 0.9999, Double(p["x_0"] ?? "") == 500_000,
+              Double(p["y_0"] ?? "0") == 0, Double(p["lat_0"] ?? "0") == 0, let lon = Double(p["lon_0"] ?? "") else { return nil }
+        return vn2000TM3[lon]
+    }
+}

@@ -72,6 +72,17 @@ import TestSupport
         #expect(abs(p.x - 500_000) < 1e-6 && abs(p.y - 12_345) < 1e-6)
     }
 
+    /// What MapInfo writes for EPSG:9210: TM-3 105°45′ on a bare WGS 84 datum.
+    @Test func tm3OnBareWGS84IsReadAsVN2000() throws {
+        let mapinfo = #"PROJCS["unnamed",GEOGCS["unnamed",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",105.75],PARAMETER["scale_factor",0.9999],PARAMETER["false_easting",500000],PARAMETER["false_northing",0],UNIT["metre",1]]"#
+        let (crs, note) = try CRS.resolveDeclared(mapinfo)
+        #expect(crs.epsg == 9210 && note?.contains("EPSG:9210") == true)
+        #expect(try CRS.resolveDeclared("+proj=tmerc +lat_0=0 +lon_0=107.75 +k=0.9999 +x_0=500000 +ellps=WGS84 +type=crs").crs.epsg == 5899)
+        // UTM on WGS 84 is what it says it is.
+        #expect(try CRS.resolveDeclared("+proj=utm +zone=48 +datum=WGS84 +type=crs").note == nil)
+        #expect(try CRS.resolveDeclared("+proj=tmerc +lat_0=0 +lon_0=105.75 +k=0.9996 +x_0=500000 +ellps=WGS84 +type=crs").crs.epsg == nil)
+    }
+
     @Test func cadastralAreaOfAHectare() throws {
         // A 100 m × 100 m square drawn in VN-2000 measures one hectare after a trip through WGS 84.
         let toLonLat = try Transformer(from: .vn2000, to: .wgs84)
