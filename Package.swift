@@ -36,9 +36,12 @@ let package = Package(
         // Use cases: import with its quality report.
         .target(name: "Import", dependencies: ["Formats", "Projection", "Geometry", "Features", "Store"]),
 
+        // Use cases: parcel lookup (what is here, what may be built), by key, by box.
+        .target(name: "Query", dependencies: ["Geometry", "Projection", "Features", "Store"]),
+
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Import",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Geometry"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "ImportTests", dependencies: ["Import", "Store", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "Import", "Store", "Projection", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -120,6 +120,20 @@ struct FeatureRow {
     }
 }
 
+extension JSONValue {
+    /// The value as SQLite stores it (objects and arrays as JSON text).
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .bool(let b): (b ? 1 : 0).databaseValue
+        case .integer(let i): i.databaseValue
+        case .number(let d): d.databaseValue
+        case .string(let s): s.databaseValue
+        case .array, .object: jsonText.databaseValue
+        }
+    }
+}
+
 /// LandMap's timestamps: UTC, millisecond precision, ISO 8601, so they sort as text.
 enum Timestamp {
     static func string(_ date: Date) -> String {

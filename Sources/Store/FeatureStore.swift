@@ -119,6 +119,10 @@ public protocol FeatureStore: Sendable {
     /// Features whose bounding boxes intersect `box`, in a stable order, now or as of a date.
     func features(layer: String, intersecting box: BoundingBox, asOf: Date?, limit: Int, offset: Int) throws -> [Feature]
 
+    /// Features whose properties equal the given values (canonical fields use their typed,
+    /// indexed columns; `id` the feature id; others the JSON properties), now or as of a date.
+    func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int) throws -> [Feature]
+
     /// Calls `body` for every feature of a layer (now, or as of a date), one at a time, from one
     /// consistent snapshot: exports stream through this without holding the layer in memory.
     func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws

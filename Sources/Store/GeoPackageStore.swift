@@ -250,6 +250,44 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
+    public func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int) throws -> [Feature] {
+        try pool.read { db in
+            let schema = try self.requireSchema(db, layer)
+            let row = FeatureRow(schema: schema)
+            var clauses = [String](), args = [DatabaseValue]()
+            var pastClauses = [String](), pastArgs = [DatabaseValue]()
+            for (name, value) in filters.sorted(by: { $0.key < $1.key }) {
+                if let field = schema.field(name) {
+                    let v = try FeatureRow.value(value, as: field, layer: layer, id: "(filter)")
+                    clauses.append("\(GeoPackageSchema.quoted(name)) = ?")
+                    args.append(v)
+                } else if name == "id" {
+                    clauses.append("id = ?")
+                    args.append(value.databaseValue)
+                } else {
+                    // Other properties live in the JSON column.
+                    clauses.append("json_extract(properties, ?) = ?")
+                    args += ["$.\"\(name)\"".databaseValue, value.databaseValue]
+                }
+                pastClauses.append("json_extract(attributes, ?) = ?")
+                pastArgs += ["$.\"\(name)\"".databaseValue, value.databaseValue]
+            }
+            var sql = "SELECT \(row.selectColumns) FROM \(GeoPackageSchema.quoted(layer))"
+            let t = asOf.map(Timestamp.string)
+            if let t { clauses.append("lm_valid_from <= ?"); args.append(t.databaseValue) }
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            sql += " ORDER BY fid LIMIT ?"
+            var out = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args + [limit.databaseValue])).map { try row.feature(from: $0).feature }
+            if let t, out.count < limit {
+                let pastSQL = "SELECT id, geom, attributes FROM landmap_history WHERE layer = ? AND valid_from <= ? AND valid_to > ?"
+                    + pastClauses.map { " AND " + $0 }.joined() + " ORDER BY id LIMIT ?"
+                let rows = try Row.fetchAll(db, sql: pastSQL, arguments: StatementArguments([layer.databaseValue, t.databaseValue, t.databaseValue] + pastArgs + [(limit - out.count).databaseValue]))
+                out += try rows.map(Self.historyFeature)
+            }
+            return out
+        }
+    }
+
     public func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws {
         try pool.read { db in
             let schema = try self.requireSchema(db, layer)

@@ -27,7 +27,7 @@ struct LandMap: ParsableCommand {
               landmap history 26734-12-5          every version of a parcel
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
-        subcommands: [ImportCommand.self, ValidateCommand.self, ExportCommand.self, LayersCommand.self, HistoryCommand.self])
+        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, HistoryCommand.self])
 }
 
 /// Options every command takes.

@@ -81,6 +81,15 @@ public final class GeosGeometry {
         try context.own(GEOSIntersection_r(h, pointer, other.pointer), "intersection")
     }
 
+    public func difference(_ other: GeosGeometry) throws -> GeosGeometry {
+        try context.own(GEOSDifference_r(h, pointer, other.pointer), "difference")
+    }
+
+    /// A point guaranteed to lie inside the geometry (for areas: in the interior).
+    public func pointOnSurface() throws -> GeosGeometry {
+        try context.own(GEOSPointOnSurface_r(h, pointer), "point on surface")
+    }
+
     /// Fast clipping to a rectangle; the result may be invalid where the input was, and may
     /// need `makeValid()` for polygons (GEOS documents this).
     public func clipped(to box: BoundingBox) throws -> GeosGeometry {
