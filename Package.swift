@@ -48,6 +48,9 @@ let package = Package(
         // Tools: the deterministic sample and benchmark parcel generator.
         .executableTarget(name: "generate-parcels", dependencies: ["Geometry", "Projection", "Features"], path: "Tools/GenerateParcels"),
 
+        // Benchmarks (run them on a release build; see Docs/BENCHMARKS.md).
+        .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store"], path: "Tools/BenchLookup"),
+
         // Tests mirror the modules; TestSupport finds ../shared/data and temporary folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -60,17 +60,18 @@ public final class ParcelLookup {
             throw QueryError.outOfRange("longitude \(point.x), latitude \(point.y) is not a WGS 84 position")
         }
         let p = try geos.point(point)
-        let parcel = try parcel(at: p, point, asOf: asOf)
+        let versions = try store.dataVersions()
+        let parcel = versions["parcels"] == nil ? nil : try parcel(at: p, point, asOf: asOf)
         var result = LookupResult(point: point, parcel: parcel?.feature, parcelAreaM2: nil, zoning: [], admin: nil)
         if let parcel {
             let projected = try geos.geometry(toVN2000.transform(parcel.value))
             let parcelArea = try projected.area()
             result.parcelAreaM2 = parcelArea
-            result.zoning = try zoning(over: parcel, projected: projected, area: parcelArea, asOf: asOf)
+            result.zoning = try zoning(over: parcel, projected: projected, area: parcelArea, version: versions["zoning"], asOf: asOf)
         } else {
-            result.zoning = try covering(layer: "zoning", p, point, asOf: asOf).map { ZoningShare(zone: $0.feature, areaM2: nil, share: nil) }
+            result.zoning = try covering(layer: "zoning", p, point, version: versions["zoning"], asOf: asOf).map { ZoningShare(zone: $0.feature, areaM2: nil, share: nil) }
         }
-        if let ward = try covering(layer: "admin", p, point, asOf: asOf).first {
+        if let ward = try covering(layer: "admin", p, point, version: versions["admin"], asOf: asOf).first {
             let props = ward.feature.properties
             result.admin = AdminUnit(code: props["code"]?.stringValue ?? ward.feature.id, name: props["name"]?.stringValue ?? "",
                                      level: props["level"]?.stringValue ?? "")
@@ -87,7 +88,6 @@ public final class ParcelLookup {
     /// The parcel covering the point. On a shared edge or corner several do; the answer is then
     /// the one whose interior holds the point, else the smallest id, so it never varies.
     func parcel(at p: GeosGeometry, _ point: Coordinate, asOf: Date?) throws -> Candidate? {
-        guard try store.layer("parcels") != nil else { return nil }
         let box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
         var best: (Candidate, Bool)?
         for f in try store.features(layer: "parcels", intersecting: box, asOf: asOf, limit: 1_000, offset: 0) {
@@ -110,12 +110,11 @@ public final class ParcelLookup {
     /// Each part of the parcel is counted once: where zones overlap (a data error in a plan,
     /// but real plans have them), the overlap goes to the first zone by id. So the shares
     /// never add up to more than 1, and add up to 1 where zoning covers the parcel.
-    func zoning(over parcel: Candidate, projected: GeosGeometry, area parcelArea: Double, asOf: Date?) throws -> [ZoningShare] {
-        guard let box = parcel.value.boundingBox, let version = try store.layer("zoning")?.dataVersion else { return [] }
+    func zoning(over parcel: Candidate, projected: GeosGeometry, area parcelArea: Double, version: Int64?, asOf: Date?) throws -> [ZoningShare] {
+        guard let box = parcel.value.boundingBox, let version else { return [] }
         var touching = [(Feature, PreparedGeometry)]()
-        for zone in try store.features(layer: "zoning", intersecting: box, asOf: asOf, limit: 10_000, offset: 0) {
-            guard let prepared = try zones.prepared(zone, layer: "zoning", version: version, asOf: asOf, geos: geos, transform: toVN2000),
-                  try prepared.intersects(projected) else { continue }
+        for (zone, prepared) in try cachedCandidates("zoning", box, version: version, asOf: asOf, in: &zones, transform: toVN2000)
+        where try prepared.intersects(projected) {
             touching.append((zone, prepared))
         }
         var out = [ZoningShare]()
@@ -130,42 +129,60 @@ public final class ParcelLookup {
     }
 
     /// Features of a (large-polygon) layer covering the point, smallest id first.
-    func covering(layer: String, _ p: GeosGeometry, _ point: Coordinate, asOf: Date?) throws -> [Candidate] {
-        guard let version = try store.layer(layer)?.dataVersion else { return [] }
+    func covering(layer: String, _ p: GeosGeometry, _ point: Coordinate, version: Int64?, asOf: Date?) throws -> [Candidate] {
+        guard let version else { return [] }
         let box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
         var out = [Candidate]()
-        for f in try store.features(layer: layer, intersecting: box, asOf: asOf, limit: 1_000, offset: 0) {
-            guard let g = f.geometry, let prepared = try admin.prepared(f, layer: layer, version: version, asOf: asOf, geos: geos) else { continue }
-            if try prepared.covers(p) { out.append(Candidate(feature: f, value: g, native: prepared.base)) }
+        for (f, prepared) in try cachedCandidates(layer, box, version: version, asOf: asOf, in: &admin, transform: nil)
+        where try prepared.covers(p) {
+            out.append(Candidate(feature: f, value: f.geometry ?? .point(nil), native: prepared.base))
         }
         return out.sorted { $0.feature.id < $1.feature.id }
     }
+
+    /// R-tree candidates with their prepared geometries: from the cache by id, reading a feature
+    /// only on a miss. As of a date, the past versions are read and prepared afresh.
+    func cachedCandidates(_ layer: String, _ box: BoundingBox, version: Int64, asOf: Date?, in cache: inout PreparedCache,
+                          transform: Transformer?) throws -> [(Feature, PreparedGeometry)] {
+        if asOf != nil {
+            return try store.features(layer: layer, intersecting: box, asOf: asOf, limit: 10_000, offset: 0).compactMap { f in
+                guard let g = f.geometry else { return nil }
+                return (f, try geos.geometry(transform.map { try $0.transform(g) } ?? g).prepared())
+            }
+        }
+        cache.use(version: version)
+        var out = [(Feature, PreparedGeometry)]()
+        for id in try store.ids(layer: layer, intersecting: box) {
+            if let hit = cache.entries[id] {
+                out.append(hit)
+                continue
+            }
+            guard let f = try store.feature(layer: layer, id: id, asOf: nil), let g = f.geometry else { continue }
+            let prepared = try geos.geometry(transform.map { try $0.transform(g) } ?? g).prepared()
+            cache.insert(id, (f, prepared))
+            out.append((f, prepared))
+        }
+        return out
+    }
 }
 
-/// Prepared geometries of large polygons (zoning, admin), valid for one data version of their
-/// layer, optionally in another CRS than storage.
+/// Features of one large-polygon layer (zoning, admin) with their prepared geometries, valid
+/// for one data version of the layer: an import or edit empties it at once.
 struct PreparedCache {
-    private var entries = [String: PreparedGeometry]()
-    private var versions = [String: Int64]()
+    private(set) var entries = [String: (Feature, PreparedGeometry)]()
+    private var version: Int64?
     static let capacity = 20_000
 
-    mutating func prepared(_ f: Feature, layer: String, version: Int64, asOf: Date?, geos: GeosContext, transform: Transformer? = nil) throws -> PreparedGeometry? {
-        guard let stored = f.geometry else { return nil }
-        func make() throws -> PreparedGeometry {
-            try geos.geometry(transform.map { try $0.transform(stored) } ?? stored).prepared()
+    mutating func use(version v: Int64) {
+        if version != v {
+            entries.removeAll()
+            version = v
         }
-        // Past versions share ids with present ones: they are prepared fresh, not cached.
-        guard asOf == nil else { return try make() }
-        if versions[layer] != version {
-            entries = entries.filter { !$0.key.hasPrefix(layer + "\u{0}") }
-            versions[layer] = version
-        }
-        let key = layer + "\u{0}" + f.id
-        if let hit = entries[key] { return hit }
+    }
+
+    mutating func insert(_ id: String, _ entry: (Feature, PreparedGeometry)) {
         if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-        let prepared = try make()
-        entries[key] = prepared
-        return prepared
+        entries[id] = entry
     }
 }
 

@@ -113,6 +113,13 @@ public protocol FeatureStore: Sendable {
     /// Runs `body` inside one write transaction: everything it puts is written, or nothing is.
     func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary
 
+    /// Each layer's data version, in one cheap read (for caches and ETags).
+    func dataVersions() throws -> [String: Int64]
+
+    /// Ids of the present features whose bounding boxes intersect `box` (R-tree only, no
+    /// geometry read): for callers that cache geometries by id.
+    func ids(layer: String, intersecting box: BoundingBox) throws -> [String]
+
     /// A feature by id, as it is now or as it was at `asOf`.
     func feature(layer: String, id: String, asOf: Date?) throws -> Feature?
 

@@ -288,6 +288,22 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
+    public func dataVersions() throws -> [String: Int64] {
+        try pool.read { db in
+            var out = [String: Int64]()
+            for row in try Row.fetchAll(db, sql: "SELECT name, data_version FROM landmap_layers") { out[row[0]] = row[1] }
+            return out
+        }
+    }
+
+    public func ids(layer: String, intersecting box: BoundingBox) throws -> [String] {
+        try pool.read { db in
+            guard try self.storedSchema(db, layer) != nil else { throw StoreError.unknownLayer(layer) }
+            let sql = "SELECT t.id FROM \(GeoPackageSchema.quoted("rtree_\(layer)_geom")) r JOIN \(GeoPackageSchema.quoted(layer)) t ON t.fid = r.id WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?"
+            return try String.fetchAll(db.cachedStatement(sql: sql), arguments: [box.maxX, box.minX, box.maxY, box.minY])
+        }
+    }
+
     public func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws {
         try pool.read { db in
             let schema = try self.requireSchema(db, layer)
