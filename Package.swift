@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "LandMap",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "landmap", targets: ["landmap"]),
     ],
@@ -46,10 +46,11 @@ let package = Package(
         ]),
 
         // Tools: the deterministic sample and benchmark parcel generator.
-        .executableTarget(name: "generate-parcels", dependencies: ["Geometry", "Projection", "Features"], path: "Tools/GenerateParcels"),
+        .target(name: "SeededRandom"),
+        .executableTarget(name: "generate-parcels", dependencies: ["Geometry", "Projection", "Features", "SeededRandom"], path: "Tools/GenerateParcels"),
 
         // Benchmarks (run them on a release build; see Docs/BENCHMARKS.md).
-        .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store"], path: "Tools/BenchLookup"),
+        .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store", "SeededRandom"], path: "Tools/BenchLookup"),
 
         // Tests mirror the modules; TestSupport finds ../shared/data and temporary folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -58,7 +59,7 @@ let package = Package(
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Geometry"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "ImportTests", dependencies: ["Import", "Store", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "Import", "Store", "Projection", "Geometry", "Features", "TestSupport"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "Import", "Store", "Projection", "Geometry", "Features", "TestSupport", "SeededRandom"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,14 +4,17 @@ import Geometry
 import GRDB
 
 /// Converts between a feature and the columns of its table row, for one layer schema.
-struct FeatureRow {
+struct FeatureRow: Sendable {
     let schema: LayerSchema
+    /// `fid, geom, id, <canonical…>, properties, lm_version, lm_valid_from, lm_batch`: the order
+    /// of every SELECT the store makes of a feature table.
+    let columnNames: [String]
+    let selectColumns: String
 
-    /// `geom, id, <canonical…>, properties, lm_version, lm_valid_from, lm_batch` — the order of
-    /// every SELECT the store makes of a feature table (with `fid` first).
-    var selectColumns: String {
-        (["fid", "geom", "id"] + schema.fields.map(\.name) + ["properties", "lm_version", "lm_valid_from", "lm_batch"])
-            .map(GeoPackageSchema.quoted).joined(separator: ", ")
+    init(schema: LayerSchema) {
+        self.schema = schema
+        columnNames = ["fid", "geom", "id"] + schema.fields.map(\.name) + ["properties", "lm_version", "lm_valid_from", "lm_batch"]
+        selectColumns = columnNames.map(GeoPackageSchema.quoted).joined(separator: ", ")
     }
 
     /// The canonical column values and the JSON text of the other properties.

@@ -12,6 +12,7 @@ import GRDB
 public final class GeoPackageStore: FeatureStore {
     public let path: String
     let pool: DatabasePool
+    let catalog = LayerCatalog()
 
     /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
     /// tables and is not a GeoPackage is refused rather than written into.
@@ -81,8 +82,16 @@ public final class GeoPackageStore: FeatureStore {
     }
 
     func requireSchema(_ db: Database, _ name: String) throws -> LayerSchema {
+        try layerSQL(db, name).schema
+    }
+
+    /// The layer's schema and SQL, from the catalog, or read once from the file.
+    func layerSQL(_ db: Database, _ name: String) throws -> LayerSQL {
+        if let known = catalog.get(name) { return known }
         guard let schema = try storedSchema(db, name) else { throw StoreError.unknownLayer(name) }
-        return schema
+        let sql = LayerSQL(schema)
+        catalog.set(sql)
+        return sql
     }
 
     public func layers() throws -> [LayerInfo] {
@@ -196,9 +205,9 @@ public final class GeoPackageStore: FeatureStore {
 
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {
         try pool.read { db in
-            let schema = try self.requireSchema(db, layer)
-            let row = FeatureRow(schema: schema)
-            if let current = try Row.fetchOne(db, sql: "SELECT \(row.selectColumns) FROM \(GeoPackageSchema.quoted(layer)) WHERE id = ?", arguments: [id]) {
+            let sql = try self.layerSQL(db, layer)
+            let row = sql.row
+            if let current = try Row.fetchOne(db.cachedStatement(sql: sql.byID), arguments: [id]) {
                 let f = try row.feature(from: current)
                 if asOf == nil || f.validFrom <= Timestamp.string(asOf ?? Date()) { return f.feature }
             }
@@ -214,29 +223,17 @@ public final class GeoPackageStore: FeatureStore {
 
     public func features(layer: String, intersecting box: BoundingBox, asOf: Date?, limit: Int, offset: Int) throws -> [Feature] {
         try pool.read { db in
-            let schema = try self.requireSchema(db, layer)
-            let row = FeatureRow(schema: schema)
-            let q = GeoPackageSchema.quoted(layer)
-            let rtree = GeoPackageSchema.quoted("rtree_\(layer)_geom")
+            let sql = try self.layerSQL(db, layer)
+            let row = sql.row
             let boxArgs: StatementArguments = [box.maxX, box.minX, box.maxY, box.minY]
             guard let asOf else {
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT \(row.selectColumns.split(separator: ",").map { "t.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", "))
-                    FROM \(rtree) r JOIN \(q) t ON t.fid = r.id
-                    WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
-                    ORDER BY t.fid LIMIT ? OFFSET ?
-                    """, arguments: boxArgs + [limit, offset])
+                let rows = try Row.fetchAll(db.cachedStatement(sql: sql.inBox), arguments: boxArgs + [limit, offset])
                 return try rows.map { try row.feature(from: $0).feature }
             }
             // As of a date: the present rows that already existed, then past versions live then.
             let t = Timestamp.string(asOf)
             var out = [Feature]()
-            let current = try Row.fetchAll(db, sql: """
-                SELECT \(row.selectColumns.split(separator: ",").map { "t.\($0.trimmingCharacters(in: .whitespaces))" }.joined(separator: ", "))
-                FROM \(rtree) r JOIN \(q) t ON t.fid = r.id
-                WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ? AND t.lm_valid_from <= ?
-                ORDER BY t.id
-                """, arguments: boxArgs + [t])
+            let current = try Row.fetchAll(db.cachedStatement(sql: sql.inBoxAsOf), arguments: boxArgs + [t])
             out += try current.map { try row.feature(from: $0).feature }
             let past = try Row.fetchAll(db, sql: """
                 SELECT id, geom, attributes FROM landmap_history
@@ -291,16 +288,15 @@ public final class GeoPackageStore: FeatureStore {
     public func dataVersions() throws -> [String: Int64] {
         try pool.read { db in
             var out = [String: Int64]()
-            for row in try Row.fetchAll(db, sql: "SELECT name, data_version FROM landmap_layers") { out[row[0]] = row[1] }
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, data_version FROM landmap_layers")) { out[row[0]] = row[1] }
             return out
         }
     }
 
     public func ids(layer: String, intersecting box: BoundingBox) throws -> [String] {
         try pool.read { db in
-            guard try self.storedSchema(db, layer) != nil else { throw StoreError.unknownLayer(layer) }
-            let sql = "SELECT t.id FROM \(GeoPackageSchema.quoted("rtree_\(layer)_geom")) r JOIN \(GeoPackageSchema.quoted(layer)) t ON t.fid = r.id WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?"
-            return try String.fetchAll(db.cachedStatement(sql: sql), arguments: [box.maxX, box.minX, box.maxY, box.minY])
+            let sql = try self.layerSQL(db, layer)
+            return try String.fetchAll(db.cachedStatement(sql: sql.idsInBox), arguments: [box.maxX, box.minX, box.maxY, box.minY])
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 import Projection
 @testable import Query
+import SeededRandom
 import Store
 import Testing
 import TestSupport
@@ -33,7 +34,7 @@ import TestSupport
     }
 
     func points(_ all: Everything, count: Int) throws -> [Coordinate] {
-        var r = SeededRandom(state: 7)
+        var r = SplitMix64(seed: 7)
         var box = try #require(all.parcels.first?.0.geometry?.boundingBox)
         for (f, _) in all.parcels { if let b = f.geometry?.boundingBox { box.expand(toInclude: b) } }
         var out = [Coordinate]()
@@ -118,7 +119,7 @@ import TestSupport
         let lookup = try ParcelLookup(store: store)
         let toVN = try Transformer(from: .wgs84, to: CRS.resolve("vn2000"))
         let fromVN = try Transformer(from: CRS.resolve("vn2000"), to: .wgs84)
-        var r = SeededRandom(state: 11)
+        var r = SplitMix64(seed: 11)
         for _ in 0..<100 {
             let (f, g) = all.parcels[Int(r.unit() * Double(all.parcels.count))]
             guard case .point(let c?) = try g.pointOnSurface().value() else { continue }

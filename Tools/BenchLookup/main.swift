@@ -8,6 +8,7 @@
 import Foundation
 import Geometry
 import Query
+import SeededRandom
 import Store
 
 var dbPath = "landmap.gpkg", count = 10_000, seed: UInt64 = 1, pointsOut: String?
@@ -24,17 +25,6 @@ while let a = args.popFirst() {
     }
 }
 
-struct Random {
-    var state: UInt64
-    mutating func unit() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
-}
-
 do {
     let store = try GeoPackageStore(path: dbPath, create: false)
     guard let extent = try store.layer("parcels")?.extent else {
@@ -43,7 +33,7 @@ do {
     }
     // Half the points on parcel corners' neighbourhood, half anywhere in the extent: sample
     // parcels by id order through the R-tree of small random boxes.
-    var r = Random(state: seed)
+    var r = SplitMix64(seed: seed)
     var points = [Coordinate]()
     while points.count < count {
         let c = Coordinate(extent.minX + r.unit() * (extent.maxX - extent.minX), extent.minY + r.unit() * (extent.maxY - extent.minY))

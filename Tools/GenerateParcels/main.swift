@@ -12,6 +12,7 @@ import Features
 import Foundation
 import Geometry
 import Projection
+import SeededRandom
 
 struct Options {
     var wards = "GeoData/admin/hcmc_wards_2025.geojson"
@@ -39,29 +40,6 @@ func parseArguments() -> Options? {
         }
     }
     return o
-}
-
-/// SplitMix64: small, fast, and the same on every machine.
-struct Random {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func range(_ a: Double, _ b: Double) -> Double { a + (b - a) * unit() }
-    mutating func pick<T>(_ items: [(T, Double)]) -> T {
-        let total = items.reduce(0) { $0 + $1.1 }
-        var r = unit() * total
-        for (item, weight) in items {
-            r -= weight
-            if r <= 0 { return item }
-        }
-        return items[items.count - 1].0
-    }
 }
 
 /// Streams a GeoJSON FeatureCollection to a file, one feature at a time.
@@ -113,7 +91,7 @@ let middleNames = ["Văn", "Thị", "Hữu", "Minh", "Thanh", "Ngọc", "Quốc"
 let givenNames = ["An", "Bình", "Châu", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng", "Khoa", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy"]
 let streets = ["Nguyễn Hữu Thọ", "Huỳnh Tấn Phát", "Lê Văn Lương", "Nguyễn Thị Thập", "Trần Xuân Soạn", "Lâm Văn Bền", "Nguyễn Văn Linh", "Phạm Hữu Lầu", "Lê Lợi", "Hai Bà Trưng", "Nam Kỳ Khởi Nghĩa", "Điện Biên Phủ"]
 
-func landUse(_ r: inout Random, urban: Bool, plan: String?) -> String {
+func landUse(_ r: inout SplitMix64, urban: Bool, plan: String?) -> String {
     switch plan {
     case "CXDT", "MN": return r.pick([("CLN", 0.4), ("NTS", 0.3), ("ODT", 0.3)])
     case "CCDT", "GD": return r.pick([("DGD", 0.5), ("TSC", 0.3), ("ODT", 0.2)])
@@ -128,7 +106,7 @@ func landUse(_ r: inout Random, urban: Bool, plan: String?) -> String {
 
 /// Emits one parcel, with its noise; returns false when the target count is reached.
 final class ParcelEmitter {
-    var r: Random
+    var r: SplitMix64
     let writer: GeoJSONWriter
     let toLonLat: Transformer
     let limit: Int
@@ -136,7 +114,7 @@ final class ParcelEmitter {
     var numbers = [String: Int]()  // next parcel number per ward and sheet
 
     init(seed: UInt64, writer: GeoJSONWriter, limit: Int) throws {
-        r = Random(state: seed)
+        r = SplitMix64(seed: seed)
         self.writer = writer
         self.limit = limit
         toLonLat = try Transformer(from: .vn2000, to: .wgs84)
@@ -236,6 +214,8 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
     let zoning = try o.zoningOut.map { try GeoJSONWriter(path: $0) }
     defer { zoning?.close() }
     let toLonLat = try Transformer(from: .vn2000, to: .wgs84)
+    // Zoning draws from its own stream, so the parcels are the same with or without --zoning-out.
+    var zr = SplitMix64(seed: o.seed ^ 0x5A0E_5A0E)
     let blockW = 100.0, blockH = 44.0, street = 10.0
     var zoneNumber = 0
     for w in ordered {
@@ -254,11 +234,11 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
                     if row % 2 == 0, col % 2 == 0, let zoning {
                         zoneNumber += 1
                         let zone = BoundingBox(minX: x - street / 2, minY: y - street / 2, maxX: x + 2 * (blockW + street) - street / 2, maxY: y + 2 * (blockH + street) - street / 2)
-                        let use = emitter.r.pick([("NNO", 0.6), ("HH", 0.15), ("CCDT", 0.08), ("CXDT", 0.07), ("GD", 0.05), ("CN", 0.05)])
+                        let use = zr.pick([("NNO", 0.6), ("HH", 0.15), ("CCDT", 0.08), ("CXDT", 0.07), ("GD", 0.05), ("CN", 0.05)])
                         zoning.write([
                             "KyHieu": .string("\(w.code)-\(zoneNumber)"), "ChucNang": .string(use),
-                            "MatDo": .number(use == "CXDT" ? 5 : emitter.r.range(40, 80).rounded()),
-                            "TangCao": .integer(Int64(emitter.r.range(2, 25))), "HSSDD": .number((emitter.r.range(1, 8) * 10).rounded() / 10),
+                            "MatDo": .number(use == "CXDT" ? 5 : zr.range(40, 80).rounded()),
+                            "TangCao": .integer(Int64(zr.range(2, 25))), "HSSDD": .number((zr.range(1, 8) * 10).rounded() / 10),
                             "TenDoAn": .string("Quy hoạch phân khu 1/2000 \(w.name)"), "SoQD": .string("\(1000 + zoneNumber % 9000)/QĐ-UBND"),
                         ], try toLonLat.transform(zone.polygon))
                     }

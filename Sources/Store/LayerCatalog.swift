@@ -1,0 +1,44 @@
+import Features
+import Synchronization
+
+/// A layer's schema with the SQL the store runs against it, built once per process: the hot
+/// paths (lookups, tiles) must not rebuild strings or re-read the schema on every call.
+struct LayerSQL: Sendable {
+    let schema: LayerSchema
+    let row: FeatureRow
+    /// `SELECT <columns> FROM layer WHERE id = ?`
+    let byID: String
+    /// Present features whose R-tree boxes intersect `maxX, minX, maxY, minY`, paged.
+    let inBox: String
+    /// The same, as of a time (`lm_valid_from <= ?`), unpaged.
+    let inBoxAsOf: String
+    /// Ids only, for callers that cache geometries.
+    let idsInBox: String
+
+    init(_ schema: LayerSchema) {
+        self.schema = schema
+        row = FeatureRow(schema: schema)
+        let table = GeoPackageSchema.quoted(schema.name)
+        let rtree = GeoPackageSchema.quoted("rtree_\(schema.name)_geom")
+        let qualified = row.columnNames.map { "t." + GeoPackageSchema.quoted($0) }.joined(separator: ", ")
+        let join = "FROM \(rtree) r JOIN \(table) t ON t.fid = r.id WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?"
+        byID = "SELECT \(row.selectColumns) FROM \(table) WHERE id = ?"
+        inBox = "SELECT \(qualified) \(join) ORDER BY t.fid LIMIT ? OFFSET ?"
+        inBoxAsOf = "SELECT \(qualified) \(join) AND t.lm_valid_from <= ? ORDER BY t.id"
+        idsInBox = "SELECT t.id \(join)"
+    }
+}
+
+/// The layers this process has seen. Layer schemas never change once created, so an entry
+/// stays valid; a layer another process creates is simply read on first use.
+final class LayerCatalog: Sendable {
+    private let entries = Mutex<[String: LayerSQL]>([:])
+
+    func get(_ name: String) -> LayerSQL? {
+        entries.withLock { $0[name] }
+    }
+
+    func set(_ sql: LayerSQL) {
+        entries.withLock { $0[sql.schema.name] = sql }
+    }
+}
