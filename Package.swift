@@ -10,6 +10,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // gzip for responses: hummingbird-compression is not among this machine's packages.
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // C libraries: a module map over a one-line shim each, found by pkg-config.
@@ -39,10 +46,23 @@ let package = Package(
         // Use cases: parcel lookup (what is here, what may be built), by key, by box.
         .target(name: "Query", dependencies: ["Geometry", "Projection", "Features", "Store"]),
 
+        // The HTTP service: routes and middleware; no geometry code of its own.
+        .target(name: "Server", dependencies: [
+            "Geometry", "Projection", "Features", "Store", "Query", "Import",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ]),
+
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
 
         // Tools: the deterministic sample and benchmark parcel generator.
@@ -60,6 +80,11 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "ImportTests", dependencies: ["Import", "Store", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Import", "Store", "Projection", "Geometry", "Features", "TestSupport", "SeededRandom"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Store", "Import", "Geometry", "Features", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

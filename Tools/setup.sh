@@ -4,7 +4,7 @@
 # Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3)
+packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3)
 
 missing=()
 for p in "${packages[@]}"; do

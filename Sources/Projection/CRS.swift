@@ -141,3 +141,17 @@ extension CRS {
         return vn2000TM3[lon]
     }
 }
+
+extension CRS {
+    /// True when the CRS's official first axis points north (EPSG:4326 is latitude first).
+    /// OGC API – Features Part 2 writes and reads coordinates in the CRS's own axis order.
+    public func northingFirst() throws -> Bool {
+        let context = try ProjContext()
+        let object = try context.object(definition)
+        guard let cs = proj_crs_get_coordinate_system(context.handle, object.pointer) else { return false }
+        defer { proj_destroy(cs) }
+        var direction: UnsafePointer<CChar>?
+        guard proj_cs_get_axis_info(context.handle, cs, 0, nil, nil, &direction, nil, nil, nil, nil) != 0, let direction else { return false }
+        return String(cString: direction).lowercased() == "north"
+    }
+}

@@ -128,7 +128,10 @@ public protocol FeatureStore: Sendable {
 
     /// Features whose properties equal the given values (canonical fields use their typed,
     /// indexed columns; `id` the feature id; others the JSON properties), now or as of a date.
-    func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int) throws -> [Feature]
+    func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int, offset: Int) throws -> [Feature]
+
+    /// How many features `features(layer:matching:asOf:…)` would return without a limit.
+    func count(layer: String, matching filters: [String: JSONValue], asOf: Date?) throws -> Int
 
     /// Calls `body` for every feature of a layer (now, or as of a date), one at a time, from one
     /// consistent snapshot: exports stream through this without holding the layer in memory.

@@ -247,41 +247,67 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
-    public func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int) throws -> [Feature] {
-        try pool.read { db in
-            let schema = try self.requireSchema(db, layer)
-            let row = FeatureRow(schema: schema)
-            var clauses = [String](), args = [DatabaseValue]()
-            var pastClauses = [String](), pastArgs = [DatabaseValue]()
-            for (name, value) in filters.sorted(by: { $0.key < $1.key }) {
-                if let field = schema.field(name) {
-                    let v = try FeatureRow.value(value, as: field, layer: layer, id: "(filter)")
-                    clauses.append("\(GeoPackageSchema.quoted(name)) = ?")
-                    args.append(v)
-                } else if name == "id" {
-                    clauses.append("id = ?")
-                    args.append(value.databaseValue)
-                } else {
-                    // Other properties live in the JSON column.
-                    clauses.append("json_extract(properties, ?) = ?")
-                    args += ["$.\"\(name)\"".databaseValue, value.databaseValue]
-                }
-                pastClauses.append("json_extract(attributes, ?) = ?")
-                pastArgs += ["$.\"\(name)\"".databaseValue, value.databaseValue]
+    /// WHERE clauses for property filters on the present rows and on past versions.
+    func filterClauses(_ schema: LayerSchema, _ filters: [String: JSONValue]) throws
+        -> (present: [String], presentArgs: [DatabaseValue], past: [String], pastArgs: [DatabaseValue]) {
+        var present = [String](), presentArgs = [DatabaseValue](), past = [String](), pastArgs = [DatabaseValue]()
+        for (name, value) in filters.sorted(by: { $0.key < $1.key }) {
+            if let field = schema.field(name) {
+                present.append("\(GeoPackageSchema.quoted(name)) = ?")
+                presentArgs.append(try FeatureRow.value(value, as: field, layer: schema.name, id: "(filter)"))
+            } else if name == "id" {
+                present.append("id = ?")
+                presentArgs.append(value.databaseValue)
+            } else {
+                // Other properties live in the JSON column.
+                present.append("json_extract(properties, ?) = ?")
+                presentArgs += ["$.\"\(name)\"".databaseValue, value.databaseValue]
             }
-            var sql = "SELECT \(row.selectColumns) FROM \(GeoPackageSchema.quoted(layer))"
+            past.append(name == "id" ? "id = ?" : "json_extract(attributes, ?) = ?")
+            pastArgs += name == "id" ? [value.databaseValue] : ["$.\"\(name)\"".databaseValue, value.databaseValue]
+        }
+        return (present, presentArgs, past, pastArgs)
+    }
+
+    public func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int, offset: Int) throws -> [Feature] {
+        try pool.read { db in
+            let sql = try self.layerSQL(db, layer)
+            var (clauses, args, pastClauses, pastArgs) = try self.filterClauses(sql.schema, filters)
             let t = asOf.map(Timestamp.string)
             if let t { clauses.append("lm_valid_from <= ?"); args.append(t.databaseValue) }
-            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-            sql += " ORDER BY fid LIMIT ?"
-            var out = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args + [limit.databaseValue])).map { try row.feature(from: $0).feature }
+            var query = "SELECT \(sql.row.selectColumns) FROM \(GeoPackageSchema.quoted(layer))"
+            if !clauses.isEmpty { query += " WHERE " + clauses.joined(separator: " AND ") }
+            query += " ORDER BY fid LIMIT ? OFFSET ?"
+            var out = try Row.fetchAll(db, sql: query, arguments: StatementArguments(args + [limit.databaseValue, offset.databaseValue]))
+                .map { try sql.row.feature(from: $0).feature }
+            // As of a date, past versions follow the present rows that were already valid then.
             if let t, out.count < limit {
+                let presentCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(GeoPackageSchema.quoted(layer))" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")),
+                                                    arguments: StatementArguments(args)) ?? 0
+                let pastOffset = max(0, offset - presentCount)
                 let pastSQL = "SELECT id, geom, attributes FROM landmap_history WHERE layer = ? AND valid_from <= ? AND valid_to > ?"
-                    + pastClauses.map { " AND " + $0 }.joined() + " ORDER BY id LIMIT ?"
-                let rows = try Row.fetchAll(db, sql: pastSQL, arguments: StatementArguments([layer.databaseValue, t.databaseValue, t.databaseValue] + pastArgs + [(limit - out.count).databaseValue]))
+                    + pastClauses.map { " AND " + $0 }.joined() + " ORDER BY id LIMIT ? OFFSET ?"
+                let rows = try Row.fetchAll(db, sql: pastSQL, arguments: StatementArguments(
+                    [layer.databaseValue, t.databaseValue, t.databaseValue] + pastArgs + [(limit - out.count).databaseValue, pastOffset.databaseValue]))
                 out += try rows.map(Self.historyFeature)
             }
             return out
+        }
+    }
+
+    public func count(layer: String, matching filters: [String: JSONValue], asOf: Date?) throws -> Int {
+        try pool.read { db in
+            let sql = try self.layerSQL(db, layer)
+            var (clauses, args, pastClauses, pastArgs) = try self.filterClauses(sql.schema, filters)
+            let t = asOf.map(Timestamp.string)
+            if let t { clauses.append("lm_valid_from <= ?"); args.append(t.databaseValue) }
+            var n = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(GeoPackageSchema.quoted(layer))" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")),
+                                     arguments: StatementArguments(args)) ?? 0
+            if let t {
+                n += try Int.fetchOne(db, sql: "SELECT count(*) FROM landmap_history WHERE layer = ? AND valid_from <= ? AND valid_to > ?" + pastClauses.map { " AND " + $0 }.joined(),
+                                      arguments: StatementArguments([layer.databaseValue, t.databaseValue, t.databaseValue] + pastArgs)) ?? 0
+            }
+            return n
         }
     }
 

@@ -6,7 +6,7 @@ import Store
 
 /// `landmap`: the command-line face of LandMap. Each command is thin and calls one use case.
 @main
-struct LandMap: ParsableCommand {
+struct LandMap: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
@@ -25,9 +25,11 @@ struct LandMap: ParsableCommand {
               landmap layers                      what the database holds
               landmap layers --json               the same, for scripts
               landmap history 26734-12-5          every version of a parcel
+              landmap serve                       the HTTP API on http://127.0.0.1:8080/
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
-        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, HistoryCommand.self])
+        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self,
+                      HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self])
 }
 
 /// Options every command takes.

@@ -90,7 +90,7 @@ struct QueryParcel: ParsableCommand {
     func run() throws {
         let found = try options.openStore().features(layer: "parcels", matching: [
             "ward_code": .string(ward), "sheet": .integer(Int64(sheet)), "number": .integer(Int64(number)),
-        ], asOf: asOf.date(), limit: 10)
+        ], asOf: asOf.date(), limit: 10, offset: 0)
         if options.json {
             printJSON(.object(["type": "FeatureCollection", "features": .array(found.map { $0.geoJSON() })]))
             return

@@ -143,10 +143,10 @@ import TestSupport
 
     @Test func byKeyAndByBoxAndAsOfADate() throws {
         let store = try SampleStore.shared.get()
-        let found = try store.features(layer: "parcels", matching: ["ward_code": "27484", "sheet": .integer(1), "number": .integer(2)], asOf: nil, limit: 5)
+        let found = try store.features(layer: "parcels", matching: ["ward_code": "27484", "sheet": .integer(1), "number": .integer(2)], asOf: nil, limit: 5, offset: 0)
         #expect(found.map(\.id) == ["27484-1-2"])
-        #expect(try store.features(layer: "parcels", matching: ["ward_code": "27484", "sheet": .integer(1), "number": .integer(99_999)], asOf: nil, limit: 5).isEmpty)
-        #expect(try store.features(layer: "parcels", matching: ["ward_code": "27484"], asOf: Date(timeIntervalSince1970: 0), limit: 5).isEmpty)
+        #expect(try store.features(layer: "parcels", matching: ["ward_code": "27484", "sheet": .integer(1), "number": .integer(99_999)], asOf: nil, limit: 5, offset: 0).isEmpty)
+        #expect(try store.features(layer: "parcels", matching: ["ward_code": "27484"], asOf: Date(timeIntervalSince1970: 0), limit: 5, offset: 0).isEmpty)
         // A 100 m box in VN-2000 holds exactly the parcels GEOS says intersect it.
         let vnBox = BoundingBox(minX: 608_900, minY: 1_187_200, maxX: 609_000, maxY: 1_187_300)
         let hits = try BoxQuery(store: store).features(layer: "parcels", in: vnBox, crs: CRS.resolve("vn2000"), asOf: nil, limit: 10_000)

@@ -1,0 +1,78 @@
+import Features
+import Foundation
+import Geometry
+import Projection
+import Store
+
+/// One page of a layer's features for OGC API – Features `items`: an optional box (in any
+/// CRS), property filters, a date, and paging, with the total number matched.
+public struct ItemsRequest: Sendable {
+    public var layer: String
+    public var box: BoundingBox?
+    /// The CRS the box is given in (longitude/latitude order for geographic CRSs).
+    public var boxCRS: CRS = .wgs84
+    /// Property filters (`property=value`): canonical fields, `id`, or source fields.
+    public var filters: [String: JSONValue] = [:]
+    public var asOf: Date?
+    public var limit = 100
+    public var offset = 0
+
+    public init(layer: String) {
+        self.layer = layer
+    }
+}
+
+public struct ItemsPage: Sendable {
+    public var features: [Feature]
+    /// All features that match, across every page.
+    public var numberMatched: Int
+}
+
+/// Answers `ItemsRequest`s: R-tree candidates, then an exact GEOS test against the box, which
+/// is densified and transformed when it is not given in WGS 84. Features whose bounding boxes
+/// lie inside the box are counted without GEOS. Not `Sendable` (GEOS): one per request.
+public final class ItemsQuery {
+    let store: any FeatureStore
+    let geos: GeosContext
+
+    public init(store: any FeatureStore) throws {
+        self.store = store
+        geos = try GeosContext()
+    }
+
+    public func page(_ r: ItemsRequest) throws -> ItemsPage {
+        guard (1...10_000).contains(r.limit) else { throw QueryError.badRequest("limit must be 1…10000") }
+        guard r.offset >= 0 else { throw QueryError.badRequest("offset must not be negative") }
+        guard let info = try store.layer(r.layer) else { throw StoreError.unknownLayer(r.layer) }
+
+        // No box: property filters (or none) straight from the store.
+        guard let box = r.box else {
+            let page = try store.features(layer: r.layer, matching: r.filters, asOf: r.asOf, limit: r.limit, offset: r.offset)
+            let total = r.filters.isEmpty && r.asOf == nil ? info.featureCount : try store.count(layer: r.layer, matching: r.filters, asOf: r.asOf)
+            return ItemsPage(features: page, numberMatched: total)
+        }
+
+        let polygon = try BoxQuery.lonLatPolygon(box, r.boxCRS)
+        guard let outer = polygon.boundingBox else { return ItemsPage(features: [], numberMatched: 0) }
+        let exact = try geos.geometry(polygon).prepared()
+        let rectangular = r.boxCRS == .wgs84
+        var matched = 0
+        var out = [Feature]()
+        var offset = 0
+        let batchSize = 5_000
+        while true {
+            let batch = try store.features(layer: r.layer, intersecting: outer, asOf: r.asOf, limit: batchSize, offset: offset)
+            for f in batch {
+                guard let g = f.geometry, let fb = g.boundingBox else { continue }
+                let inside = rectangular && fb.minX >= outer.minX && fb.maxX <= outer.maxX && fb.minY >= outer.minY && fb.maxY <= outer.maxY
+                guard try inside || exact.intersects(geos.geometry(g)) else { continue }
+                guard r.filters.allSatisfy({ f.properties[$0.key] == $0.value || ($0.key == "id" && $0.value == .string(f.id)) }) else { continue }
+                if matched >= r.offset, out.count < r.limit { out.append(f) }
+                matched += 1
+            }
+            if batch.count < batchSize { break }
+            offset += batchSize
+        }
+        return ItemsPage(features: out, numberMatched: matched)
+    }
+}

@@ -1,0 +1,61 @@
+import Features
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// The HTTP service: the routes of SPEC §4 behind problem, caching, compression, CORS,
+/// logging and metrics middleware. Routes hold no geometry code; they call the use cases.
+public enum LandMapServer {
+    /// The router with every route and middleware, for `serve` and for tests.
+    public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .contentType, .ifNoneMatch, .authorization],
+                                              allowMethods: [.get, .head, .options], exposedHeaders: ["ETag", "Content-Crs"]))
+        router.add(middleware: GzipMiddleware())
+        router.add(middleware: ConditionalGetMiddleware())
+        router.add(middleware: ProblemMiddleware())
+
+        let ogc = OGCFeaturesRoutes(state: state)
+        router.get("/") { request, _ in
+            if request.wantsHTML {
+                return Reply.text(htmlPage(title: "LandMap", json: ogc.landingJSON(request)), contentType: "text/html; charset=utf-8")
+            }
+            return Reply.json(ogc.landingJSON(request))
+        }
+        router.get("/api") { request, _ in
+            let layers = try state.store.layers().map(\.schema.name)
+            let doc = OpenAPIDocument.make(base: request.baseURL, layers: layers, crs: state.crs.uris)
+            return Reply.json(doc, contentType: "application/vnd.oai.openapi+json;version=3.0")
+        }
+        router.get("/api.html") { request, _ in
+            let layers = try state.store.layers().map(\.schema.name)
+            return Reply.text(htmlPage(title: "LandMap API", json: OpenAPIDocument.make(base: request.baseURL, layers: layers, crs: state.crs.uris)),
+                              contentType: "text/html; charset=utf-8")
+        }
+        ogc.add(to: router)
+        ParcelRoutes(state: state).add(to: router)
+        OperationsRoutes(state: state).add(to: router)
+        return router
+    }
+
+    /// Sends swift-metrics (the request counters and latency histograms of Hummingbird's
+    /// metrics middleware) to the Prometheus registry that `/metrics` renders. Once per process.
+    public static func bootstrapMetrics(_ registry: PrometheusCollectorRegistry) {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+
+    /// Runs until SIGTERM or SIGINT, then finishes the requests in flight and stops.
+    public static func run(_ state: ServerState, host: String, port: Int, logger: Logger) async throws {
+        let app = Application(
+            router: router(state),
+            configuration: .init(address: .hostname(host, port: port), serverName: "LandMap"),
+            logger: logger)
+        try await app.runService()
+    }
+}

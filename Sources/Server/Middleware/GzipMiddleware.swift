@@ -1,0 +1,44 @@
+import CompressNIO
+import HTTPTypes
+import Hummingbird
+
+/// gzip-compresses text-like responses (JSON, GeoJSON, HTML, MVT, …) of 1 KiB or more when the
+/// client accepts it.
+struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var compressible: [String] { ["json", "html", "text/", "javascript", "css", "xml", "mapbox-vector-tile", "protobuf"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        guard let accept = request.headers[.acceptEncoding], accept.contains("gzip"),
+              response.headers[.contentEncoding] == nil, response.status == .ok,
+              let type = response.headers[.contentType], Self.compressible.contains(where: { type.contains($0) }) else { return response }
+        let collector = Collector()
+        try await response.body.write(collector)
+        var buffer = collector.box.buffer
+        guard buffer.readableBytes >= 1024 else {
+            response.body = ResponseBody(byteBuffer: buffer)
+            return response
+        }
+        let compressed = try buffer.compress(with: .gzip())
+        response.headers[.contentEncoding] = "gzip"
+        response.headers[.vary] = "Accept-Encoding"
+        response.headers[.contentLength] = String(compressed.readableBytes)
+        response.body = ResponseBody(byteBuffer: compressed)
+        return response
+    }
+
+    /// Gathers a response body into one buffer.
+    struct Collector: ResponseBodyWriter {
+        final class Box {
+            var buffer = ByteBuffer()
+        }
+        let box = Box()
+
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            var b = buffer
+            box.buffer.writeBuffer(&b)
+        }
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+}

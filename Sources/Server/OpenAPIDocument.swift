@@ -1,0 +1,76 @@
+import Foundation
+import Geometry
+
+/// The OpenAPI 3.0 definition of the API (`GET /api`), written from the routes' contract.
+enum OpenAPIDocument {
+    static func make(base: String, layers: [String], crs: [String]) -> JSONValue {
+        func param(_ name: String, _ location: String = "query", _ schema: JSONValue, _ description: String, required: Bool = false,
+                   style: String? = nil, explode: Bool? = nil) -> JSONValue {
+            var o: [String: JSONValue] = ["name": .string(name), "in": .string(location), "schema": schema,
+                                          "description": .string(description), "required": .bool(required || location == "path")]
+            if let style { o["style"] = .string(style) }
+            if let explode { o["explode"] = .bool(explode) }
+            return .object(o)
+        }
+        let string: JSONValue = ["type": "string"]
+        let number: JSONValue = ["type": "number"]
+        let problem: JSONValue = .object(["description": "A problem document (RFC 9457)",
+                                          "content": .object(["application/problem+json": .object(["schema": ["$ref": "#/components/schemas/Problem"]])])])
+        func ok(_ type: String, _ description: String) -> JSONValue {
+            .object(["description": .string(description), "content": .object([type: .object(["schema": ["type": "object"]])])])
+        }
+        func get(_ summary: String, _ parameters: [JSONValue], _ okType: String = "application/json", errors: [String] = ["400"]) -> JSONValue {
+            var responses: [String: JSONValue] = ["200": ok(okType, summary), "304": ["description": "Not modified (If-None-Match)"]]
+            for e in errors { responses[e] = problem }
+            return .object(["get": .object(["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)])])
+        }
+        let collectionId = param("collectionId", "path", .object(["type": "string", "enum": .array(layers.map { .string($0) })]), "A collection (layer)")
+        let f = param("f", "query", ["type": "string", "enum": ["json", "html"]], "Response format")
+        let datetime = param("datetime", "query", string, "RFC 3339 instant (the data as it was then) or interval (its end)")
+        let crsParam = param("crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "Output CRS")
+        let paths: [String: JSONValue] = [
+            "/": get("Landing page", [f]),
+            "/api": get("This OpenAPI document", [], "application/vnd.oai.openapi+json;version=3.0", errors: []),
+            "/conformance": get("Conformance classes", [f]),
+            "/collections": get("Collections", [f]),
+            "/collections/{collectionId}": get("A collection", [collectionId, f], errors: ["404"]),
+            "/collections/{collectionId}/queryables": get("Queryable properties", [collectionId], "application/schema+json", errors: ["404"]),
+            "/collections/{collectionId}/items": get("Features of a collection", [
+                collectionId,
+                param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 10000, "default": 100], "Features per page"),
+                param("offset", "query", ["type": "integer", "minimum": 0, "default": 0], "Features to skip"),
+                param("bbox", "query", ["type": "array", "minItems": 4, "maxItems": 6, "items": number], "minx,miny,maxx,maxy in bbox-crs", style: "form", explode: false),
+                param("bbox-crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "CRS of bbox"),
+                crsParam, datetime, f,
+            ], "application/geo+json", errors: ["400", "404"]),
+            "/collections/{collectionId}/items/{featureId}": get("A feature", [collectionId, param("featureId", "path", string, "Feature id"), crsParam, datetime, f],
+                                                                 "application/geo+json", errors: ["400", "404"]),
+            "/parcels/at": get("The parcel at a point, the zoning shares over it, and the ward", [
+                param("lon", "query", ["type": "number", "minimum": -180, "maximum": 180], "Longitude (WGS 84)"),
+                param("lat", "query", ["type": "number", "minimum": -90, "maximum": 90], "Latitude (WGS 84)"),
+                param("x", "query", number, "Easting in crs"), param("y", "query", number, "Northing in crs"),
+                param("crs", "query", string, "CRS of x/y (default vn2000)"), datetime,
+            ]),
+            "/parcels": get("Parcels by cadastral key", [
+                param("ward", "query", string, "Ward code"), param("sheet", "query", ["type": "integer"], "Map sheet number"),
+                param("number", "query", ["type": "integer"], "Parcel number"),
+                param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 10000], "At most this many"), datetime,
+            ], "application/geo+json", errors: ["400", "404"]),
+            "/parcels/{id}/history": get("Every version of a parcel", [param("id", "path", string, "Parcel id")], errors: ["404"]),
+            "/health": get("Liveness and readiness", [], errors: ["503"]),
+            "/metrics": get("Prometheus metrics", [], "text/plain", errors: []),
+        ]
+        return .object([
+            "openapi": "3.0.3",
+            "info": .object(["title": "LandMap API", "version": "0.1.0",
+                             "description": "OGC API – Features (Parts 1 and 2) and parcel lookup for Ho Chi Minh City's land data."]),
+            "servers": .array([.object(["url": .string(base)])]),
+            "paths": .object(paths),
+            "components": .object(["schemas": .object([
+                "Problem": .object(["type": "object", "required": ["type", "title", "status"], "properties": .object([
+                    "type": string, "title": string, "status": ["type": "integer"], "detail": string, "instance": string,
+                ])]),
+            ])]),
+        ])
+    }
+}

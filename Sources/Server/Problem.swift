@@ -1,0 +1,55 @@
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import Projection
+import Query
+import Store
+
+/// An RFC 9457 problem document (`application/problem+json`): every error the API answers.
+public struct Problem: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let title: String
+    public let detail: String
+    /// A URI naming the kind of problem; `about:blank` when the status says it all.
+    public let type: String
+
+    public init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil, type: String = "about:blank") {
+        self.status = status
+        self.title = title ?? status.reasonPhrase
+        self.detail = detail
+        self.type = type
+    }
+
+    public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
+    public static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = JSONValue.object([
+            "type": .string(type), "title": .string(title), "status": .integer(Int64(status.code)),
+            "detail": .string(detail), "instance": .string(request.uri.path),
+        ]).jsonText
+        var headers = HTTPFields()
+        headers[.contentType] = "application/problem+json"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The problem an error from a lower layer stands for: bad input is the client's (400/404),
+    /// anything else is ours (500, with no internals in the answer).
+    static func from(_ error: any Error) -> Problem {
+        switch error {
+        case let p as Problem: return p
+        case let e as HTTPError where e.status == .notFound: return .notFound("no such resource")
+        case let e as HTTPError: return Problem(e.status, e.body ?? e.status.reasonPhrase)
+        case StoreError.unknownLayer(let name): return .notFound("no collection named '\(name)'")
+        case let e as StoreError:
+            if case .noDatabase = e { return Problem(.serviceUnavailable, "the database is not available") }
+            return .badRequest(e.description)
+        case let e as QueryError: return .badRequest(e.description)
+        case let e as ProjectionError: return .badRequest(e.description)
+        case let e as GeometryError: return .badRequest(e.description)
+        default: return Problem(.internalServerError, "the server failed to answer; the failure is logged")
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+
+/// How responses are made: JSON or HTML bodies with their content type, cache policy and ETag.
+/// (Compression, 304s, CORS and problem documents are middleware.)
+enum Reply {
+    static func json(_ value: JSONValue, contentType: String = "application/json", cache: String = "no-cache",
+                     etag: String? = nil, headers extra: HTTPFields = [:]) -> Response {
+        text(value.jsonText, contentType: contentType, cache: cache, etag: etag, headers: extra)
+    }
+
+    static func text(_ body: String, contentType: String, cache: String = "no-cache", etag: String? = nil,
+                     status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = contentType
+        headers[.cacheControl] = cache
+        if let etag { headers[.eTag] = etag }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// A strong ETag from the data versions a response depends on, and anything else that
+    /// changes it (query string, format).
+    static func etag(versions: [Int64], _ parts: String...) -> String {
+        var hasher = FNV1a()
+        for v in versions { hasher.add(String(v)) }
+        for p in parts { hasher.add(p) }
+        return "\"lm-\(versions.map(String.init).joined(separator: "."))-\(String(hasher.value, radix: 36))\""
+    }
+}
+
+/// FNV-1a, 64 bits: stable across runs and machines (Swift's Hasher is seeded per process).
+struct FNV1a {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+    mutating func add(_ s: String) {
+        for b in s.utf8 {
+            value ^= UInt64(b)
+            value = value &* 0x100_0000_01b3
+        }
+        value ^= 0xff
+        value = value &* 0x100_0000_01b3
+    }
+}

@@ -1,0 +1,237 @@
+import Features
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import Projection
+import Query
+import Store
+
+/// OGC API – Features Part 1 (core, GeoJSON, OpenAPI 3.0) and Part 2 (CRS by reference).
+struct OGCFeaturesRoutes {
+    let state: ServerState
+
+    static let conformance = [
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    ]
+
+    func add<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/conformance") { request, _ in try self.conformance(request) }
+        router.get("/collections") { request, _ in try self.collections(request) }
+        router.get("/collections/:layer") { request, context in try self.collection(request, context.parameters.require("layer")) }
+        router.get("/collections/:layer/items") { request, context in try self.items(request, context.parameters.require("layer")) }
+        router.get("/collections/:layer/items/:id") { request, context in
+            try self.item(request, context.parameters.require("layer"), context.parameters.require("id"))
+        }
+        router.get("/collections/:layer/queryables") { request, context in try self.queryables(request, context.parameters.require("layer")) }
+    }
+
+    func landingJSON(_ request: Request) -> JSONValue {
+        let base = request.baseURL
+        return .object([
+            "title": "LandMap — Ho Chi Minh City land data",
+            "description": "Cadastral parcels (thửa đất), zoning plans (quy hoạch) and administrative units of Ho Chi Minh City.",
+            "links": .array([
+                link("\(base)/?f=json", "self", "application/json", "This document"),
+                link("\(base)/?f=html", "alternate", "text/html", "This document as HTML"),
+                link("\(base)/api", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition (OpenAPI 3.0)"),
+                link("\(base)/api.html", "service-doc", "text/html", "The API documentation"),
+                link("\(base)/conformance", "conformance", "application/json", "Conformance classes"),
+                link("\(base)/collections", "data", "application/json", "Collections"),
+            ]),
+        ])
+    }
+
+    func conformance(_ request: Request) throws -> Response {
+        let body = JSONValue.object(["conformsTo": .array(Self.conformance.map { .string($0) })])
+        return respond(request, body, title: "Conformance", cache: "public, max-age=3600")
+    }
+
+    func collections(_ request: Request) throws -> Response {
+        let layers = try state.store.layers()
+        let base = request.baseURL
+        let body = JSONValue.object([
+            "links": .array([link("\(base)/collections", "self", "application/json", "Collections")]),
+            "collections": .array(layers.map { collectionJSON($0, base) }),
+            "crs": .array(state.crs.uris.map { .string($0) }),
+        ])
+        return respond(request, body, title: "Collections", etag: Reply.etag(versions: layers.map(\.dataVersion), "collections", base))
+    }
+
+    func collection(_ request: Request, _ name: String) throws -> Response {
+        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let base = request.baseURL
+        return respond(request, collectionJSON(info, base), title: info.schema.title, etag: Reply.etag(versions: [info.dataVersion], "collection", base))
+    }
+
+    func collectionJSON(_ info: LayerInfo, _ base: String) -> JSONValue {
+        let name = info.schema.name
+        let bbox: JSONValue = info.extent.map { .array([.array([.number($0.minX), .number($0.minY), .number($0.maxX), .number($0.maxY)])]) }
+            ?? .array([.array([-180, 180, -90, 90].map { .number(Double($0)) })])
+        return .object([
+            "id": .string(name),
+            "title": .string(info.schema.title),
+            "description": .string("\(info.featureCount) features; \(info.schema.fields.map(\.name).joined(separator: ", "))"),
+            "itemType": "feature",
+            "extent": .object(["spatial": .object(["bbox": bbox, "crs": .string(CRSCatalog.crs84)])]),
+            "crs": .array(state.crs.uris.map { .string($0) }),
+            "storageCrs": .string(CRSCatalog.crs84),
+            "links": .array([
+                link("\(base)/collections/\(name)", "self", "application/json", info.schema.title),
+                link("\(base)/collections/\(name)/items", "items", "application/geo+json", "Items"),
+                link("\(base)/collections/\(name)/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryables"),
+            ]),
+        ])
+    }
+
+    func items(_ request: Request, _ name: String) throws -> Response {
+        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let output = try outputCRS(request)
+        var r = ItemsRequest(layer: name)
+        r.limit = try request.int("limit", default: 100, range: 1...10_000)
+        r.offset = try request.int("offset", default: 0, range: 0...Int(Int32.max))
+        r.asOf = try request.asOf()
+        if let text = request.query("bbox") {
+            let boxCRS = try request.query("bbox-crs").map { uri -> CRSCatalog.Entry in
+                guard let e = state.crs.entry(uri) else { throw Problem.badRequest("bbox-crs '\(uri)' is not offered; use one of \(state.crs.uris.joined(separator: ", "))") }
+                return e
+            } ?? state.crs.entries[0]
+            r.box = try Self.bbox(text, swap: boxCRS.swapAxes)
+            r.boxCRS = boxCRS.crs
+        }
+        let reserved: Set<String> = ["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]
+        let queryable = Set(info.schema.fields.filter { !$0.isPrivate }.map(\.name) + ["id"])
+        for (key, value) in request.uri.queryParameters where !reserved.contains(String(key)) {
+            guard queryable.contains(String(key)) else {
+                throw Problem.badRequest("'\(key)' is not a query parameter of this collection; queryables: \(queryable.sorted().joined(separator: ", "))")
+            }
+            r.filters[String(key)] = Self.filterValue(String(value), info.schema.field(String(key)))
+        }
+        let page = try ItemsQuery(store: state.store).page(r)
+        let hidden = state.hiddenFields(info.schema)
+        let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
+        let features = try page.features.map { try Self.present($0, hidden: hidden, transform: transform, swap: output.swapAxes) }
+
+        let base = request.baseURL
+        let path = "\(base)/collections/\(name)/items"
+        func pageLink(_ offset: Int, _ rel: String) -> JSONValue {
+            var params = request.uri.queryParameters.filter { $0.key != "offset" && $0.key != "f" }.map { "\($0.key)=\(encodeQuery(String($0.value)))" }
+            params.append("offset=\(offset)")
+            params.append("f=json")
+            return link("\(path)?\(params.joined(separator: "&"))", rel, "application/geo+json", rel == "next" ? "Next page" : rel == "prev" ? "Previous page" : "This page")
+        }
+        var links = [pageLink(r.offset, "self")]
+        if r.offset + features.count < page.numberMatched, !features.isEmpty { links.append(pageLink(r.offset + r.limit, "next")) }
+        if r.offset > 0 { links.append(pageLink(max(0, r.offset - r.limit), "prev")) }
+        links.append(link("\(base)/collections/\(name)", "collection", "application/json", info.schema.title))
+        let body = JSONValue.object([
+            "type": "FeatureCollection",
+            "features": .array(features),
+            "numberMatched": .integer(Int64(page.numberMatched)),
+            "numberReturned": .integer(Int64(features.count)),
+            "timeStamp": .string(ISO8601DateFormatter().string(from: Date())),
+            "links": .array(links),
+        ])
+        var headers = HTTPFields()
+        headers[.contentCrs] = "<\(output.uri)>"
+        let etag = Reply.etag(versions: [info.dataVersion], request.uri.query ?? "", base)
+        if request.wantsHTML { return Reply.text(htmlPage(title: "\(info.schema.title): items", json: body), contentType: "text/html; charset=utf-8", etag: etag) }
+        return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
+    }
+
+    func item(_ request: Request, _ name: String, _ id: String) throws -> Response {
+        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let output = try outputCRS(request)
+        guard let feature = try state.store.feature(layer: name, id: id, asOf: request.asOf()) else {
+            throw Problem.notFound("collection '\(name)' has no feature '\(id)'")
+        }
+        let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
+        guard case .object(var body) = try Self.present(feature, hidden: state.hiddenFields(info.schema), transform: transform, swap: output.swapAxes) else {
+            throw Problem(.internalServerError, "a feature could not be written")
+        }
+        let base = request.baseURL
+        body["links"] = .array([
+            link("\(base)/collections/\(name)/items/\(encodeQuery(id))", "self", "application/geo+json", "This feature"),
+            link("\(base)/collections/\(name)", "collection", "application/json", info.schema.title),
+        ])
+        var headers = HTTPFields()
+        headers[.contentCrs] = "<\(output.uri)>"
+        let etag = Reply.etag(versions: [info.dataVersion], id, request.uri.query ?? "", base)
+        if request.wantsHTML { return Reply.text(htmlPage(title: "\(name) \(id)", json: .object(body)), contentType: "text/html; charset=utf-8", etag: etag) }
+        return Reply.json(.object(body), contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
+    }
+
+    func queryables(_ request: Request, _ name: String) throws -> Response {
+        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+        var properties: [String: JSONValue] = ["id": .object(["type": "string", "title": "Feature id"])]
+        for f in info.schema.fields where !f.isPrivate {
+            let type: String = switch f.type {
+            case .integer: "integer"
+            case .real: "number"
+            case .text: "string"
+            case .date: "string"
+            }
+            var p: [String: JSONValue] = ["type": .string(type), "title": .string(f.summary.isEmpty ? f.name : f.summary)]
+            if f.type == .date { p["format"] = "date" }
+            properties[f.name] = .object(p)
+        }
+        let body = JSONValue.object([
+            "$schema": "https://json-schema.org/draft/2019-09/schema",
+            "$id": .string("\(request.baseURL)/collections/\(name)/queryables"),
+            "type": "object",
+            "title": .string(info.schema.title),
+            "properties": .object(properties),
+        ])
+        return Reply.json(body, contentType: "application/schema+json", etag: Reply.etag(versions: [info.dataVersion], "queryables"))
+    }
+
+    // MARK: Helpers
+
+    func respond(_ request: Request, _ body: JSONValue, title: String, cache: String = "no-cache", etag: String? = nil) -> Response {
+        if request.wantsHTML { return Reply.text(htmlPage(title: title, json: body), contentType: "text/html; charset=utf-8", cache: cache, etag: etag) }
+        return Reply.json(body, cache: cache, etag: etag)
+    }
+
+    func outputCRS(_ request: Request) throws -> CRSCatalog.Entry {
+        guard let text = request.query("crs") else { return state.crs.entries[0] }
+        guard let e = state.crs.entry(text) else { throw Problem.badRequest("crs '\(text)' is not offered; use one of \(state.crs.uris.joined(separator: ", "))") }
+        return e
+    }
+
+    /// `bbox=minx,miny,maxx,maxy` (or 6 numbers with heights), in the bbox CRS's axis order.
+    static func bbox(_ text: String, swap: Bool) throws -> BoundingBox {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 4 || parts.count == 6, parts.allSatisfy({ $0?.isFinite == true }) else {
+            throw Problem.badRequest("bbox must be 4 numbers (or 6 with heights), separated by commas")
+        }
+        let v = parts.compactMap { $0 }
+        let half = v.count / 2
+        var (minX, minY, maxX, maxY) = (v[0], v[1], v[half], v[half + 1])
+        if swap { (minX, minY, maxX, maxY) = (minY, minX, maxY, maxX) }
+        guard minX <= maxX, minY <= maxY else { throw Problem.badRequest("bbox minimum exceeds maximum") }
+        return BoundingBox(minX: minX, minY: minY, maxX: maxX, maxY: maxY)
+    }
+
+    /// A filter value typed as its field wants (numbers for numeric fields).
+    static func filterValue(_ s: String, _ field: FieldDefinition?) -> JSONValue {
+        switch field?.type {
+        case .integer?: Int64(s).map { .integer($0) } ?? .string(s)
+        case .real?: Double(s).map { .number($0) } ?? .string(s)
+        default: .string(s)
+        }
+    }
+
+    /// A feature as the client gets it: private fields left out, in the output CRS and axis order.
+    static func present(_ f: Feature, hidden: Set<String>, transform: Transformer?, swap: Bool) throws -> JSONValue {
+        var f = f
+        if var g = f.geometry {
+            if let transform { g = try transform.transform(g) }
+            if swap { g = g.mapCoordinates { Coordinate($0.y, $0.x) } }
+            f.geometry = g.rewound()
+        }
+        return f.geoJSON(hiding: hidden)
+    }
+}

@@ -1,0 +1,84 @@
+import Features
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import Projection
+import Query
+import Store
+
+/// The planner's questions over HTTP: what is at a point, a parcel by its cadastral key, the
+/// versions of a parcel.
+struct ParcelRoutes {
+    let state: ServerState
+
+    func add<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/parcels/at") { request, _ in try await self.at(request) }
+        router.get("/parcels") { request, _ in try self.byKey(request) }
+        router.get("/parcels/:id/history") { request, context in try self.history(request, context.parameters.require("id")) }
+    }
+
+    func at(_ request: Request) async throws -> Response {
+        let point: Coordinate
+        if let lon = try request.double("lon"), let lat = try request.double("lat") {
+            guard request.query("x") == nil, request.query("y") == nil else { throw Problem.badRequest("give lon and lat, or x, y and crs, not both") }
+            point = Coordinate(lon, lat)
+        } else if let x = try request.double("x"), let y = try request.double("y") {
+            let source = try CRS.resolve(request.query("crs") ?? "vn2000")
+            point = try Transformer(from: source, to: .wgs84).transform(Coordinate(x, y))
+        } else {
+            throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
+        }
+        guard (-180...180).contains(point.x), (-90...90).contains(point.y) else {
+            throw Problem.badRequest("the point \(point.x), \(point.y) is outside longitude −180…180 / latitude −90…90")
+        }
+        let versions = try state.store.dataVersions()
+        let result = try await state.lookups.at(point, asOf: request.asOf())
+        let hidden = LayerSchema.parcels.privateFields
+        let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "")
+        return Reply.json(result.json(hiding: hidden), cache: "public, max-age=60", etag: etag)
+    }
+
+    func byKey(_ request: Request) throws -> Response {
+        var filters = [String: JSONValue]()
+        if let ward = request.query("ward") { filters["ward_code"] = .string(ward) }
+        if let sheet = request.query("sheet") {
+            guard let s = Int64(sheet) else { throw Problem.badRequest("'sheet' must be a whole number, not '\(sheet)'") }
+            filters["sheet"] = .integer(s)
+        }
+        if let number = request.query("number") {
+            guard let n = Int64(number) else { throw Problem.badRequest("'number' must be a whole number, not '\(number)'") }
+            filters["number"] = .integer(n)
+        }
+        guard !filters.isEmpty else { throw Problem.badRequest("give ward, sheet and/or number") }
+        guard try state.store.layer("parcels") != nil else { throw Problem.notFound("there is no parcels layer") }
+        let limit = try request.int("limit", default: 100, range: 1...10_000)
+        let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
+        let hidden = LayerSchema.parcels.privateFields
+        return Reply.json(.object([
+            "type": "FeatureCollection",
+            "features": .array(found.map { $0.geoJSON(hiding: hidden) }),
+            "numberReturned": .integer(Int64(found.count)),
+        ]), contentType: "application/geo+json")
+    }
+
+    func history(_ request: Request, _ id: String) throws -> Response {
+        let versions = try state.store.history(layer: "parcels", id: id)
+        guard !versions.isEmpty else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
+        let hidden = LayerSchema.parcels.privateFields
+        let f = ISO8601DateFormatter()
+        return Reply.json(.object([
+            "id": .string(id),
+            "versions": .array(versions.map { v in
+                .object([
+                    "version": .integer(Int64(v.version)),
+                    "valid_from": .string(f.string(from: v.validFrom)),
+                    "valid_to": v.validTo.map { .string(f.string(from: $0)) } ?? .null,
+                    "batch_id": .integer(v.batchID),
+                    "deleted": .bool(v.endedByDeletion),
+                    "feature": v.feature.geoJSON(hiding: hidden),
+                ])
+            }),
+        ]))
+    }
+}

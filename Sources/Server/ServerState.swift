@@ -1,0 +1,57 @@
+import Features
+import Foundation
+import Geometry
+import Prometheus
+import Query
+import Store
+import Synchronization
+
+/// What every route needs: the store, the lookup workers, the metrics registry, the CRSs on
+/// offer. Shared by all requests, so everything in it is `Sendable`.
+public final class ServerState: Sendable {
+    public let store: GeoPackageStore
+    let lookups: LookupWorkers
+    public let metrics: PrometheusCollectorRegistry
+    let crs: CRSCatalog
+    let started = Date()
+
+    public init(store: GeoPackageStore, lookupWorkers: Int = ProcessInfo.processInfo.activeProcessorCount * 2,
+                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+        self.store = store
+        lookups = try LookupWorkers(store: store, count: max(1, lookupWorkers))
+        self.metrics = metrics
+        crs = try CRSCatalog()
+    }
+
+    /// Fields never shown to an anonymous caller, for a layer.
+    func hiddenFields(_ layer: LayerSchema) -> Set<String> { layer.privateFields }
+}
+
+/// One `ParcelLookup` (GEOS context, PROJ transformer, prepared-geometry caches) per actor:
+/// those are not thread-safe, and their caches are worth keeping between requests.
+actor LookupWorker {
+    private let lookup: ParcelLookup
+
+    init(store: GeoPackageStore) throws {
+        lookup = try ParcelLookup(store: store)
+    }
+
+    func at(_ point: Coordinate, asOf: Date?) throws -> LookupResult {
+        try lookup.at(point, asOf: asOf)
+    }
+}
+
+/// A fixed set of lookup workers, taken in turn.
+final class LookupWorkers: Sendable {
+    private let workers: [LookupWorker]
+    private let next = Atomic<Int>(0)
+
+    init(store: GeoPackageStore, count: Int) throws {
+        workers = try (0..<count).map { _ in try LookupWorker(store: store) }
+    }
+
+    func at(_ point: Coordinate, asOf: Date?) async throws -> LookupResult {
+        let i = next.add(1, ordering: .relaxed).oldValue
+        return try await workers[i % workers.count].at(point, asOf: asOf)
+    }
+}
