@@ -74,7 +74,7 @@ struct OGCFeaturesRoutes {
         return .object([
             "id": .string(name),
             "title": .string(info.schema.title),
-            "description": .string("\(info.featureCount) features; \(info.schema.fields.map(\.name).joined(separator: ", "))"),
+            "description": .string("\(info.featureCount) features; \(info.schema.fields.filter { !$0.isPrivate }.map(\.name).joined(separator: ", "))"),
             "itemType": "feature",
             "extent": .object(["spatial": .object(["bbox": bbox, "crs": .string(CRSCatalog.crs84)])]),
             "crs": .array(state.crs.uris.map { .string($0) }),
