@@ -14,7 +14,7 @@ public enum LandMapServer {
     public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: AccessLogMiddleware())
         router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .contentType, .ifNoneMatch, .authorization],
                                               allowMethods: [.get, .head, .options], exposedHeaders: ["ETag", "Content-Crs"]))
         router.add(middleware: GzipMiddleware())

@@ -25,10 +25,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Where the sample data is (default: GeoData/ here or beside the binary).") var sampleDir: String?
+    @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
         var logger = Logger(label: "landmap")
-        logger.logLevel = .info
+        logger.logLevel = level
         let store = try options.openStore(create: true)
         if try store.layers().isEmpty {
             guard let dir = sampleDir.map({ URL(fileURLWithPath: $0) }) ?? SampleLoader.locate() else {
