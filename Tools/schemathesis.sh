@@ -13,10 +13,11 @@ work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 "$bin" serve --db "$work/st.gpkg" --port "$port" > "$work/serve.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT  # the work folder stays, for its logs
 for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
 st run "http://127.0.0.1:$port/api" --max-time "$seconds" --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --workers 2 --no-color 2>&1 | tee "$work/st.log" | tail -40
+echo "(full schemathesis log: $work/st.log)"
 status=${PIPESTATUS[0]}
 if kill -0 "$pid" 2>/dev/null; then echo "server: still up after the run"; else echo "server: DIED during the run" >&2; status=1; fi
 echo "5xx answers in the server log: $(grep -c 'status=5' "$work/serve.log")"

@@ -16,11 +16,15 @@ enum OpenAPIDocument {
         let number: JSONValue = ["type": "number"]
         let problem: JSONValue = .object(["description": "A problem document (RFC 9457)",
                                           "content": .object(["application/problem+json": .object(["schema": ["$ref": "#/components/schemas/Problem"]])])])
-        func ok(_ type: String, _ description: String) -> JSONValue {
-            .object(["description": .string(description), "content": .object([type: .object(["schema": ["type": "object"]])])])
+        func ok(_ types: [String], _ description: String) -> JSONValue {
+            var content = [String: JSONValue]()
+            for t in types { content[t] = .object(["schema": t.hasPrefix("text/") ? ["type": "string"] : ["type": "object"]]) }
+            return .object(["description": .string(description), "content": .object(content)])
         }
         func get(_ summary: String, _ parameters: [JSONValue], _ okType: String = "application/json", errors: [String] = ["400"]) -> JSONValue {
-            var responses: [String: JSONValue] = ["200": ok(okType, summary), "304": ["description": "Not modified (If-None-Match)"]]
+            // Operations with an `f` parameter also answer HTML (f=html, or a browser's Accept).
+            let types = parameters.contains { $0["name"] == "f" } ? [okType, "text/html"] : [okType]
+            var responses: [String: JSONValue] = ["200": ok(types, summary), "304": ["description": "Not modified (If-None-Match)"]]
             for e in errors { responses[e] = problem }
             return .object(["get": .object(["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)])])
         }
