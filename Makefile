@@ -1,6 +1,8 @@
-# LandMap: `make run` serves/loads the sample data, `make test` runs every test.
+# LandMap: `make run` serves the sample data, `make test` runs every test.
 SWIFT ?= swift
 DB ?= landmap.gpkg
+HOST ?= 127.0.0.1
+PORT ?= 8080
 LANDMAP = .build/release/landmap
 
 .PHONY: setup build release run test clean
@@ -14,8 +16,9 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
+# Serves http://$(HOST):$(PORT)/; an empty database is first filled with the sample in GeoData/.
 run: release
-	@bash Tools/run-sample.sh $(LANDMAP) $(DB)
+	$(LANDMAP) serve --db $(DB) --host $(HOST) --port $(PORT)
 
 test: setup
 	$(SWIFT) test
