@@ -48,7 +48,9 @@ import Testing
                 #expect(r.status == .notFound && r.headers[.contentType] == "application/problem+json")
             }
             try await client.execute(uri: "/metrics", method: .get) { r in
-                #expect(r.text.contains("http_requests_total") || r.text.contains("hb_requests"), "\(r.text.prefix(400))")
+                // Request counts and a latency histogram per route and status (the /health call above).
+                #expect(r.text.contains(#"http_server_request_duration_bucket{http_route="/health",http_request_method="GET",http_response_status_code="200""#), "\(r.text.prefix(600))")
+                #expect(r.text.contains(#"http_route="/parcels/{id}/history""#))
             }
         }
     }
