@@ -46,9 +46,12 @@ let package = Package(
         // Use cases: parcel lookup (what is here, what may be built), by key, by box.
         .target(name: "Query", dependencies: ["Geometry", "Projection", "Features", "Store"]),
 
+        // Vector tiles: tile math, the MVT encoder, rendering (clip, simplify, snap), the cache.
+        .target(name: "Tiles", dependencies: ["Geometry", "Features", "Store"]),
+
         // The HTTP service: routes and middleware; no geometry code of its own.
         .target(name: "Server", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Query", "Import",
+            "Geometry", "Projection", "Features", "Store", "Query", "Import", "Tiles",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -85,6 +88,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
+        .testTarget(name: "TilesTests", dependencies: ["Tiles", "Geometry", "Features", "Store", "Import", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -96,6 +96,12 @@ public final class GeosGeometry {
         try context.own(GEOSClipByRect_r(h, pointer, box.minX, box.minY, box.maxX, box.maxY), "clip by rectangle")
     }
 
+    /// The geometry on a grid of `size` (1 = integer coordinates), made valid by GEOS's
+    /// snap-rounding overlay: what vector tiles need, where coordinates must be integers.
+    public func snapped(toGrid size: Double) throws -> GeosGeometry {
+        try context.own(GEOSGeom_setPrecision_r(h, pointer, size, 0), "snap to grid")
+    }
+
     /// Douglas–Peucker simplification that keeps the topology (no new self-intersections).
     public func simplified(tolerance: Double) throws -> GeosGeometry {
         try context.own(GEOSTopologyPreserveSimplify_r(h, pointer, tolerance), "simplify")

@@ -1,0 +1,155 @@
+import Features
+import Foundation
+import Geometry
+import Store
+
+/// One rendered tile, as MVT and as GeoJSON, with what it holds per layer.
+public struct RenderedTile: Sendable {
+    public var mvt: [UInt8]
+    public var featureCounts: [String: Int]
+}
+
+/// Renders tiles from a store: features in the tile (plus a buffer) from the R-tree, projected
+/// to tile coordinates, clipped, simplified with a zoom-independent tolerance in tile units
+/// (so coarser on the ground at low zoom), snapped to the integer grid by GEOS (which keeps
+/// polygons valid), wound as MVT requires, and thinned to the size target. Owns a GEOS
+/// context: one renderer per task.
+public final class TileRenderer {
+    public static let extent = 4096.0
+    public static let buffer = 64.0
+    /// Tiles larger than this are thinned: the smallest features go first.
+    public static let sizeTarget = 500 * 1024
+
+    let store: any FeatureStore
+    let geos: GeosContext
+
+    public init(store: any FeatureStore) throws {
+        self.store = store
+        geos = try GeosContext()
+    }
+
+    /// `hidden` gives the fields a caller may not see, per layer.
+    public func mvt(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> RenderedTile {
+        var minArea = Self.minArea(tile.z)
+        var attempt = 0
+        while true {
+            var encoded = [MVTLayer]()
+            var counts = [String: Int]()
+            for name in layers {
+                guard let info = try store.layer(name) else { throw StoreError.unknownLayer(name) }
+                var layer = MVTLayer(name: name)
+                for (feature, g) in try features(layer: name, tile: tile, minArea: minArea) {
+                    let props = Self.properties(feature, info.schema, hidden: hidden(info.schema))
+                    layer.add(id: nil, geometry: g, properties: props)
+                }
+                counts[name] = layer.featureCount
+                encoded.append(layer)
+            }
+            let bytes = MVTLayer.tile(encoded)
+            attempt += 1
+            if bytes.count <= Self.sizeTarget || attempt >= 8 { return RenderedTile(mvt: bytes, featureCounts: counts) }
+            minArea *= 4  // thin: drop features four times larger than before, until it fits
+        }
+    }
+
+    /// The same tile as GeoJSON features in WGS 84, clipped to the tile (no buffer, not snapped).
+    public func geoJSON(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> [Feature] {
+        let box = tile.lonLatBounds
+        var out = [Feature]()
+        for name in layers {
+            guard let info = try store.layer(name) else { throw StoreError.unknownLayer(name) }
+            for f in try store.features(layer: name, intersecting: box, asOf: nil, limit: 1_000_000, offset: 0) {
+                guard let g = f.geometry else { continue }
+                var clipped = try geos.geometry(g).clipped(to: box)
+                if try !clipped.isValid() { clipped = try clipped.makeValid() }
+                guard !clipped.isEmpty else { continue }
+                var feature = f
+                feature.geometry = try clipped.value()
+                feature.properties = info.schema.privateFields.isEmpty ? f.properties : f.properties.filter { !hidden(info.schema).contains($0.key) }
+                feature.properties["layer"] = .string(name)
+                out.append(feature)
+            }
+        }
+        return out
+    }
+
+    /// Features of a layer in tile coordinates (y down), clipped, simplified, snapped and wound.
+    func features(layer: String, tile: TileID, minArea: Double) throws -> [(Feature, Geometry)] {
+        let merc = tile.mercatorBounds
+        let scale = Self.extent / (merc.maxX - merc.minX)
+        let pad = Self.buffer / scale
+        let query = BoundingBox(minX: merc.minX - pad, minY: merc.minY - pad, maxX: merc.maxX + pad, maxY: merc.maxY + pad)
+        let lonLatQuery = BoundingBox(minX: WebMercator.lonLat(Coordinate(query.minX, query.minY)).x,
+                                      minY: WebMercator.lonLat(Coordinate(query.minX, query.minY)).y,
+                                      maxX: WebMercator.lonLat(Coordinate(query.maxX, query.maxY)).x,
+                                      maxY: WebMercator.lonLat(Coordinate(query.maxX, query.maxY)).y)
+        let clip = BoundingBox(minX: -Self.buffer, minY: -Self.buffer, maxX: Self.extent + Self.buffer, maxY: Self.extent + Self.buffer)
+        let tolerance = tile.z >= 16 ? 0.5 : 1.5
+        var out = [(Feature, Geometry)]()
+        for f in try store.features(layer: layer, intersecting: lonLatQuery, asOf: nil, limit: 1_000_000, offset: 0) {
+            guard let g = f.geometry else { continue }
+            let local = g.mapCoordinates { c in
+                let m = WebMercator.metres(c)
+                return Coordinate((m.x - merc.minX) * scale, (merc.maxY - m.y) * scale)
+            }
+            // Drop what is smaller than the threshold before any GEOS work.
+            if g.isAreal, local.planarArea < minArea { continue }
+            var native = try geos.geometry(local).clipped(to: clip)
+            if native.isEmpty { continue }
+            if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: tolerance) }
+            native = try native.snapped(toGrid: 1)
+            guard !native.isEmpty else { continue }
+            var value = try native.value()
+            if g.isAreal {
+                value = Self.polygonal(value)
+                guard value.planarArea >= 1 else { continue }
+            }
+            out.append((f, Self.mvtWinding(value)))
+        }
+        return out
+    }
+
+    /// Polygons below this area (tile units²) are not drawn: a display pixel is 16 × 16 units.
+    static func minArea(_ z: Int) -> Double { z >= 18 ? 4 : 64 }
+
+    /// The canonical properties a tile carries (with the feature id), never a hidden one.
+    static func properties(_ f: Feature, _ schema: LayerSchema, hidden: Set<String>) -> [(String, JSONValue)] {
+        var out: [(String, JSONValue)] = [("id", .string(f.id))]
+        let fields = schema.fields.isEmpty ? f.properties.keys.sorted() : schema.fields.map(\.name)
+        for name in fields where !hidden.contains(name) {
+            if let v = f.properties[name], v != .null { out.append((name, v)) }
+        }
+        return out
+    }
+
+    /// Only the polygons of what snapping returned (it may add collapsed lines or points).
+    static func polygonal(_ g: Geometry) -> Geometry {
+        switch g {
+        case .polygon, .multiPolygon: return g
+        case .geometryCollection(let parts):
+            var polys = [[[Coordinate]]]()
+            for p in parts {
+                if case .polygon(let r) = p { polys.append(r) }
+                if case .multiPolygon(let ps) = p { polys += ps }
+            }
+            return .multiPolygon(polys)
+        default: return .multiPolygon([])
+        }
+    }
+
+    /// MVT 2.1: exterior rings have positive area by the surveyor's formula in tile coordinates
+    /// (clockwise on screen, y down), interior rings negative.
+    static func mvtWinding(_ g: Geometry) -> Geometry {
+        func fix(_ rings: [[Coordinate]]) -> [[Coordinate]] {
+            rings.enumerated().map { i, ring in
+                let positive = Geometry.signedRingArea(ring) > 0
+                return (i == 0) == positive ? ring : ring.reversed()
+            }
+        }
+        switch g {
+        case .polygon(let rings): return .polygon(fix(rings))
+        case .multiPolygon(let ps): return .multiPolygon(ps.map(fix))
+        default: return g
+        }
+    }
+}
