@@ -24,3 +24,25 @@ for lib in geos proj gdal sqlite3; do
   pkg-config --exists "$lib" || { echo "setup: pkg-config cannot find $lib after installing" >&2; exit 1; }
 done
 echo "setup: ok (GEOS $(pkg-config --modversion geos), PROJ $(pkg-config --modversion proj), GDAL $(pkg-config --modversion gdal), SQLite $(pkg-config --modversion sqlite3))"
+
+# MapLibre GL JS for the viewer, from the PyPI package `maplibre` (it ships maplibre-gl.js 5.x
+# and its CSS): extracted into Styles/viewer/vendor/, served by LandMap, never from a CDN.
+here=$(cd "$(dirname "$0")/.." && pwd)
+vendor="$here/Styles/viewer/vendor"
+if [ ! -s "$vendor/maplibre-gl.js" ]; then
+  tmp=$(mktemp -d)
+  if python3 -m pip download --no-deps -q -d "$tmp" maplibre >/dev/null 2>&1; then
+    mkdir -p "$vendor"
+    python3 - "$tmp" "$vendor" <<'PY'
+import glob, sys, zipfile
+wheel = zipfile.ZipFile(glob.glob(sys.argv[1] + "/maplibre-*.whl")[0])
+for name in ("maplibre-gl.js", "maplibre-gl.css"):
+    with open(f"{sys.argv[2]}/{name}", "wb") as out:
+        out.write(wheel.read(f"maplibre/srcjs/{name}"))
+PY
+    echo "setup: MapLibre GL JS installed in Styles/viewer/vendor/"
+  else
+    echo "setup: could not download the PyPI package maplibre: the web map will lack MapLibre GL JS" >&2
+  fi
+  rm -rf "$tmp"
+fi

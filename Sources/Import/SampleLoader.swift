@@ -1,21 +1,30 @@
 import Foundation
 import Store
 
+/// Finds a folder that ships with LandMap (GeoData/, Styles/) at run time: from an environment
+/// variable, the working directory, or beside the binary (`.build/<config>/landmap` → the
+/// package root).
+public enum ProjectFolder {
+    public static func locate(_ name: String, containing marker: String, environment: String,
+                              executable: String = CommandLine.arguments[0]) -> URL? {
+        var candidates = [URL]()
+        if let env = ProcessInfo.processInfo.environment[environment] { candidates.append(URL(fileURLWithPath: env)) }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(name))
+        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent(name))
+            dir = dir.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent(marker).path) }
+    }
+}
+
 /// Loads the sample that ships in `GeoData/`: HCMC's wards (admin), District 7's zoning plots
 /// and the generated parcels. What `make run` and `landmap serve` on an empty database do.
 public enum SampleLoader {
-    /// Where GeoData/ is: `LANDMAP_SAMPLE_DIR`, the working directory, or beside the binary
-    /// (`.build/<config>/landmap` → the package root).
-    public static func locate(executable: String = CommandLine.arguments[0]) -> URL? {
-        var candidates = [URL]()
-        if let env = ProcessInfo.processInfo.environment["LANDMAP_SAMPLE_DIR"] { candidates.append(URL(fileURLWithPath: env)) }
-        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("GeoData"))
-        var dir = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent("GeoData"))
-            dir = dir.deletingLastPathComponent()
-        }
-        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("PROVENANCE.md").path) }
+    /// Where GeoData/ is: `LANDMAP_SAMPLE_DIR`, the working directory, or beside the binary.
+    public static func locate() -> URL? {
+        ProjectFolder.locate("GeoData", containing: "PROVENANCE.md", environment: "LANDMAP_SAMPLE_DIR")
     }
 
     /// Imports the three layers, each as one batch; returns the reports in order.

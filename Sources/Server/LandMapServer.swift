@@ -22,12 +22,16 @@ public enum LandMapServer {
         router.add(middleware: ProblemMiddleware())
 
         let ogc = OGCFeaturesRoutes(state: state)
+        let styles = StyleRoutes(state: state)
         router.get("/") { request, _ in
+            // Browsers get the web map; f=html without it installed, a page of links.
             if request.wantsHTML {
+                if request.query("f") == nil, let viewer = styles.viewer() { return viewer }
                 return Reply.text(htmlPage(title: "LandMap", json: ogc.landingJSON(request)), contentType: "text/html; charset=utf-8")
             }
             return Reply.json(ogc.landingJSON(request))
         }
+        styles.add(to: router)
         router.get("/api") { request, _ in
             let layers = try state.store.layers().map(\.schema.name)
             let doc = OpenAPIDocument.make(base: request.baseURL, layers: layers, crs: state.crs.uris)
@@ -41,6 +45,7 @@ public enum LandMapServer {
         ogc.add(to: router)
         ParcelRoutes(state: state).add(to: router)
         OperationsRoutes(state: state).add(to: router)
+        TileRoutes(state: state).add(to: router)
         return router
     }
 

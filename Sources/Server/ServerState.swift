@@ -5,6 +5,7 @@ import Prometheus
 import Query
 import Store
 import Synchronization
+import Tiles
 
 /// What every route needs: the store, the lookup workers, the metrics registry, the CRSs on
 /// offer. Shared by all requests, so everything in it is `Sendable`.
@@ -13,11 +14,14 @@ public final class ServerState: Sendable {
     let lookups: LookupWorkers
     public let metrics: PrometheusCollectorRegistry
     let crs: CRSCatalog
+    /// Rendered MVT tiles, keyed by layers, tile, audience and data versions.
+    let tiles: TileCache
     let started = Date()
 
     public init(store: GeoPackageStore, lookupWorkers: Int = ProcessInfo.processInfo.activeProcessorCount * 2,
-                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), tileCacheBytes: Int = 64 << 20) throws {
         self.store = store
+        tiles = TileCache(capacityBytes: tileCacheBytes)
         lookups = try LookupWorkers(store: store, count: max(1, lookupWorkers))
         self.metrics = metrics
         crs = try CRSCatalog()

@@ -1,0 +1,99 @@
+import Features
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import Metrics
+import Store
+import Tiles
+
+/// Vector tiles (MVT 2.1), the same tiles as GeoJSON, and TileJSON 3.0.0 descriptions.
+struct TileRoutes {
+    let state: ServerState
+    static let cacheHits = Counter(label: "landmap_tile_cache_hits_total")
+    static let cacheMisses = Counter(label: "landmap_tile_cache_misses_total")
+
+    func add<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/tiles/:layers/:z/:x/:file") { request, context in
+            try self.tile(request, layers: context.parameters.require("layers"), z: context.parameters.require("z"),
+                          x: context.parameters.require("x"), file: context.parameters.require("file"))
+        }
+        // One parameter name per position: the router refuses two at the same place.
+        router.get("/tiles/:layers") { request, context in try self.tileJSON(request, context.parameters.require("layers")) }
+    }
+
+    /// The layers of a `layers` path segment (`parcels` or `parcels,zoning`), all known.
+    func layers(_ text: String) throws -> [LayerInfo] {
+        let names = text.split(separator: ",").map(String.init)
+        guard !names.isEmpty, names.count <= 16 else { throw Problem.badRequest("give one to sixteen layers, separated by commas") }
+        return try names.map { name in
+            guard let info = try state.store.layer(name) else { throw Problem.notFound("no layer named '\(name)'") }
+            return info
+        }
+    }
+
+    func tile(_ request: Request, layers text: String, z: String, x: String, file: String) throws -> Response {
+        let parts = file.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let format = ["mvt", "pbf", "geojson"].first(where: { $0 == parts[1] }) else {
+            throw Problem.notFound("tiles end in .mvt or .geojson")
+        }
+        guard let zi = Int(z), let xi = Int(x), let yi = Int(parts[0]) else { throw Problem.badRequest("z, x and y must be whole numbers") }
+        guard let tile = TileID(z: zi, x: xi, y: yi) else {
+            throw Problem.badRequest("no tile \(z)/\(x)/\(parts[0]): zoom must be 0…\(TileID.maxZoom), and x and y 0…2^zoom − 1")
+        }
+        let infos = try layers(text)
+        let names = infos.map(\.schema.name)
+        // Anonymous and token-holding callers get different tiles (private fields): cached apart.
+        let audience = "anon"
+        let etag = Reply.etag(versions: infos.map(\.dataVersion), names.joined(separator: ","), "\(tile)", format, audience)
+        if format == "geojson" {
+            let features = try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0) })
+            let body = JSONValue.object(["type": "FeatureCollection", "features": .array(features.map { $0.geoJSON() })])
+            return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=300", etag: etag)
+        }
+        let key = etag
+        var bytes = state.tiles.get(key)
+        if bytes == nil {
+            Self.cacheMisses.increment()
+            let rendered = try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0) })
+            state.tiles.put(key, rendered.mvt)
+            bytes = rendered.mvt
+        } else {
+            Self.cacheHits.increment()
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/vnd.mapbox-vector-tile"
+        headers[.cacheControl] = "public, max-age=300"
+        headers[.eTag] = etag
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes ?? [])))
+    }
+
+    func tileJSON(_ request: Request, _ file: String) throws -> Response {
+        guard file.hasSuffix(".json") else { throw Problem.notFound("TileJSON documents end in .json") }
+        let infos = try layers(String(file.dropLast(5)))
+        let names = infos.map(\.schema.name).joined(separator: ",")
+        var box: BoundingBox?
+        for info in infos { if let e = info.extent { if box == nil { box = e } else { box?.expand(toInclude: e) } } }
+        let b = box ?? BoundingBox(minX: -180, minY: -85.0511, maxX: 180, maxY: 85.0511)
+        let body = JSONValue.object([
+            "tilejson": "3.0.0",
+            "name": .string("LandMap: \(names)"),
+            "attribution": "LandMap; wards: vietnam-3d-map (MIT); District 7 zoning: City Science Lab @ HCMC",
+            "scheme": "xyz",
+            "tiles": .array([.string("\(request.baseURL)/tiles/\(names)/{z}/{x}/{y}.mvt")]),
+            "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom)),
+            "bounds": .array([.number(b.minX), .number(b.minY), .number(b.maxX), .number(b.maxY)]),
+            "center": .array([.number((b.minX + b.maxX) / 2), .number((b.minY + b.maxY) / 2), 14]),
+            "vector_layers": .array(infos.map { info in
+                var fields: [String: JSONValue] = ["id": "String"]
+                let hidden = state.hiddenFields(info.schema)
+                for f in info.schema.fields where !hidden.contains(f.name) {
+                    fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String")
+                }
+                return .object(["id": .string(info.schema.name), "description": .string(info.schema.title), "fields": .object(fields),
+                                "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])
+            }),
+        ])
+        return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL))
+    }
+}

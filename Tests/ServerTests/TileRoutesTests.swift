@@ -1,0 +1,71 @@
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+@testable import Server
+import Testing
+import TestSupport
+import Tiles
+
+@Suite struct TileRoutesTests {
+    @Test func tilesTileJSONAndCache() async throws {
+        let tile = try #require(TileID.containing(Coordinate(106.7483, 10.7348), zoom: 16))
+        try await ServerFixture.test { client in
+            try await client.execute(uri: "/tiles/parcels,zoning.json", method: .get) { r in
+                let doc = r.json.value
+                #expect(doc?["tilejson"] == "3.0.0")
+                #expect(doc?["tiles"]?.arrayValue?.first?.stringValue?.hasSuffix("/tiles/parcels,zoning/{z}/{x}/{y}.mvt") == true)
+                let layers = doc?["vector_layers"]?.arrayValue ?? []
+                #expect(layers.compactMap { $0["id"]?.stringValue } == ["parcels", "zoning"])
+                #expect(layers.first?["fields"]?["land_use"] == "String" && layers.first?["fields"]?["owner"] == nil)
+            }
+            let uri = "/tiles/parcels,zoning,admin/\(tile.z)/\(tile.x)/\(tile.y).mvt"
+            let etag = try await client.execute(uri: uri, method: .get) { r in
+                #expect(r.status == .ok && r.headers[.contentType] == "application/vnd.mapbox-vector-tile")
+                #expect(r.body.readableBytes > 10_000)
+                return r.headers[.eTag]
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: etag ?? ""]) { r in #expect(r.status == .notModified) }
+            try await client.execute(uri: "/tiles/parcels/\(tile.z)/\(tile.x)/\(tile.y).geojson", method: .get) { r in
+                let features = r.json.value?["features"]?.arrayValue ?? []
+                #expect(!features.isEmpty && features.allSatisfy { $0["properties"]?["owner"] == nil })
+            }
+            for bad in ["/tiles/parcels/23/0/0.mvt", "/tiles/parcels/2/4/0.mvt", "/tiles/parcels/x/0/0.mvt", "/tiles/parcels/2/0/0.png", "/tiles/roads/2/0/0.mvt"] {
+                try await client.execute(uri: bad, method: .get) { r in
+                    #expect([.badRequest, .notFound].contains(r.status), "\(bad)")
+                    #expect(r.headers[.contentType] == "application/problem+json", "\(bad)")
+                }
+            }
+        }
+        #expect(try ServerFixture.shared.get().tiles.statistics.bytes > 0)
+    }
+
+    @Test func stylesAndViewerAssets() async throws {
+        try await ServerFixture.test { client in
+            try await client.execute(uri: "/styles/landmap.json", method: .get) { r in
+                #expect(r.status == .ok)
+                let url = r.json.value?["sources"]?["landmap"]?["url"]?.stringValue
+                #expect(url?.hasSuffix("/tiles/admin,zoning,parcels.json") == true && url?.contains("{base}") == false)
+            }
+            try await client.execute(uri: "/", method: .get, headers: [.accept: "text/html,application/xhtml+xml"]) { r in
+                #expect(r.text.contains("/assets/vendor/maplibre-gl.js") && r.text.contains("/assets/app.js"))
+            }
+            try await client.execute(uri: "/assets/app.js", method: .get) { r in #expect(r.status == .ok && r.text.contains("/parcels/at")) }
+            for bad in ["/assets/..%2FPackage.swift", "/assets/.hidden.js", "/styles/..%2Fpackage.json", "/styles/nope.json"] {
+                try await client.execute(uri: bad, method: .get) { r in #expect(r.status == .notFound, "\(bad)") }
+            }
+        }
+    }
+
+    /// MapLibre GL JS is installed at set-up from the PyPI package; CI runs the set-up.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: SharedData.packageRoot.appendingPathComponent("Styles/viewer/vendor/maplibre-gl.js").path),
+                   Comment(rawValue: "skipped: MapLibre GL JS not installed (run Tools/setup.sh)")))
+    func mapLibreIsServedLocally() async throws {
+        try await ServerFixture.test { client in
+            try await client.execute(uri: "/assets/vendor/maplibre-gl.js", method: .get) { r in
+                #expect(r.status == .ok && r.text.hasPrefix("/**\n * MapLibre GL JS"))
+            }
+        }
+    }
+}
