@@ -205,6 +205,9 @@ extension LookupResult {
             "point": .object(["type": "Point", "coordinates": .array([.number(point.x), .number(point.y)])]),
             "parcel": parcel.map { $0.geoJSON(hiding: hidden) } ?? .null,
             "parcel_area_m2": parcelAreaM2.map { .number($0) } ?? .null,
+            "parcel_land_use": parcel?.properties["land_use"]?.stringValue.flatMap { code in
+                LandUseCodes.names[code.uppercased()].map { .object(["code": .string(code), "vi": .string($0.vi), "en": .string($0.en)]) }
+            } ?? .null,
             "zoning": .array(zoning.map { z in
                 var o = z.zone.properties
                 o["id"] = .string(z.zone.id)

@@ -46,7 +46,7 @@
       if (a.parcel) {
         const p = a.parcel.properties;
         html += `<h2>${t("parcel")} ${esc(a.parcel.id)}</h2><table>` + row(t("sheet"), p.sheet) + row(t("number"), p.number) +
-          row(t("use"), p.land_use) + row(t("area"), a.parcel_area_m2 ? a.parcel_area_m2.toFixed(1) + " m²" : undefined) +
+          row(t("use"), a.parcel_land_use ? `${p.land_use} — ${a.parcel_land_use[lang]}` : p.land_use) + row(t("area"), a.parcel_area_m2 ? a.parcel_area_m2.toFixed(1) + " m²" : undefined) +
           row(t("declared"), p.declared_area_m2 !== undefined ? p.declared_area_m2 + " m²" : undefined) + row(t("address"), p.address) + "</table>";
       } else {
         html += `<h2>${t("none")}</h2>`;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Opens the web map in headless Chromium (Debian's `chromium`) and takes two screenshots:
+# the sample data drawn, and the same view after a click has filled the side panel (the
+# viewer's ?at=lon,lat asks /parcels/at on load, exactly as a click does).
+# Usage: Tools/screenshot-viewer.sh [OUT_DIR=Docs/screenshots] [LANDMAP_BINARY]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-Docs/screenshots}
+bin=${2:-.build/release/landmap}
+[ -x "$bin" ] || swift build -c release --product landmap >/dev/null
+command -v chromium >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq chromium >/dev/null; }
+bash Tools/setup.sh >/dev/null
+mkdir -p "$out"
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+"$bin" serve --db "$work/view.gpkg" --port "$port" --log-level warning > "$work/serve.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 240); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
+shot() {
+  chromium --headless=new --no-sandbox --disable-gpu --use-angle=swiftshader --enable-unsafe-swiftshader \
+    --hide-scrollbars --window-size=1280,800 --virtual-time-budget=20000 --run-all-compositor-stages-before-draw \
+    --screenshot="$1" "$2" >/dev/null 2>&1
+  echo "screenshot: $1"
+}
+shot "$out/viewer-map.png" "http://127.0.0.1:$port/#16.5/10.7348/106.7483"
+shot "$out/viewer-click.png" "http://127.0.0.1:$port/?at=106.7483377,10.734784#18/10.734784/106.7483377"
