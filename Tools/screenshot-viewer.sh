@@ -17,9 +17,22 @@ port=$((20000 + RANDOM % 20000))
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 240); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
+# Warm the tiles and the lookup of both views, so the screenshots do not race a cold server.
+for z in 16 17 18 19; do
+  python3 - "$z" <<'PY' | while read -r t; do curl -sf -o /dev/null "http://127.0.0.1:$port/tiles/admin,zoning,parcels/$t.mvt" || true; done
+import math, sys
+z = int(sys.argv[1]); n = 2 ** z
+lon, lat = 106.7483377, 10.734784
+x = int((lon / 360 + 0.5) * n); s = math.sin(math.radians(lat)); y = int((0.5 - 0.25 * math.log((1 + s) / (1 - s)) / math.pi) * n)
+for dx in (-2, -1, 0, 1, 2):
+    for dy in (-2, -1, 0, 1, 2):
+        print(f"{z}/{x + dx}/{y + dy}")
+PY
+done
+curl -sf -o /dev/null "http://127.0.0.1:$port/parcels/at?lon=106.7483377&lat=10.734784"
 shot() {
   chromium --headless=new --no-sandbox --disable-gpu --use-angle=swiftshader --enable-unsafe-swiftshader \
-    --hide-scrollbars --window-size=1280,800 --virtual-time-budget=20000 --run-all-compositor-stages-before-draw \
+    --hide-scrollbars --window-size=1280,800 --virtual-time-budget=60000 --run-all-compositor-stages-before-draw \
     --screenshot="$1" "$2" >/dev/null 2>&1
   echo "screenshot: $1"
 }
