@@ -47,7 +47,11 @@ let package = Package(
         .target(name: "Query", dependencies: ["Geometry", "Projection", "Features", "Store"]),
 
         // Vector tiles: tile math, the MVT encoder, rendering (clip, simplify, snap), the cache.
-        .target(name: "Tiles", dependencies: ["Geometry", "Features", "Store"]),
+        .target(name: "Tiles", dependencies: [
+            "Geometry", "Features", "Store",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ]),
 
         // The HTTP service: routes and middleware; no geometry code of its own.
         .target(name: "Server", dependencies: [
@@ -62,7 +66,7 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query", "Server",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query", "Server", "Tiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -88,7 +92,11 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
-        .testTarget(name: "TilesTests", dependencies: ["Tiles", "Geometry", "Features", "Store", "Import", "TestSupport"]),
+        .testTarget(name: "TilesTests", dependencies: [
+            "Tiles", "Geometry", "Features", "Store", "Import", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -46,3 +46,10 @@ PY
   fi
   rm -rf "$tmp"
 fi
+
+# Independent readers the tests use when present: OGC schema validation, PMTiles, MVT.
+if ! python3 -c "import jsonschema, yaml, referencing, pmtiles, mapbox_vector_tile" 2>/dev/null; then
+  python3 -m pip install -q jsonschema pyyaml referencing pmtiles mapbox-vector-tile >/dev/null 2>&1 \
+    && echo "setup: Python test readers installed (jsonschema, pyyaml, pmtiles, mapbox-vector-tile)" \
+    || echo "setup: could not install the Python test readers: those checks will be skipped" >&2
+fi

@@ -140,19 +140,21 @@ struct ValidateCommand: ParsableCommand {
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal.
 final class ProgressBar {
     let label: String
+    let unit: String
     let enabled = isatty(STDERR_FILENO) != 0
     let start = Date()
     var drawn = false
 
-    init(label: String) {
+    init(label: String, unit: String = "features") {
         self.label = label
+        self.unit = unit
     }
 
     func update(_ done: Int, _ total: Int?) {
         guard enabled else { return }
         let seconds = max(Date().timeIntervalSince(start), 0.001)
         let rate = Double(done) / seconds
-        var line = "\(label): \(done.formatted()) features, \(Int(rate).formatted())/s"
+        var line = "\(label): \(done.formatted()) \(unit), \(Int(rate).formatted())/s"
         if let total, total > 0 {
             let fraction = min(1, Double(done) / Double(total))
             let width = 24

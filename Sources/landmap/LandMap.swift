@@ -29,7 +29,7 @@ struct LandMap: AsyncParsableCommand {
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
         subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self,
-                      HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self])
+                      HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self])
 }
 
 /// Options every command takes.
