@@ -43,12 +43,12 @@ public final class ItemsQuery {
     public func page(_ r: ItemsRequest) throws -> ItemsPage {
         guard (1...10_000).contains(r.limit) else { throw QueryError.badRequest("limit must be 1…10000") }
         guard r.offset >= 0 else { throw QueryError.badRequest("offset must not be negative") }
-        guard let info = try store.layer(r.layer) else { throw StoreError.unknownLayer(r.layer) }
+        guard try store.schema(of: r.layer) != nil else { throw StoreError.unknownLayer(r.layer) }
 
         // No box: property filters (or none) straight from the store.
         guard let box = r.box else {
             let page = try store.features(layer: r.layer, matching: r.filters, asOf: r.asOf, limit: r.limit, offset: r.offset)
-            let total = r.filters.isEmpty && r.asOf == nil ? info.featureCount : try store.count(layer: r.layer, matching: r.filters, asOf: r.asOf)
+            let total = try store.count(layer: r.layer, matching: r.filters, asOf: r.asOf)
             return ItemsPage(features: page, numberMatched: total)
         }
 

@@ -108,7 +108,11 @@ public protocol FeatureStore: Sendable {
 
     func layers() throws -> [LayerInfo]
 
+    /// Figures of a layer, counting its features: not for hot paths (see `schema(of:)`).
     func layer(_ name: String) throws -> LayerInfo?
+
+    /// A layer's schema, cheaply (no counting); nil for an unknown layer.
+    func schema(of layer: String) throws -> LayerSchema?
 
     /// Runs `body` inside one write transaction: everything it puts is written, or nothing is.
     func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary

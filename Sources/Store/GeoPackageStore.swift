@@ -101,6 +101,11 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
+    public func schema(of layer: String) throws -> LayerSchema? {
+        if let known = catalog.get(layer) { return known.schema }
+        return try pool.read { db in try self.storedSchema(db, layer) == nil ? nil : try self.layerSQL(db, layer).schema }
+    }
+
     public func layer(_ name: String) throws -> LayerInfo? {
         try pool.read { db in try self.info(db, name) }
     }

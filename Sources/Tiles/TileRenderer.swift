@@ -30,26 +30,32 @@ public final class TileRenderer {
 
     /// `hidden` gives the fields a caller may not see, per layer.
     public func mvt(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> RenderedTile {
-        var minArea = Self.minArea(tile.z)
-        var attempt = 0
-        while true {
+        // Each feature goes through GEOS once; thinning only filters the processed list.
+        var prepared = [(name: String, items: [(props: [(String, JSONValue)], geometry: Geometry, area: Double)])]()
+        for name in layers {
+            guard let schema = try store.schema(of: name) else { throw StoreError.unknownLayer(name) }
+            let hide = hidden(schema)
+            let items = try features(layer: name, tile: tile, minArea: Self.minArea(tile.z)).map { f, g in
+                (props: Self.properties(f, schema, hidden: hide), geometry: g, area: g.isAreal ? g.planarArea : .infinity)
+            }
+            prepared.append((name, items))
+        }
+        var minArea = 0.0
+        for attempt in 1...8 {
             var encoded = [MVTLayer]()
             var counts = [String: Int]()
-            for name in layers {
-                guard let info = try store.layer(name) else { throw StoreError.unknownLayer(name) }
+            for (name, items) in prepared {
                 var layer = MVTLayer(name: name)
-                for (feature, g) in try features(layer: name, tile: tile, minArea: minArea) {
-                    let props = Self.properties(feature, info.schema, hidden: hidden(info.schema))
-                    layer.add(id: nil, geometry: g, properties: props)
-                }
+                for item in items where item.area >= minArea { layer.add(id: nil, geometry: item.geometry, properties: item.props) }
                 counts[name] = layer.featureCount
                 encoded.append(layer)
             }
             let bytes = MVTLayer.tile(encoded)
-            attempt += 1
-            if bytes.count <= Self.sizeTarget || attempt >= 8 { return RenderedTile(mvt: bytes, featureCounts: counts) }
-            minArea *= 4  // thin: drop features four times larger than before, until it fits
+            if bytes.count <= Self.sizeTarget || attempt == 8 { return RenderedTile(mvt: bytes, featureCounts: counts) }
+            // Too large: leave out the smallest polygons, four times larger each round.
+            minArea = max(Self.minArea(tile.z), minArea) * 4
         }
+        return RenderedTile(mvt: [], featureCounts: [:])
     }
 
     /// The same tile as GeoJSON features in WGS 84, clipped to the tile (no buffer, not snapped).
@@ -57,7 +63,7 @@ public final class TileRenderer {
         let box = tile.lonLatBounds
         var out = [Feature]()
         for name in layers {
-            guard let info = try store.layer(name) else { throw StoreError.unknownLayer(name) }
+            guard let schema = try store.schema(of: name) else { throw StoreError.unknownLayer(name) }
             for f in try store.features(layer: name, intersecting: box, asOf: nil, limit: 1_000_000, offset: 0) {
                 guard let g = f.geometry else { continue }
                 var clipped = try geos.geometry(g).clipped(to: box)
@@ -65,7 +71,8 @@ public final class TileRenderer {
                 guard !clipped.isEmpty else { continue }
                 var feature = f
                 feature.geometry = try clipped.value()
-                feature.properties = info.schema.privateFields.isEmpty ? f.properties : f.properties.filter { !hidden(info.schema).contains($0.key) }
+                let hide = hidden(schema)
+                feature.properties = hide.isEmpty ? f.properties : f.properties.filter { !hide.contains($0.key) }
                 feature.properties["layer"] = .string(name)
                 out.append(feature)
             }

@@ -88,7 +88,8 @@ struct OGCFeaturesRoutes {
     }
 
     func items(_ request: Request, _ name: String) throws -> Response {
-        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+        guard let schema = try state.store.schema(of: name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let version = try state.store.dataVersions()[name] ?? 0
         let output = try outputCRS(request)
         var r = ItemsRequest(layer: name)
         r.limit = try request.int("limit", default: 100, range: 1...10_000)
@@ -103,15 +104,15 @@ struct OGCFeaturesRoutes {
             r.boxCRS = boxCRS.crs
         }
         let reserved: Set<String> = ["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]
-        let queryable = Set(info.schema.fields.filter { !$0.isPrivate }.map(\.name) + ["id"])
+        let queryable = Set(schema.fields.filter { !$0.isPrivate }.map(\.name) + ["id"])
         for (key, value) in request.uri.queryParameters where !reserved.contains(String(key)) {
             guard queryable.contains(String(key)) else {
                 throw Problem.badRequest("'\(key)' is not a query parameter of this collection; queryables: \(queryable.sorted().joined(separator: ", "))")
             }
-            r.filters[String(key)] = Self.filterValue(String(value), info.schema.field(String(key)))
+            r.filters[String(key)] = Self.filterValue(String(value), schema.field(String(key)))
         }
         let page = try ItemsQuery(store: state.store).page(r)
-        let hidden = state.hiddenFields(info.schema)
+        let hidden = state.hiddenFields(schema)
         let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
         let features = try page.features.map { try Self.present($0, hidden: hidden, transform: transform, swap: output.swapAxes) }
 
@@ -126,7 +127,7 @@ struct OGCFeaturesRoutes {
         var links = [pageLink(r.offset, "self")]
         if r.offset + features.count < page.numberMatched, !features.isEmpty { links.append(pageLink(r.offset + r.limit, "next")) }
         if r.offset > 0 { links.append(pageLink(max(0, r.offset - r.limit), "prev")) }
-        links.append(link("\(base)/collections/\(name)", "collection", "application/json", info.schema.title))
+        links.append(link("\(base)/collections/\(name)", "collection", "application/json", schema.title))
         let body = JSONValue.object([
             "type": "FeatureCollection",
             "features": .array(features),
@@ -137,29 +138,30 @@ struct OGCFeaturesRoutes {
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
-        let etag = Reply.etag(versions: [info.dataVersion], request.uri.query ?? "", base)
-        if request.wantsHTML { return Reply.text(htmlPage(title: "\(info.schema.title): items", json: body), contentType: "text/html; charset=utf-8", etag: etag) }
+        let etag = Reply.etag(versions: [version], request.uri.query ?? "", base)
+        if request.wantsHTML { return Reply.text(htmlPage(title: "\(schema.title): items", json: body), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }
 
     func item(_ request: Request, _ name: String, _ id: String) throws -> Response {
-        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+        guard let schema = try state.store.schema(of: name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let version = try state.store.dataVersions()[name] ?? 0
         let output = try outputCRS(request)
         guard let feature = try state.store.feature(layer: name, id: id, asOf: request.asOf()) else {
             throw Problem.notFound("collection '\(name)' has no feature '\(id)'")
         }
         let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
-        guard case .object(var body) = try Self.present(feature, hidden: state.hiddenFields(info.schema), transform: transform, swap: output.swapAxes) else {
+        guard case .object(var body) = try Self.present(feature, hidden: state.hiddenFields(schema), transform: transform, swap: output.swapAxes) else {
             throw Problem(.internalServerError, "a feature could not be written")
         }
         let base = request.baseURL
         body["links"] = .array([
             link("\(base)/collections/\(name)/items/\(encodeQuery(id))", "self", "application/geo+json", "This feature"),
-            link("\(base)/collections/\(name)", "collection", "application/json", info.schema.title),
+            link("\(base)/collections/\(name)", "collection", "application/json", schema.title),
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
-        let etag = Reply.etag(versions: [info.dataVersion], id, request.uri.query ?? "", base)
+        let etag = Reply.etag(versions: [version], id, request.uri.query ?? "", base)
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(name) \(id)", json: .object(body)), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(.object(body), contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }

@@ -51,7 +51,7 @@ struct ParcelRoutes {
             filters["number"] = .integer(n)
         }
         guard !filters.isEmpty else { throw Problem.badRequest("give ward, sheet and/or number") }
-        guard try state.store.layer("parcels") != nil else { throw Problem.notFound("there is no parcels layer") }
+        guard try state.store.schema(of: "parcels") != nil else { throw Problem.notFound("there is no parcels layer") }
         let limit = try request.int("limit", default: 100, range: 1...10_000)
         let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
         let hidden = LayerSchema.parcels.privateFields
