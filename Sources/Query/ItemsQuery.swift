@@ -4,8 +4,8 @@ import Geometry
 import Projection
 import Store
 
-/// One page of a layer's features for OGC API – Features `items`: an optional box (in any
-/// CRS), property filters, a date, and paging, with the total number matched.
+/// One page of a layer's features: an optional box (in any CRS), property filters, a date,
+/// and paging, with the total number matched. Serves OGC API `items` and `landmap query bbox`.
 public struct ItemsRequest: Sendable {
     public var layer: String
     public var box: BoundingBox?
@@ -52,7 +52,7 @@ public final class ItemsQuery {
             return ItemsPage(features: page, numberMatched: total)
         }
 
-        let polygon = try BoxQuery.lonLatPolygon(box, r.boxCRS)
+        let polygon = try Self.lonLatPolygon(box, r.boxCRS)
         guard let outer = polygon.boundingBox else { return ItemsPage(features: [], numberMatched: 0) }
         let exact = try geos.geometry(polygon).prepared()
         let rectangular = r.boxCRS == .wgs84
@@ -74,5 +74,18 @@ public final class ItemsQuery {
             offset += batchSize
         }
         return ItemsPage(features: out, numberMatched: matched)
+    }
+
+    /// The box as a WGS 84 polygon, 16 points per edge so that curved edges stay close.
+    static func lonLatPolygon(_ box: BoundingBox, _ crs: CRS) throws -> Geometry {
+        guard crs != .wgs84 else { return box.polygon }
+        var ring = [Coordinate]()
+        let n = 16
+        for i in 0..<n { ring.append(Coordinate(box.minX + (box.maxX - box.minX) * Double(i) / Double(n), box.minY)) }
+        for i in 0..<n { ring.append(Coordinate(box.maxX, box.minY + (box.maxY - box.minY) * Double(i) / Double(n))) }
+        for i in 0..<n { ring.append(Coordinate(box.maxX - (box.maxX - box.minX) * Double(i) / Double(n), box.maxY)) }
+        for i in 0..<n { ring.append(Coordinate(box.minX, box.maxY - (box.maxY - box.minY) * Double(i) / Double(n))) }
+        ring.append(ring[0])
+        return try Transformer(from: crs, to: .wgs84).transform(.polygon([ring]))
     }
 }

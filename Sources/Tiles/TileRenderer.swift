@@ -86,10 +86,8 @@ public final class TileRenderer {
         let scale = Self.extent / (merc.maxX - merc.minX)
         let pad = Self.buffer / scale
         let query = BoundingBox(minX: merc.minX - pad, minY: merc.minY - pad, maxX: merc.maxX + pad, maxY: merc.maxY + pad)
-        let lonLatQuery = BoundingBox(minX: WebMercator.lonLat(Coordinate(query.minX, query.minY)).x,
-                                      minY: WebMercator.lonLat(Coordinate(query.minX, query.minY)).y,
-                                      maxX: WebMercator.lonLat(Coordinate(query.maxX, query.maxY)).x,
-                                      maxY: WebMercator.lonLat(Coordinate(query.maxX, query.maxY)).y)
+        let lower = WebMercator.lonLat(Coordinate(query.minX, query.minY)), upper = WebMercator.lonLat(Coordinate(query.maxX, query.maxY))
+        let lonLatQuery = BoundingBox(minX: lower.x, minY: lower.y, maxX: upper.x, maxY: upper.y)
         let clip = BoundingBox(minX: -Self.buffer, minY: -Self.buffer, maxX: Self.extent + Self.buffer, maxY: Self.extent + Self.buffer)
         let tolerance = tile.z >= 16 ? 0.5 : 1.5
         var out = [(Feature, Geometry)]()

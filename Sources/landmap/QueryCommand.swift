@@ -123,18 +123,24 @@ struct QueryBBox: ParsableCommand {
     func validate() throws {
         guard box.count == 4 else { throw ValidationError("give four numbers: MINX MINY MAXX MAXY") }
         guard box[0] <= box[2], box[1] <= box[3] else { throw ValidationError("MINX must not exceed MAXX, nor MINY MAXY") }
-        guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be 1…100000") }
+        guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be 1…10000") }
     }
 
     func run() throws {
         let source = try CRS.resolve(crs)
         let query = BoundingBox(minX: box[0], minY: box[1], maxX: box[2], maxY: box[3])
-        let found = try BoxQuery(store: options.openStore()).features(layer: layer, in: query, crs: source, asOf: asOf.date(), limit: limit)
+        var request = ItemsRequest(layer: layer)
+        request.box = query
+        request.boxCRS = source
+        request.asOf = try asOf.date()
+        request.limit = limit
+        let page = try ItemsQuery(store: options.openStore()).page(request)
+        let found = page.features
         if options.json {
             printJSON(.object(["type": "FeatureCollection", "features": .array(found.map { $0.geoJSON() })]))
             return
         }
-        print("\(found.count) feature\(found.count == 1 ? "" : "s") of '\(layer)' in the box")
+        print("\(page.numberMatched) feature\(page.numberMatched == 1 ? "" : "s") of '\(layer)' in the box" + (found.count < page.numberMatched ? " (first \(found.count) listed; raise --limit)" : ""))
         for f in found {
             let keys = ["ward_code", "sheet", "number", "land_use", "zone_code", "code", "name"].compactMap { k in f.properties[k].map { "\(k)=\($0.displayText)" } }
             print("  \(f.id)  \(keys.joined(separator: "  "))")

@@ -149,7 +149,11 @@ import TestSupport
         #expect(try store.features(layer: "parcels", matching: ["ward_code": "27484"], asOf: Date(timeIntervalSince1970: 0), limit: 5, offset: 0).isEmpty)
         // A 100 m box in VN-2000 holds exactly the parcels GEOS says intersect it.
         let vnBox = BoundingBox(minX: 608_900, minY: 1_187_200, maxX: 609_000, maxY: 1_187_300)
-        let hits = try BoxQuery(store: store).features(layer: "parcels", in: vnBox, crs: CRS.resolve("vn2000"), asOf: nil, limit: 10_000)
+        var request = ItemsRequest(layer: "parcels")
+        request.box = vnBox
+        request.boxCRS = try CRS.resolve("vn2000")
+        request.limit = 10_000
+        let hits = try ItemsQuery(store: store).page(request).features
         let toVN = try Transformer(from: .wgs84, to: CRS.resolve("vn2000"))
         let geos = try GeosContext()
         let boxGeometry = try geos.geometry(vnBox.polygon)

@@ -17,6 +17,7 @@ import Testing
             #expect(byLonLat?["parcel"]?["id"] == "27484-56-1")
             #expect(byLonLat?["parcel"]?["properties"]?["owner"] == nil)  // never to anonymous callers
             #expect(byLonLat?["admin"]?["code"] == "27484")
+            #expect(byLonLat?["parcel_land_use"]?["vi"] == "Đất ở tại đô thị" && byLonLat?["parcel_land_use"]?["code"] == "ODT")
             let shares = byLonLat?["zoning"]?.arrayValue?.compactMap { $0["share"]?.doubleValue } ?? []
             #expect(!shares.isEmpty && abs(shares.reduce(0, +) - 1) < 1e-9)
             try await client.execute(uri: "/parcels/at?x=609000&y=1187300&crs=vn2000", method: .get) { r in

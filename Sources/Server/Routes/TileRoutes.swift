@@ -22,13 +22,15 @@ struct TileRoutes {
         router.get("/tiles/:layers") { request, context in try self.tileJSON(request, context.parameters.require("layers")) }
     }
 
-    /// The layers of a `layers` path segment (`parcels` or `parcels,zoning`), all known.
-    func layers(_ text: String) throws -> [LayerInfo] {
+    /// The names of a `layers` path segment (`parcels` or `parcels,zoning`), each with its data
+    /// version: cheap enough for every tile request (no feature counting).
+    func layers(_ text: String) throws -> [(name: String, version: Int64)] {
         let names = text.split(separator: ",").map(String.init)
         guard !names.isEmpty, names.count <= 16 else { throw Problem.badRequest("give one to sixteen layers, separated by commas") }
+        let versions = try state.store.dataVersions()
         return try names.map { name in
-            guard let info = try state.store.layer(name) else { throw Problem.notFound("no layer named '\(name)'") }
-            return info
+            guard let v = versions[name] else { throw Problem.notFound("no layer named '\(name)'") }
+            return (name, v)
         }
     }
 
@@ -41,14 +43,11 @@ struct TileRoutes {
         guard let tile = TileID(z: zi, x: xi, y: yi) else {
             throw Problem.badRequest("no tile \(z)/\(x)/\(parts[0]): zoom must be 0…\(TileID.maxZoom), and x and y 0…2^zoom − 1")
         }
-        // Only names and data versions here: LayerInfo counts the features, too slow per tile.
-        let names = text.split(separator: ",").map(String.init)
-        guard !names.isEmpty, names.count <= 16 else { throw Problem.badRequest("give one to sixteen layers, separated by commas") }
-        let versions = try state.store.dataVersions()
-        for name in names where versions[name] == nil { throw Problem.notFound("no layer named '\(name)'") }
+        let requested = try layers(text)
+        let names = requested.map(\.name)
         // Anonymous and token-holding callers get different tiles (private fields): cached apart.
         let audience = "anon"
-        let etag = Reply.etag(versions: names.map { versions[$0] ?? 0 }, names.joined(separator: ","), "\(tile)", format, audience)
+        let etag = Reply.etag(versions: requested.map(\.version), names.joined(separator: ","), "\(tile)", format, audience)
         if format == "geojson" {
             let features = try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0) })
             let body = JSONValue.object(["type": "FeatureCollection", "features": .array(features.map { $0.geoJSON() })])
@@ -73,7 +72,11 @@ struct TileRoutes {
 
     func tileJSON(_ request: Request, _ file: String) throws -> Response {
         guard file.hasSuffix(".json") else { throw Problem.notFound("TileJSON documents end in .json") }
-        let infos = try layers(String(file.dropLast(5)))
+        // TileJSON wants extents and field lists: the full layer figures, once per document.
+        let infos = try layers(String(file.dropLast(5))).map { entry -> LayerInfo in
+            guard let info = try state.store.layer(entry.name) else { throw Problem.notFound("no layer named '\(entry.name)'") }
+            return info
+        }
         let names = infos.map(\.schema.name).joined(separator: ",")
         var box: BoundingBox?
         for info in infos { if let e = info.extent { if box == nil { box = e } else { box?.expand(toInclude: e) } } }
