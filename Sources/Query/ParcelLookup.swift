@@ -30,6 +30,8 @@ public struct LookupResult: Hashable, Sendable {
     /// Zones intersecting the parcel, largest share first (zones at the point when no parcel).
     public var zoning: [ZoningShare]
     public var admin: AdminUnit?
+    /// The layers' data versions the answer was read at (for ETags).
+    public var dataVersions: [String: Int64] = [:]
 }
 
 /// Answers "what parcel is here, what does the plan allow, which ward?" from a store.
@@ -47,11 +49,24 @@ public final class ParcelLookup {
     let toVN2000: Transformer
     private var admin = PreparedCache()
     private var zones = PreparedCache()
+    /// Transformers from the CRSs points are given in (PROJ plans an operation once per CRS).
+    private var toWGS84 = [CRS: Transformer]()
 
     public init(store: any FeatureStore) throws {
         self.store = store
         geos = try GeosContext()
         toVN2000 = try Transformer(from: .wgs84, to: .vn2000)
+    }
+
+    /// The same for a point given in another CRS (x = easting, y = northing), e.g. VN-2000.
+    public func at(_ point: Coordinate, in crs: CRS, asOf: Date? = nil) throws -> LookupResult {
+        guard crs != .wgs84 else { return try at(point, asOf: asOf) }
+        let transformer: Transformer
+        if let known = toWGS84[crs] { transformer = known } else {
+            transformer = try Transformer(from: crs, to: .wgs84)
+            toWGS84[crs] = transformer
+        }
+        return try at(transformer.transform(point), asOf: asOf)
     }
 
     /// The parcel, zoning shares and ward at a WGS 84 longitude/latitude.
@@ -62,7 +77,7 @@ public final class ParcelLookup {
         let p = try geos.point(point)
         let versions = try store.dataVersions()
         let parcel = versions["parcels"] == nil ? nil : try parcel(at: p, point, asOf: asOf)
-        var result = LookupResult(point: point, parcel: parcel?.feature, parcelAreaM2: nil, zoning: [], admin: nil)
+        var result = LookupResult(point: point, parcel: parcel?.feature, parcelAreaM2: nil, zoning: [], admin: nil, dataVersions: versions)
         if let parcel {
             let projected = try geos.geometry(toVN2000.transform(parcel.value))
             let parcelArea = try projected.area()

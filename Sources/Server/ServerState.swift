@@ -1,6 +1,7 @@
 import Features
 import Foundation
 import Geometry
+import Projection
 import Prometheus
 import Query
 import Store
@@ -40,8 +41,8 @@ actor LookupWorker {
         lookup = try ParcelLookup(store: store)
     }
 
-    func at(_ point: Coordinate, asOf: Date?) throws -> LookupResult {
-        try lookup.at(point, asOf: asOf)
+    func at(_ point: Coordinate, in crs: CRS, asOf: Date?) throws -> LookupResult {
+        try lookup.at(point, in: crs, asOf: asOf)
     }
 }
 
@@ -54,8 +55,8 @@ final class LookupWorkers: Sendable {
         workers = try (0..<count).map { _ in try LookupWorker(store: store) }
     }
 
-    func at(_ point: Coordinate, asOf: Date?) async throws -> LookupResult {
+    func at(_ point: Coordinate, in crs: CRS, asOf: Date?) async throws -> LookupResult {
         let i = next.add(1, ordering: .relaxed).oldValue
-        return try await workers[i % workers.count].at(point, asOf: asOf)
+        return try await workers[i % workers.count].at(point, in: crs, asOf: asOf)
     }
 }

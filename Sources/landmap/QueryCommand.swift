@@ -55,14 +55,14 @@ struct QueryAt: ParsableCommand {
     }
 
     func run() throws {
-        var point = Coordinate(lon ?? 0, lat ?? 0)
+        var point = Coordinate(lon ?? 0, lat ?? 0), source = CRS.wgs84
         var given: String?
         if let x, let y {
-            let source = try CRS.resolve(crs)
-            point = try Transformer(from: source, to: .wgs84).transform(Coordinate(x, y))
+            source = try CRS.resolve(crs)
+            point = Coordinate(x, y)
             given = "x \(x), y \(y) in \(source.identifier)"
         }
-        let result = try ParcelLookup(store: options.openStore()).at(point, asOf: asOf.date())
+        let result = try ParcelLookup(store: options.openStore()).at(point, in: source, asOf: asOf.date())
         if options.json {
             printJSON(result.json(hiding: []))
         } else {

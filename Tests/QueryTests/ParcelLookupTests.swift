@@ -126,6 +126,9 @@ import TestSupport
             let xy = try toVN.transform(c)  // what a planner reads off the sheet (x = easting)
             let viaVN = try lookup.at(fromVN.transform(xy))
             #expect(viaVN.parcel?.id == f.id)
+            // The lookup's own entry for points in another CRS (one transformer per CRS, reused).
+            let direct = try lookup.at(xy, in: CRS.resolve("vn2000"))
+            #expect(direct.parcel?.id == f.id && direct.dataVersions["parcels"] != nil)
             #expect(try lookup.at(c).parcel?.id == f.id)
         }
     }

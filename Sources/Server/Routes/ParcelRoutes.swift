@@ -19,22 +19,21 @@ struct ParcelRoutes {
     }
 
     func at(_ request: Request) async throws -> Response {
-        let point: Coordinate
+        let point: Coordinate, crs: CRS
         if let lon = try request.double("lon"), let lat = try request.double("lat") {
             guard request.query("x") == nil, request.query("y") == nil else { throw Problem.badRequest("give lon and lat, or x, y and crs, not both") }
-            point = Coordinate(lon, lat)
+            guard (-180...180).contains(lon), (-90...90).contains(lat) else {
+                throw Problem.badRequest("the point \(lon), \(lat) is outside longitude −180…180 / latitude −90…90")
+            }
+            (point, crs) = (Coordinate(lon, lat), .wgs84)
         } else if let x = try request.double("x"), let y = try request.double("y") {
-            let source = try CRS.resolve(request.query("crs") ?? "vn2000")
-            point = try Transformer(from: source, to: .wgs84).transform(Coordinate(x, y))
+            (point, crs) = (Coordinate(x, y), try CRS.resolve(request.query("crs") ?? "vn2000"))
         } else {
             throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
         }
-        guard (-180...180).contains(point.x), (-90...90).contains(point.y) else {
-            throw Problem.badRequest("the point \(point.x), \(point.y) is outside longitude −180…180 / latitude −90…90")
-        }
-        let versions = try state.store.dataVersions()
-        let result = try await state.lookups.at(point, asOf: request.asOf())
+        let result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
         let hidden = LayerSchema.parcels.privateFields
+        let versions = result.dataVersions
         let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "")
         return Reply.json(result.json(hiding: hidden), cache: "public, max-age=60", etag: etag)
     }
