@@ -51,7 +51,8 @@ public protocol FeatureBatchWriter {
     /// Deletes a feature (its last version is kept in the history). Returns false if absent.
     @discardableResult func delete(id: String) throws -> Bool
     /// Features whose bounding boxes intersect `box`, as this batch has left the layer so far
-    /// (for checks such as overlaps between parcels, made while importing).
+    /// (for checks such as overlaps between parcels, made while importing). In replace mode
+    /// that is only what the batch has written: the rest is about to be deleted.
     func features(intersecting box: BoundingBox) throws -> [Feature]
 }
 

@@ -40,10 +40,6 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         update = try db.makeStatement(sql: "UPDATE \(q) SET \(sets.joined(separator: ", ")) WHERE fid = ?")
         remove = try db.makeStatement(sql: "DELETE FROM \(q) WHERE fid = ?")
         let columns = row.selectColumns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-        nearby = try db.makeStatement(sql: """
-            SELECT \(columns) FROM \(GeoPackageSchema.quoted("rtree_\(schema.name)_geom")) r JOIN \(q) t ON t.fid = r.id
-            WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
-            """)
         archive = try db.makeStatement(sql: """
             INSERT INTO landmap_history (layer, id, version, valid_from, valid_to, batch_id, ended_by_batch, deleted,
               geom, attributes, min_x, min_y, max_x, max_y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -55,6 +51,13 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         } else {
             touch = nil
         }
+        // In replace mode the rows the batch has not named yet are about to be deleted: what the
+        // layer "is so far" is only what this batch has written.
+        nearby = try db.makeStatement(sql: """
+            SELECT \(columns) FROM \(GeoPackageSchema.quoted("rtree_\(schema.name)_geom")) r JOIN \(q) t ON t.fid = r.id
+            WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
+            \(request.mode == .replace ? "AND t.id IN (SELECT id FROM temp.landmap_touched)" : "")
+            """)
     }
 
     func put(_ feature: Feature) throws {

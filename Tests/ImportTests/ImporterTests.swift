@@ -72,6 +72,19 @@ import TestSupport
         #expect((180...200).contains(m2), "\(m2)")
     }
 
+    /// A re-survey in replace mode: the same ground under new sheet numbers must not be reported
+    /// as overlapping the parcels it replaces.
+    @Test func replacingALayerDoesNotOverlapItsOldSelf() throws {
+        let store = try ImportFixtures.store()
+        _ = try Importer(store: store).run([try ImportFixtures.write(ImportFixtures.parcelsGeoJSON(count: 8), name: "old.geojson")], ImportOptions(layer: "parcels"))
+        let resurvey = ImportFixtures.parcelsGeoJSON(count: 8).replacingOccurrences(of: #""SoTo":7"#, with: #""SoTo":9"#)
+        var options = ImportOptions(layer: "parcels")
+        options.mode = .replace
+        let report = try Importer(store: store).run([try ImportFixtures.write(resurvey, name: "new.geojson")], options)
+        #expect(report.findings.filter { $0.kind == .overlap }.isEmpty, "\(report.text())")
+        #expect(report.written?.inserted == 8 && report.written?.deleted == 8)
+    }
+
     @Test func dryRunAndValidateWriteNothing() throws {
         let store = try ImportFixtures.store()
         let file = try ImportFixtures.write(ImportFixtures.parcelsGeoJSON(count: 3), name: "c.geojson")
