@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what LandMap needs on Debian/Ubuntu, and only what is missing:
-# GEOS, PROJ (with its EPSG database), GDAL (library and ogrinfo/ogr2ogr), SQLite, pkg-config.
+# GEOS, PROJ (with its EPSG database), GDAL (library and ogrinfo/ogr2ogr), SQLite, pkg-config,
+# and Noto Sans (fonts-noto-core) for the map's label glyphs.
 # Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3)
+packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -45,6 +46,18 @@ PY
     echo "setup: could not download the PyPI package maplibre: the web map will lack MapLibre GL JS" >&2
   fi
   rm -rf "$tmp"
+fi
+
+# SDF glyph ranges for the styles' text labels (GET /fonts/...), made once from Noto Sans with
+# FreeType (PyPI freetype-py): no prebuilt glyph set is reachable from these machines.
+fonts="$here/Styles/fonts"
+if [ ! -s "$fonts/Noto Sans Bold/7680-7935.pbf" ]; then
+  python3 -c "import freetype" 2>/dev/null || python3 -m pip install -q freetype-py >/dev/null 2>&1 || true
+  if python3 "$here/Tools/make-glyphs.py" --out "$fonts"; then
+    echo "setup: label glyphs made in Styles/fonts/"
+  else
+    echo "setup: could not make the label glyphs (needs fonts-noto-core and freetype-py): the map will lack text labels" >&2
+  fi
 fi
 
 # Independent readers the tests use when present: OGC schema validation, PMTiles, MVT.

@@ -46,6 +46,7 @@ public enum LandMapServer {
         ParcelRoutes(state: state).add(to: router)
         OperationsRoutes(state: state).add(to: router)
         TileRoutes(state: state).add(to: router)
+        FontRoutes().add(to: router)
         return router
     }
 

@@ -18,12 +18,14 @@ public final class ServerState: Sendable {
     /// Rendered MVT tiles, keyed by layers, tile, audience and data versions.
     let tiles: TileCache
     let started = Date()
+    public let configuration: ServerConfiguration
 
-    public init(store: GeoPackageStore, lookupWorkers: Int = ProcessInfo.processInfo.activeProcessorCount * 2,
-                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), tileCacheBytes: Int = 64 << 20) throws {
+    public init(store: GeoPackageStore, configuration: ServerConfiguration = ServerConfiguration(),
+                metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         self.store = store
-        tiles = TileCache(capacityBytes: tileCacheBytes)
-        lookups = try LookupWorkers(store: store, count: max(1, lookupWorkers))
+        self.configuration = configuration
+        tiles = TileCache(capacityBytes: configuration.tileCacheBytes)
+        lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
         self.metrics = metrics
         crs = try CRSCatalog()
     }

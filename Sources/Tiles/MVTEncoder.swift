@@ -139,9 +139,9 @@ enum MVTValue {
     }
 }
 
-/// The protobuf wire format pieces a tile needs.
-enum Protobuf {
-    static func varint(_ v: UInt64, into out: inout [UInt8]) {
+/// The protobuf wire format pieces a tile (and a glyph range) needs.
+public enum Protobuf {
+    public static func varint(_ v: UInt64, into out: inout [UInt8]) {
         var v = v
         while v >= 0x80 {
             out.append(UInt8(v & 0x7f) | 0x80)
@@ -150,20 +150,20 @@ enum Protobuf {
         out.append(UInt8(v))
     }
 
-    static func key(_ field: Int, _ wire: Int, into out: inout [UInt8]) { varint(UInt64(field << 3 | wire), into: &out) }
+    public static func key(_ field: Int, _ wire: Int, into out: inout [UInt8]) { varint(UInt64(field << 3 | wire), into: &out) }
 
-    static func varintField(_ field: Int, _ v: UInt64, into out: inout [UInt8]) {
+    public static func varintField(_ field: Int, _ v: UInt64, into out: inout [UInt8]) {
         key(field, 0, into: &out)
         varint(v, into: &out)
     }
 
-    static func bytesField(_ field: Int, _ bytes: [UInt8], into out: inout [UInt8]) {
+    public static func bytesField(_ field: Int, _ bytes: [UInt8], into out: inout [UInt8]) {
         key(field, 2, into: &out)
         varint(UInt64(bytes.count), into: &out)
         out += bytes
     }
 
-    static func packed(_ field: Int, _ values: [UInt32], into out: inout [UInt8]) {
+    public static func packed(_ field: Int, _ values: [UInt32], into out: inout [UInt8]) {
         guard !values.isEmpty else { return }
         var body = [UInt8]()
         for v in values { varint(UInt64(v), into: &body) }

@@ -18,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               landmap serve                        http://127.0.0.1:8080/
               landmap serve --host 0.0.0.0 --port 9000 --db /data/hcmc.gpkg
+              landmap serve --basemap-url 'https://tile.openstreetmap.org/{z}/{x}/{y}.png' \\
+                            --basemap-attribution '© OpenStreetMap contributors'
               curl 'http://127.0.0.1:8080/parcels/at?lon=106.7483&lat=10.7348'
             """)
 
@@ -26,6 +28,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Where the sample data is (default: GeoData/ here or beside the binary).") var sampleDir: String?
     @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error.") var logLevel = "info"
+    @Option(help: ArgumentHelp("An XYZ raster basemap drawn under the layers (none by default: the map works offline).",
+                               discussion: "e.g. 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'; also $LANDMAP_BASEMAP_URL."))
+    var basemapUrl: String?
+    @Option(help: "The basemap's attribution, shown on the map (e.g. '© OpenStreetMap contributors').") var basemapAttribution = ""
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
@@ -43,7 +49,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         LandMapServer.bootstrapMetrics(registry)
-        let state = try ServerState(store: store, metrics: registry)
+        var configuration = ServerConfiguration()
+        if let url = basemapUrl ?? ProcessInfo.processInfo.environment["LANDMAP_BASEMAP_URL"], !url.isEmpty {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.contains("{z}"), url.contains("{x}"), url.contains("{y}") else {
+                throw ValidationError("--basemap-url must be an http(s) URL with {z}, {x} and {y} in it, got '\(url)'")
+            }
+            configuration.basemap = .init(url: url, attribution: basemapAttribution)
+        }
+        let state = try ServerState(store: store, configuration: configuration, metrics: registry)
         logger.info("serving", metadata: ["url": .string("http://\(host):\(port)/"), "db": .string(options.db)])
         try await LandMapServer.run(state, host: host, port: port, logger: logger)
     }

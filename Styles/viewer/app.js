@@ -5,11 +5,11 @@
     vi: { title: "Thửa đất và quy hoạch", layers: "Lớp bản đồ", parcels: "Thửa đất", zoning: "Quy hoạch", admin: "Phường/xã",
           search: "Tìm thửa", find: "Tìm", hint: "Bấm vào bản đồ để xem thửa đất, quy hoạch và phường.", parcel: "Thửa đất",
           sheet: "Tờ bản đồ", number: "Số thửa", ward: "Phường/xã", use: "Loại đất", area: "Diện tích tính toán", declared: "Diện tích pháp lý",
-          address: "Địa chỉ", plan: "Quy hoạch", none: "Không có thửa đất tại điểm này", notFound: "Không tìm thấy thửa", floors: "tầng", coverage: "mật độ" },
+          address: "Địa chỉ", plan: "Quy hoạch", none: "Không có thửa đất tại điểm này", notFound: "Không tìm thấy thửa", floors: "tầng", coverage: "mật độ", basemap: "Bản đồ nền" },
     en: { title: "Parcels and zoning", layers: "Layers", parcels: "Parcels", zoning: "Zoning", admin: "Wards",
           search: "Find a parcel", find: "Find", hint: "Click the map to see the parcel, its zoning and its ward.", parcel: "Parcel",
           sheet: "Map sheet", number: "Parcel number", ward: "Ward", use: "Land use", area: "Computed area", declared: "Declared area",
-          address: "Address", plan: "Zoning", none: "No parcel at this point", notFound: "No such parcel", floors: "floors", coverage: "coverage" },
+          address: "Address", plan: "Zoning", none: "No parcel at this point", notFound: "No such parcel", floors: "floors", coverage: "coverage", basemap: "Basemap" },
   };
   let lang = "vi";
   const t = (k) => text[lang][k] || k;
@@ -76,16 +76,25 @@
       const [lon, lat] = at.split(",").map(Number);
       if (isFinite(lon) && isFinite(lat)) { map.jumpTo({ center: [lon, lat], zoom: 18 }); lookup(lon, lat); }
     }
+    if (map.getLayer("basemap")) {  // only when the server is configured with --basemap-url
+      const label = document.createElement("label");
+      label.innerHTML = '<input type="checkbox" data-group="basemap" checked> <span data-i18n="basemap"></span>';
+      document.getElementById("layers").appendChild(label);
+      label.querySelector("input").addEventListener("change", toggleGroup);
+      translate();
+    }
     document.body.dataset.ready = "1";
   });
 
-  document.querySelectorAll("#layers input").forEach((box) => box.addEventListener("change", () => {
+  function toggleGroup(e) {
+    const box = e.target;
     for (const layer of map.getStyle().layers) {
       if (layer.metadata && layer.metadata.group === box.dataset.group) {
         map.setLayoutProperty(layer.id, "visibility", box.checked ? "visible" : "none");
       }
     }
-  }));
+  }
+  document.querySelectorAll("#layers input").forEach((box) => box.addEventListener("change", toggleGroup));
 
   document.getElementById("search").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -15,7 +15,9 @@ enum ServerFixture {
         LandMapServer.bootstrapMetrics(registry)
         let store = try GeoPackageStore(path: SharedData.temporaryDirectory("server").appendingPathComponent("sample.gpkg").path)
         _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
-        return try ServerState(store: store, lookupWorkers: 2, metrics: registry)
+        var configuration = ServerConfiguration()
+        configuration.lookupWorkers = 2
+        return try ServerState(store: store, configuration: configuration, metrics: registry)
     }
 
     /// Runs `body` against the real router, in process.

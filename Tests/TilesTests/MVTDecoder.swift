@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Geometry
 
 /// A small, strict MVT decoder for the tests: checked against the spec's valid fixtures, then
@@ -22,10 +23,10 @@ struct DecodedTile: Equatable {
 
     var layers = [Layer]()
 
-    struct DecodeError: Error {}
+    typealias DecodeError = ProtobufReader.DecodeError
 
     init(_ bytes: [UInt8]) throws {
-        var r = Reader(bytes: bytes[...])
+        var r = ProtobufReader(bytes: bytes[...])
         while let (field, wire) = try r.key() {
             if field == 3, wire == 2 { layers.append(try Self.layer(r.lengthDelimited())) } else { try r.skip(wire) }
         }
@@ -33,7 +34,7 @@ struct DecodedTile: Equatable {
 
     static func layer(_ bytes: ArraySlice<UInt8>) throws -> Layer {
         var l = Layer()
-        var r = Reader(bytes: bytes)
+        var r = ProtobufReader(bytes: bytes)
         while let (field, wire) = try r.key() {
             switch (field, wire) {
             case (15, 0): l.version = try r.varint()
@@ -50,7 +51,7 @@ struct DecodedTile: Equatable {
 
     static func feature(_ bytes: ArraySlice<UInt8>) throws -> Feature {
         var f = Feature()
-        var r = Reader(bytes: bytes)
+        var r = ProtobufReader(bytes: bytes)
         while let (field, wire) = try r.key() {
             switch (field, wire) {
             case (1, 0): f.id = try r.varint()
@@ -64,7 +65,7 @@ struct DecodedTile: Equatable {
     }
 
     static func value(_ bytes: ArraySlice<UInt8>) throws -> JSONValue {
-        var r = Reader(bytes: bytes)
+        var r = ProtobufReader(bytes: bytes)
         var v = JSONValue.null
         while let (field, wire) = try r.key() {
             switch (field, wire) {
@@ -79,54 +80,6 @@ struct DecodedTile: Equatable {
             }
         }
         return v
-    }
-
-    struct Reader {
-        var bytes: ArraySlice<UInt8>
-        mutating func varint() throws -> UInt64 {
-            var v: UInt64 = 0, shift: UInt64 = 0
-            while let b = bytes.first {
-                bytes = bytes.dropFirst()
-                v |= UInt64(b & 0x7f) << shift
-                if b < 0x80 { return v }
-                shift += 7
-                guard shift < 64 else { throw DecodeError() }
-            }
-            throw DecodeError()
-        }
-        mutating func key() throws -> (UInt64, UInt64)? {
-            guard !bytes.isEmpty else { return nil }
-            let k = try varint()
-            return (k >> 3, k & 7)
-        }
-        mutating func lengthDelimited() throws -> ArraySlice<UInt8> {
-            let n = Int(try varint())
-            guard n <= bytes.count else { throw DecodeError() }
-            defer { bytes = bytes.dropFirst(n) }
-            return bytes.prefix(n)
-        }
-        mutating func fixed(_ n: Int) throws -> UInt64 {
-            guard bytes.count >= n else { throw DecodeError() }
-            var v: UInt64 = 0
-            for (i, b) in bytes.prefix(n).enumerated() { v |= UInt64(b) << (8 * UInt64(i)) }
-            bytes = bytes.dropFirst(n)
-            return v
-        }
-        mutating func packed() throws -> [UInt64] {
-            var sub = Reader(bytes: try lengthDelimited())
-            var out = [UInt64]()
-            while !sub.bytes.isEmpty { out.append(try sub.varint()) }
-            return out
-        }
-        mutating func skip(_ wire: UInt64) throws {
-            switch wire {
-            case 0: _ = try varint()
-            case 1: _ = try fixed(8)
-            case 2: _ = try lengthDelimited()
-            case 5: _ = try fixed(4)
-            default: throw DecodeError()
-            }
-        }
     }
 
     /// A feature's geometry back as polygons/lines/points in tile coordinates.

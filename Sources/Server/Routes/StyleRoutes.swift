@@ -35,7 +35,30 @@ struct StyleRoutes {
               let text = try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8) else {
             throw Problem.notFound("no style '\(file)'")
         }
-        return Reply.text(text.replacingOccurrences(of: "{base}", with: request.baseURL), contentType: "application/json", cache: "public, max-age=300")
+        let rewritten = text.replacingOccurrences(of: "{base}", with: request.baseURL)
+        guard let basemap = state.configuration.basemap else {
+            return Reply.text(rewritten, contentType: "application/json", cache: "public, max-age=300")
+        }
+        return Reply.json(try Self.withBasemap(JSONValue.parse(rewritten), basemap), cache: "public, max-age=300")
+    }
+
+    /// The style with the configured raster basemap as a source and a layer just above the
+    /// background, so every LandMap layer draws over it.
+    static func withBasemap(_ style: JSONValue, _ basemap: ServerConfiguration.Basemap) throws -> JSONValue {
+        guard var root = style.objectValue, var sources = root["sources"]?.objectValue, var layers = root["layers"]?.arrayValue else {
+            throw Problem(.internalServerError, "the style has no sources or layers")
+        }
+        var source: [String: JSONValue] = ["type": .string("raster"), "tiles": .array([.string(basemap.url)]),
+                                           "tileSize": .integer(256), "maxzoom": .integer(Int64(basemap.maxZoom))]
+        if !basemap.attribution.isEmpty { source["attribution"] = .string(basemap.attribution) }
+        sources["basemap"] = .object(source)
+        let layer = JSONValue.object(["id": .string("basemap"), "type": .string("raster"), "source": .string("basemap"),
+                                      "metadata": .object(["group": .string("basemap")])])
+        let above = layers.firstIndex { $0["type"]?.stringValue == "background" }.map { $0 + 1 } ?? 0
+        layers.insert(layer, at: above)
+        root["sources"] = .object(sources)
+        root["layers"] = .array(layers)
+        return .object(root)
     }
 
     func asset(_ path: String) throws -> Response {

@@ -1,0 +1,26 @@
+import Foundation
+
+/// What an operator may tune on `landmap serve`; every field has the default of SPEC §5.
+public struct ServerConfiguration: Sendable {
+    /// Lookup actors (each with its own GEOS context and PROJ transformers).
+    public var lookupWorkers = ProcessInfo.processInfo.activeProcessorCount * 2
+    /// Bytes of rendered tiles kept in memory.
+    public var tileCacheBytes = 64 << 20
+    /// A raster basemap drawn under the layers; none by default, so the web map works offline.
+    public var basemap: Basemap?
+
+    public init() {}
+
+    /// An XYZ raster tile source, e.g. `https://tile.openstreetmap.org/{z}/{x}/{y}.png`.
+    public struct Basemap: Sendable {
+        public var url: String
+        public var attribution: String
+        public var maxZoom: Int
+
+        public init(url: String, attribution: String = "", maxZoom: Int = 19) {
+            self.url = url
+            self.attribution = attribution
+            self.maxZoom = maxZoom
+        }
+    }
+}
