@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // gzip for responses: hummingbird-compression is not among this machine's packages.
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // SHA-256 for stored API tokens: a vetted implementation, not one of ours.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C libraries: a module map over a one-line shim each, found by pkg-config.
@@ -40,6 +42,12 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
+        // Who may do what: API tokens (made, hashed, checked in constant time), roles, the audit log.
+        .target(name: "Access", dependencies: [
+            "Store",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // Use cases: import with its quality report.
         .target(name: "Import", dependencies: ["Formats", "Projection", "Geometry", "Features", "Store"]),
 
@@ -55,7 +63,7 @@ let package = Package(
 
         // The HTTP service: routes and middleware; no geometry code of its own.
         .target(name: "Server", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Query", "Import", "Tiles",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Tiles", "Access",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -66,7 +74,7 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query", "Server", "Tiles",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query", "Server", "Tiles", "Access",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -88,7 +96,7 @@ let package = Package(
         .testTarget(name: "ImportTests", dependencies: ["Import", "Store", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Import", "Store", "Projection", "Geometry", "Features", "TestSupport", "SeededRandom"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Store", "Import", "Geometry", "Features", "TestSupport",
+            "Server", "Store", "Import", "Geometry", "Features", "TestSupport", "Access", "Tiles",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
@@ -97,6 +105,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "Store", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

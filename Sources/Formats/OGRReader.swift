@@ -40,6 +40,13 @@ public struct SourceFeature: Sendable {
     /// Why the geometry could not be read, when it could not.
     public var geometryError: String?
     public var fields: [String: JSONValue]
+
+    public init(index: Int, geometry: Geometry?, geometryError: String? = nil, fields: [String: JSONValue]) {
+        self.index = index
+        self.geometry = geometry
+        self.geometryError = geometryError
+        self.fields = fields
+    }
 }
 
 /// GDAL set-up done once per process: drivers registered, messages kept off stderr (we read
@@ -103,12 +110,41 @@ public final class OGRReader {
             entries.append(String(cString: entry))
             i += 1
         }
+        try ZipLimits.check(path, entries: entries)
         let vectors = ["shp", "gpkg", "geojson", "json", "tab", "mif", "dxf", "dgn", "csv", "kml", "gml"]
         for ext in vectors {
             let found = entries.filter { ($0 as NSString).pathExtension.lowercased() == ext && !$0.hasPrefix("__MACOSX") }.sorted()
             if !found.isEmpty { return found.map { path + "/" + $0 } }
         }
         throw FormatError(file: path, entries.isEmpty ? "the zip archive is empty" : "the zip archive holds no vector file (no .shp; it has \(entries.prefix(5).joined(separator: ", ")))")
+    }
+
+    /// What a zip may hold before it is refused unread: no entry that names a place outside
+    /// the archive (zip-slip: `..`, absolute paths), and no more than `maxExpandedBytes` once
+    /// expanded, nor more than `maxRatio` times its own size (a zip bomb) once past 64 MiB.
+    public enum ZipLimits {
+        public static let maxExpandedBytes: Int64 = 8 << 30
+        public static let maxRatio: Int64 = 200
+        public static let maxEntries = 10_000
+
+        static func check(_ path: String, entries: [String]) throws {
+            guard entries.count <= maxEntries else { throw FormatError(file: path, "the zip archive has \(entries.count) entries (at most \(maxEntries))") }
+            if let bad = entries.first(where: { $0.hasPrefix("/") || $0.hasPrefix("\\") || $0.contains(":")
+                || $0.split(whereSeparator: { $0 == "/" || $0 == "\\" }).contains("..") }) {
+                throw FormatError(file: path, "the zip archive has an entry that points outside it ('\(bad)'): refused")
+            }
+            let packed = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.int64Value ?? 0)
+            var expanded: Int64 = 0
+            for entry in entries {
+                var info = stat()  // VSIStatBufL is struct stat64, laid out as struct stat on 64-bit Linux
+                let found = withUnsafeMutablePointer(to: &info) { VSIStatL("/vsizip/" + path + "/" + entry, OpaquePointer($0)) } == 0
+                guard found else { continue }
+                expanded += Int64(info.st_size)
+                if expanded > maxExpandedBytes || (expanded > 64 << 20 && expanded > packed * maxRatio) {
+                    throw FormatError(file: path, "the zip archive expands to more than \(expanded >> 20) MiB from \(packed >> 10) KiB: refused as a possible zip bomb")
+                }
+            }
+        }
     }
 
     /// The GDAL name of a path: entries of a zip go through `/vsizip/`.

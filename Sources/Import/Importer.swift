@@ -38,6 +38,9 @@ public struct ImportOptions: Sendable {
 /// Why an import wrote nothing. The report says what was found.
 public struct ImportRefused: Error, Sendable, CustomStringConvertible {
     public let report: QAReport
+    public init(report: QAReport) {
+        self.report = report
+    }
     public var description: String {
         "nothing written: \(report.errors.count) error\(report.errors.count == 1 ? "" : "s") in the input (see the report; --fix repairs geometry, --skip-invalid imports the rest)"
     }

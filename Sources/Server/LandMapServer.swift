@@ -11,15 +11,17 @@ import Prometheus
 /// logging and metrics middleware. Routes hold no geometry code; they call the use cases.
 public enum LandMapServer {
     /// The router with every route and middleware, for `serve` and for tests.
-    public static func router(_ state: ServerState) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public static func router(_ state: ServerState) -> Router<LandMapContext> {
+        let router = Router(context: LandMapContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())
-        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .contentType, .ifNoneMatch, .authorization],
-                                              allowMethods: [.get, .head, .options], exposedHeaders: ["ETag", "Content-Crs"]))
+        // Any origin may read, and write with a bearer token (no cookies: no cross-site forgery).
+        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .contentType, .ifNoneMatch, .ifMatch, .authorization, .contentCrs],
+                                              allowMethods: [.get, .head, .options, .post, .put, .delete], exposedHeaders: ["ETag", "Content-Crs", "Location"]))
         router.add(middleware: GzipMiddleware())
         router.add(middleware: ConditionalGetMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: AuthMiddleware(state: state))
 
         let ogc = OGCFeaturesRoutes(state: state)
         let styles = StyleRoutes(state: state)
@@ -47,6 +49,8 @@ public enum LandMapServer {
         OperationsRoutes(state: state).add(to: router)
         TileRoutes(state: state).add(to: router)
         FontRoutes().add(to: router)
+        FeatureEditRoutes(state: state).add(to: router)
+        ImportRoutes(state: state).add(to: router)
         return router
     }
 

@@ -1,7 +1,9 @@
+import Formats
 import Foundation
 import Geometry
 import HTTPTypes
 import Hummingbird
+import Import
 import Projection
 import Query
 import Store
@@ -13,6 +15,10 @@ public struct Problem: HTTPResponseError, Sendable {
     public let detail: String
     /// A URI naming the kind of problem; `about:blank` when the status says it all.
     public let type: String
+    /// Extra members of the problem document (an import's QA report, an edit's findings).
+    public var extra: [String: JSONValue] = [:]
+    /// Extra response headers (`WWW-Authenticate` on a 401).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil, type: String = "about:blank") {
         self.status = status
@@ -21,15 +27,22 @@ public struct Problem: HTTPResponseError, Sendable {
         self.type = type
     }
 
+    /// 401 with the `WWW-Authenticate` challenge RFC 6750 asks for.
+    public static func unauthorized(_ detail: String, invalidToken: Bool = false) -> Problem {
+        var p = Problem(.unauthorized, detail)
+        p.headers[.wwwAuthenticate] = invalidToken ? "Bearer realm=\"landmap\", error=\"invalid_token\"" : "Bearer realm=\"landmap\""
+        return p
+    }
+
     public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
     public static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = JSONValue.object([
-            "type": .string(type), "title": .string(title), "status": .integer(Int64(status.code)),
-            "detail": .string(detail), "instance": .string(request.uri.path),
-        ]).jsonText
-        var headers = HTTPFields()
+        var members = extra
+        for (k, v) in [("type", JSONValue.string(type)), ("title", .string(title)), ("status", .integer(Int64(status.code))),
+                       ("detail", .string(detail)), ("instance", .string(request.uri.path))] { members[k] = v }
+        let body = JSONValue.object(members).jsonText
+        var headers = self.headers
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
@@ -47,6 +60,15 @@ public struct Problem: HTTPResponseError, Sendable {
             if case .noDatabase = e { return Problem(.serviceUnavailable, "the database is not available") }
             return .badRequest(e.description)
         case let e as QueryError: return .badRequest(e.description)
+        case let e as EditRefused:
+            var p = Problem(.unprocessableContent, "the feature was not written: \(e.description)")
+            p.extra["findings"] = .array(e.findings.map(\.json))
+            return p
+        case let e as ImportRefused:
+            var p = Problem(.unprocessableContent, e.description)
+            p.extra["report"] = e.report.json
+            return p
+        case let e as FormatError: return Problem(.unprocessableContent, e.description)
         case let e as ProjectionError: return .badRequest(e.description)
         case let e as GeometryError: return .badRequest(e.description)
         default: return Problem(.internalServerError, "the server failed to answer; the failure is logged")

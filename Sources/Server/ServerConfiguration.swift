@@ -6,6 +6,10 @@ public struct ServerConfiguration: Sendable {
     public var lookupWorkers = ProcessInfo.processInfo.activeProcessorCount * 2
     /// Bytes of rendered tiles kept in memory.
     public var tileCacheBytes = 64 << 20
+    /// The largest upload `POST /imports` takes (SPEC §5: 256 MiB).
+    public var maxBodyBytes = 256 << 20
+    /// The largest single-feature body of a Part 4 write.
+    public var maxFeatureBodyBytes = 16 << 20
     /// A raster basemap drawn under the layers; none by default, so the web map works offline.
     public var basemap: Basemap?
 

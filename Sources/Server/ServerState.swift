@@ -1,3 +1,4 @@
+import Access
 import Features
 import Foundation
 import Geometry
@@ -19,19 +20,26 @@ public final class ServerState: Sendable {
     let tiles: TileCache
     let started = Date()
     public let configuration: ServerConfiguration
+    let tokens: AccessTokens
+    let audit: AuditTrail
 
     public init(store: GeoPackageStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         self.store = store
         self.configuration = configuration
+        tokens = AccessTokens(store: store)
+        audit = AuditTrail(store: store)
         tiles = TileCache(capacityBytes: configuration.tileCacheBytes)
         lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
         self.metrics = metrics
         crs = try CRSCatalog()
     }
 
-    /// Fields never shown to an anonymous caller, for a layer.
-    func hiddenFields(_ layer: LayerSchema) -> Set<String> { layer.privateFields }
+    /// The fields of a layer a caller may not see: its private ones (owners' names and ids, and
+    /// any the layer marks private) for an anonymous caller, none for a token holder.
+    func hiddenFields(_ layer: LayerSchema, for identity: Identity?) -> Set<String> {
+        identity == nil ? layer.privateFields : []
+    }
 }
 
 /// One `ParcelLookup` (GEOS context, PROJ transformer, prepared-geometry caches) per actor:

@@ -54,6 +54,28 @@ public protocol FeatureBatchWriter {
     /// (for checks such as overlaps between parcels, made while importing). In replace mode
     /// that is only what the batch has written: the rest is about to be deleted.
     func features(intersecting box: BoundingBox) throws -> [Feature]
+    /// The present version of a feature as this batch sees it (to check an `If-Match` inside
+    /// the transaction that writes); nil if absent.
+    func revision(id: String) throws -> FeatureRevision?
+}
+
+/// Which version of a feature is the present one: what an item's `ETag` names.
+public struct FeatureRevision: Hashable, Sendable {
+    public var version: Int
+    /// When this version began (ISO 8601, milliseconds): tells a re-created id from the old one.
+    public var validFrom: String
+
+    public init(version: Int, validFrom: String) {
+        self.version = version
+        self.validFrom = validFrom
+    }
+
+    /// A short stable token for ETags: `v3.k2x9…`.
+    public var tag: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in validFrom.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return "v\(version).\(String(hash, radix: 36))"
+    }
 }
 
 /// One version of a feature: the present one has no `validTo`.
@@ -144,6 +166,9 @@ public protocol FeatureStore: Sendable {
 
     /// Every version of a feature, oldest first; empty if the id never existed.
     func history(layer: String, id: String) throws -> [FeatureVersion]
+
+    /// The present revision of a feature; nil if it does not exist.
+    func revision(layer: String, id: String) throws -> FeatureRevision?
 }
 
 /// Failures of the store, each saying what to do about it.

@@ -141,6 +141,12 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         try Row.fetchAll(nearby, arguments: [box.maxX, box.minX, box.maxY, box.minY]).map { try row.feature(from: $0).feature }
     }
 
+    func revision(id: String) throws -> FeatureRevision? {
+        guard let old = try Row.fetchOne(select, arguments: [id]) else { return nil }
+        let current = try row.feature(from: old)
+        return FeatureRevision(version: current.version, validFrom: current.validFrom)
+    }
+
     /// Replace mode: everything the batch did not name is deleted (and kept in the history).
     func finish() throws {
         guard touch != nil else { return }

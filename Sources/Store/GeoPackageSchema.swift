@@ -63,6 +63,18 @@ enum GeoPackageSchema {
         CREATE INDEX IF NOT EXISTS landmap_history_time ON landmap_history (layer, valid_from, valid_to);
         """
 
+    /// API tokens (only their SHA-256 is kept) and the audit log; made on every open, so older
+    /// files gain them.
+    static let access = """
+        CREATE TABLE IF NOT EXISTS landmap_tokens (
+          id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
+          hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT, last_used_at TEXT);
+        CREATE TABLE IF NOT EXISTS landmap_audit (
+          id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+          target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
+        CREATE INDEX IF NOT EXISTS landmap_audit_at ON landmap_audit (at);
+        """
+
     static func quoted(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -53,6 +53,7 @@ public final class GeoPackageStore: FeatureStore {
             try db.execute(sql: GeoPackageSchema.core)
             try db.execute(sql: GeoPackageSchema.landmap)
         }
+        if try !db.tableExists("landmap_audit") { try db.execute(sql: GeoPackageSchema.access) }
         return appID != GeoPackageSchema.applicationID || !hasLandMap
     }
 
@@ -152,6 +153,10 @@ public final class GeoPackageStore: FeatureStore {
                 try self.recordChange(db, schema: schema, timestamp: timestamp, types: writer.geometryTypes, replace: request.mode == .replace)
             }
             summary.dataVersion = try Int64.fetchOne(db, sql: "SELECT data_version FROM landmap_layers WHERE name = ?", arguments: [schema.name]) ?? 0
+            if changed {
+                try Self.appendAudit(db, actor: request.actor, action: "write", target: schema.name,
+                                     detail: "batch \(batchID) (\(request.mode.rawValue), \(request.source)): +\(summary.inserted) ~\(summary.updated) -\(summary.deleted)")
+            }
             return summary
         }
     }
@@ -207,6 +212,15 @@ public final class GeoPackageStore: FeatureStore {
     }
 
     // MARK: Reading
+
+    public func revision(layer: String, id: String) throws -> FeatureRevision? {
+        try pool.read { db in
+            let sql = try self.layerSQL(db, layer)
+            guard let current = try Row.fetchOne(db.cachedStatement(sql: sql.byID), arguments: [id]) else { return nil }
+            let f = try sql.row.feature(from: current)
+            return FeatureRevision(version: f.version, validFrom: f.validFrom)
+        }
+    }
 
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {
         try pool.read { db in

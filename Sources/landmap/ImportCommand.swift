@@ -92,7 +92,7 @@ struct ImportCommand: ParsableCommand {
         o.fix = fix
         o.skipInvalid = skipInvalid
         o.dryRun = dryRun
-        o.actor = "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "unknown")"
+        o.actor = cliActor
         // A dry run checks against the database when there is one, and never creates it.
         let store = dryRun && !FileManager.default.fileExists(atPath: options.db) ? nil : try options.openStore(create: true)
         let progress = ProgressBar(label: "importing")

@@ -29,7 +29,8 @@ struct LandMap: AsyncParsableCommand {
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
         subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self,
-                      HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self])
+                      HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self,
+                      TokenCommand.self, AuditCommand.self, BackupCommand.self])
 }
 
 /// Options every command takes.

@@ -18,7 +18,7 @@ struct FontRoutes {
         self.folder = folder
     }
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
+    func add(to router: Router<LandMapContext>) {
         router.get("/fonts/:fontstack/:range") { _, context in
             try self.glyphs(stack: context.parameters.require("fontstack"), range: context.parameters.require("range"))
         }

@@ -1,3 +1,4 @@
+import Access
 import Features
 import Foundation
 import Geometry
@@ -18,13 +19,13 @@ struct OGCFeaturesRoutes {
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     ]
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
+    func add(to router: Router<LandMapContext>) {
         router.get("/conformance") { request, _ in try self.conformance(request) }
         router.get("/collections") { request, _ in try self.collections(request) }
         router.get("/collections/:layer") { request, context in try self.collection(request, context.parameters.require("layer")) }
-        router.get("/collections/:layer/items") { request, context in try self.items(request, context.parameters.require("layer")) }
+        router.get("/collections/:layer/items") { request, context in try self.items(request, context.parameters.require("layer"), context.identity) }
         router.get("/collections/:layer/items/:id") { request, context in
-            try self.item(request, context.parameters.require("layer"), context.parameters.require("id"))
+            try self.item(request, context.parameters.require("layer"), context.parameters.require("id"), context.identity)
         }
         router.get("/collections/:layer/queryables") { request, context in try self.queryables(request, context.parameters.require("layer")) }
     }
@@ -46,7 +47,7 @@ struct OGCFeaturesRoutes {
     }
 
     func conformance(_ request: Request) throws -> Response {
-        let body = JSONValue.object(["conformsTo": .array(Self.conformance.map { .string($0) })])
+        let body = JSONValue.object(["conformsTo": .array((Self.conformance + FeatureEditRoutes.conformance).map { .string($0) })])
         return respond(request, body, title: "Conformance", cache: "public, max-age=3600")
     }
 
@@ -87,7 +88,7 @@ struct OGCFeaturesRoutes {
         ])
     }
 
-    func items(_ request: Request, _ name: String) throws -> Response {
+    func items(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
         guard let schema = try state.store.schema(of: name) else { throw Problem.notFound("no collection named '\(name)'") }
         let version = try state.store.dataVersions()[name] ?? 0
         let output = try outputCRS(request)
@@ -112,7 +113,7 @@ struct OGCFeaturesRoutes {
             r.filters[String(key)] = Self.filterValue(String(value), schema.field(String(key)))
         }
         let page = try ItemsQuery(store: state.store).page(r)
-        let hidden = state.hiddenFields(schema)
+        let hidden = state.hiddenFields(schema, for: identity)
         let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
         let features = try page.features.map { try Self.present($0, hidden: hidden, transform: transform, swap: output.swapAxes) }
 
@@ -138,20 +139,23 @@ struct OGCFeaturesRoutes {
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
-        let etag = Reply.etag(versions: [version], request.uri.query ?? "", base)
+        let etag = Reply.etag(versions: [version], request.uri.query ?? "", base, identity == nil ? "anonymous" : "private")
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(schema.title): items", json: body), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }
 
-    func item(_ request: Request, _ name: String, _ id: String) throws -> Response {
+    func item(_ request: Request, _ name: String, _ id: String, _ identity: Identity?) throws -> Response {
         guard let schema = try state.store.schema(of: name) else { throw Problem.notFound("no collection named '\(name)'") }
-        let version = try state.store.dataVersions()[name] ?? 0
         let output = try outputCRS(request)
-        guard let feature = try state.store.feature(layer: name, id: id, asOf: request.asOf()) else {
+        let asOf = try request.asOf()
+        // The revision first: if a write lands between the two reads, the ETag is the older one
+        // and a PUT made with it is refused (412) rather than overwriting unseen changes.
+        let revision = asOf == nil ? try state.store.revision(layer: name, id: id) : nil
+        guard let feature = try state.store.feature(layer: name, id: id, asOf: asOf) else {
             throw Problem.notFound("collection '\(name)' has no feature '\(id)'")
         }
         let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
-        guard case .object(var body) = try Self.present(feature, hidden: state.hiddenFields(schema), transform: transform, swap: output.swapAxes) else {
+        guard case .object(var body) = try Self.present(feature, hidden: state.hiddenFields(schema, for: identity), transform: transform, swap: output.swapAxes) else {
             throw Problem(.internalServerError, "a feature could not be written")
         }
         let base = request.baseURL
@@ -161,7 +165,7 @@ struct OGCFeaturesRoutes {
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
-        let etag = Reply.etag(versions: [version], id, request.uri.query ?? "", base)
+        let etag = Reply.itemETag(revision, request.uri.query ?? "", base, identity == nil ? "anonymous" : "private")
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(name) \(id)", json: .object(body)), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(.object(body), contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }

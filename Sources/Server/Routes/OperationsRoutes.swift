@@ -8,7 +8,7 @@ import Prometheus
 struct OperationsRoutes {
     let state: ServerState
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
+    func add(to router: Router<LandMapContext>) {
         router.get("/health") { _, _ in try self.health() }
         router.get("/metrics") { _, _ in
             Reply.text(self.state.metrics.emitToString(), contentType: "text/plain; version=0.0.4", cache: "no-store")

@@ -1,3 +1,4 @@
+import Access
 import Features
 import Foundation
 import Geometry
@@ -12,13 +13,13 @@ import Store
 struct ParcelRoutes {
     let state: ServerState
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
-        router.get("/parcels/at") { request, _ in try await self.at(request) }
-        router.get("/parcels") { request, _ in try self.byKey(request) }
-        router.get("/parcels/:id/history") { request, context in try self.history(request, context.parameters.require("id")) }
+    func add(to router: Router<LandMapContext>) {
+        router.get("/parcels/at") { request, context in try await self.at(request, context.identity) }
+        router.get("/parcels") { request, context in try self.byKey(request, context.identity) }
+        router.get("/parcels/:id/history") { request, context in try self.history(request, context.parameters.require("id"), context.identity) }
     }
 
-    func at(_ request: Request) async throws -> Response {
+    func at(_ request: Request, _ identity: Identity?) async throws -> Response {
         let point: Coordinate, crs: CRS
         if let lon = try request.double("lon"), let lat = try request.double("lat") {
             guard request.query("x") == nil, request.query("y") == nil else { throw Problem.badRequest("give lon and lat, or x, y and crs, not both") }
@@ -32,13 +33,13 @@ struct ParcelRoutes {
             throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
         }
         let result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
-        let hidden = LayerSchema.parcels.privateFields
+        let hidden = state.hiddenFields(.parcels, for: identity)
         let versions = result.dataVersions
-        let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "")
+        let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "", identity == nil ? "anonymous" : "private")
         return Reply.json(result.json(hiding: hidden), cache: "public, max-age=60", etag: etag)
     }
 
-    func byKey(_ request: Request) throws -> Response {
+    func byKey(_ request: Request, _ identity: Identity?) throws -> Response {
         var filters = [String: JSONValue]()
         if let ward = request.query("ward") { filters["ward_code"] = .string(ward) }
         if let sheet = request.query("sheet") {
@@ -53,7 +54,7 @@ struct ParcelRoutes {
         guard try state.store.schema(of: "parcels") != nil else { throw Problem.notFound("there is no parcels layer") }
         let limit = try request.int("limit", default: 100, range: 1...10_000)
         let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
-        let hidden = LayerSchema.parcels.privateFields
+        let hidden = state.hiddenFields(.parcels, for: identity)
         return Reply.json(.object([
             "type": "FeatureCollection",
             "features": .array(found.map { $0.geoJSON(hiding: hidden) }),
@@ -61,10 +62,10 @@ struct ParcelRoutes {
         ]), contentType: "application/geo+json")
     }
 
-    func history(_ request: Request, _ id: String) throws -> Response {
+    func history(_ request: Request, _ id: String, _ identity: Identity?) throws -> Response {
         let versions = try state.store.history(layer: "parcels", id: id)
         guard !versions.isEmpty else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
-        let hidden = LayerSchema.parcels.privateFields
+        let hidden = state.hiddenFields(.parcels, for: identity)
         let f = ISO8601DateFormatter()
         return Reply.json(.object([
             "id": .string(id),

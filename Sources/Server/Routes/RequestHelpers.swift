@@ -33,6 +33,16 @@ extension Request {
         return v
     }
 
+    /// A flag: absent, `false` or `0` is false; `true`, `1` or empty (`?fix`) is true.
+    func bool(_ name: String) throws -> Bool {
+        guard let s = query(name) else { return false }
+        switch s.lowercased() {
+        case "", "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw Problem.badRequest("'\(name)' must be true or false, not '\(s)'")
+        }
+    }
+
     func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let s = query(name) else { return value }
         guard let v = Int(s), range.contains(v) else {

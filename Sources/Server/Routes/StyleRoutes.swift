@@ -19,7 +19,7 @@ struct StyleRoutes {
     static let types = ["js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "html": "text/html; charset=utf-8",
                         "json": "application/json", "png": "image/png", "svg": "image/svg+xml", "pbf": "application/x-protobuf"]
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
+    func add(to router: Router<LandMapContext>) {
         router.get("/styles/:name") { request, context in try self.style(request, context.parameters.require("name")) }
         router.get("/assets/**") { request, context in try self.asset(context.parameters.getCatchAll().joined(separator: "/")) }
     }

@@ -1,3 +1,4 @@
+import Access
 import Features
 import Foundation
 import Geometry
@@ -13,13 +14,13 @@ struct TileRoutes {
     static let cacheHits = Counter(label: "landmap_tile_cache_hits_total")
     static let cacheMisses = Counter(label: "landmap_tile_cache_misses_total")
 
-    func add<Context: RequestContext>(to router: Router<Context>) {
+    func add(to router: Router<LandMapContext>) {
         router.get("/tiles/:layers/:z/:x/:file") { request, context in
             try self.tile(request, layers: context.parameters.require("layers"), z: context.parameters.require("z"),
-                          x: context.parameters.require("x"), file: context.parameters.require("file"))
+                          x: context.parameters.require("x"), file: context.parameters.require("file"), identity: context.identity)
         }
         // One parameter name per position: the router refuses two at the same place.
-        router.get("/tiles/:layers") { request, context in try self.tileJSON(request, context.parameters.require("layers")) }
+        router.get("/tiles/:layers") { request, context in try self.tileJSON(request, context.parameters.require("layers"), identity: context.identity) }
     }
 
     /// The names of a `layers` path segment (`parcels` or `parcels,zoning`), each with its data
@@ -34,7 +35,7 @@ struct TileRoutes {
         }
     }
 
-    func tile(_ request: Request, layers text: String, z: String, x: String, file: String) throws -> Response {
+    func tile(_ request: Request, layers text: String, z: String, x: String, file: String, identity: Identity?) throws -> Response {
         let parts = file.split(separator: ".", maxSplits: 1)
         guard parts.count == 2, let format = ["mvt", "pbf", "geojson"].first(where: { $0 == parts[1] }) else {
             throw Problem.notFound("tiles end in .mvt or .geojson")
@@ -46,10 +47,10 @@ struct TileRoutes {
         let requested = try layers(text)
         let names = requested.map(\.name)
         // Anonymous and token-holding callers get different tiles (private fields): cached apart.
-        let audience = "anon"
+        let audience = identity == nil ? "anonymous" : "private"
         let etag = Reply.etag(versions: requested.map(\.version), names.joined(separator: ","), "\(tile)", format, audience)
         if format == "geojson" {
-            let features = try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0) })
+            let features = try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
             let body = JSONValue.object(["type": "FeatureCollection", "features": .array(features.map { $0.geoJSON() })])
             return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=300", etag: etag)
         }
@@ -57,7 +58,7 @@ struct TileRoutes {
         var bytes = state.tiles.get(key)
         if bytes == nil {
             Self.cacheMisses.increment()
-            let rendered = try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0) })
+            let rendered = try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
             state.tiles.put(key, rendered.mvt)
             bytes = rendered.mvt
         } else {
@@ -70,7 +71,7 @@ struct TileRoutes {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes ?? [])))
     }
 
-    func tileJSON(_ request: Request, _ file: String) throws -> Response {
+    func tileJSON(_ request: Request, _ file: String, identity: Identity?) throws -> Response {
         guard file.hasSuffix(".json") else { throw Problem.notFound("TileJSON documents end in .json") }
         // TileJSON wants extents and field lists: the full layer figures, once per document.
         let infos = try layers(String(file.dropLast(5))).map { entry -> LayerInfo in
@@ -92,7 +93,7 @@ struct TileRoutes {
             "center": .array([.number((b.minX + b.maxX) / 2), .number((b.minY + b.maxY) / 2), 14]),
             "vector_layers": .array(infos.map { info in
                 var fields: [String: JSONValue] = ["id": "String"]
-                let hidden = state.hiddenFields(info.schema)
+                let hidden = state.hiddenFields(info.schema, for: identity)
                 for f in info.schema.fields where !hidden.contains(f.name) {
                     fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String")
                 }
@@ -100,6 +101,6 @@ struct TileRoutes {
                                 "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])
             }),
         ])
-        return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL))
+        return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL, identity == nil ? "anonymous" : "private"))
     }
 }

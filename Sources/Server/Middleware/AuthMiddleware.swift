@@ -1,0 +1,97 @@
+import Access
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Store
+import Synchronization
+
+/// Reads `Authorization: Bearer <token>` and sets `context.identity`. No header: anonymous.
+/// A header that is not a valid, unrevoked LandMap token: 401 at once, whatever the route, so a
+/// client never mistakes a revoked token for anonymous access. Responses to a token holder may
+/// carry private fields: they are marked `Cache-Control: private`, and every response varies by
+/// `Authorization`, so no shared cache hands one caller's answer to another.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = LandMapContext
+    let state: ServerState
+
+    func handle(_ request: Request, context: LandMapContext, next: (Request, LandMapContext) async throws -> Response) async throws -> Response {
+        var context = context
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw Problem.unauthorized("the Authorization header must be 'Bearer <token>'", invalidToken: true)
+            }
+            let token = parts[1].trimmingCharacters(in: .whitespaces)
+            do {
+                let identity = try state.tokens.authenticate(token)
+                state.audit.used(identity)
+                context.identity = identity
+            } catch let refusal as TokenRefusal {
+                state.audit.refused(refusal, path: request.uri.path)
+                throw Problem.unauthorized("the token was refused: \(refusal)", invalidToken: true)
+            }
+        }
+        var response = try await next(request, context)
+        if context.identity != nil, let cache = response.headers[.cacheControl] {
+            response.headers[.cacheControl] = cache.replacingOccurrences(of: "public", with: "private")
+        }
+        response.headers[.vary] = response.headers[.vary].map { $0 + ", Authorization" } ?? "Authorization"
+        return response
+    }
+}
+
+/// Writes the audit log off the request path, on one serial queue: a write batch that holds the
+/// database for minutes must not hold up requests. Token use is recorded once a minute per
+/// token (with `last_used_at`), refusals at most once a second (with a count of the rest), so
+/// a flood of bad tokens cannot turn into a flood of writes.
+final class AuditTrail: Sendable {
+    private let store: any AccessStore
+    private let queue = DispatchQueue(label: "landmap.audit")
+    private let logger: Logger
+    private struct Marks { var used: [Int64: Date] = [:]; var lastRefusal = Date.distantPast; var unrecorded = 0 }
+    private let marks = Mutex(Marks())
+
+    init(store: any AccessStore, logger: Logger = Logger(label: "landmap.audit")) {
+        self.store = store
+        self.logger = logger
+    }
+
+    func used(_ identity: Identity) {
+        let now = Date()
+        let due = marks.withLock { m -> Bool in
+            if let last = m.used[identity.tokenID], now.timeIntervalSince(last) < 60 { return false }
+            m.used[identity.tokenID] = now
+            return true
+        }
+        guard due else { return }
+        record(identity.actor, "token.use", identity.key, identity.role.rawValue) { try $0.markUsed(tokenID: identity.tokenID, at: now) }
+    }
+
+    func refused(_ refusal: TokenRefusal, path: String) {
+        let now = Date()
+        let skipped = marks.withLock { m -> Int? in
+            guard now.timeIntervalSince(m.lastRefusal) >= 1 else { m.unrecorded += 1; return nil }
+            m.lastRefusal = now
+            defer { m.unrecorded = 0 }
+            return m.unrecorded
+        }
+        guard let skipped else { return }
+        record("anonymous", "auth.refused", path, "\(refusal)" + (skipped > 0 ? " (and \(skipped) more refusals since the last entry)" : ""))
+    }
+
+    func record(_ actor: String, _ action: String, _ target: String, _ detail: String, also: (@Sendable (any AccessStore) throws -> Void)? = nil) {
+        let store = store, logger = logger
+        queue.async {
+            do {
+                try also?(store)
+                try store.audit(actor: actor, action: action, target: target, detail: detail)
+            } catch {
+                logger.error("could not write the audit log", metadata: ["action": .string(action), "error": .string("\(error)")])
+            }
+        }
+    }
+
+    /// Waits until every entry queued so far is written (tests, shutdown).
+    func flush() { queue.sync {} }
+}

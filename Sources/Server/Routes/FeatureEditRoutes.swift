@@ -1,0 +1,192 @@
+import Access
+import Features
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import Import
+import Store
+
+/// OGC API – Features Part 4: create (`POST …/items`), replace (`PUT …/items/{id}`) and delete
+/// (`DELETE …/items/{id}`), for an editor token. Each write is one batch: a new version with
+/// its actor and time, the old one kept in the history, the audit log written in the same
+/// transaction. `If-Match` with an item's ETag makes the write conditional (412 when stale).
+/// The body goes through the import's checks (`FeatureEditor`); `Content-Crs` names its CRS.
+struct FeatureEditRoutes {
+    let state: ServerState
+
+    static let conformance = [
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    ]
+
+    func add(to router: Router<LandMapContext>) {
+        router.post("/collections/:layer/items") { request, context in
+            let editor = try context.require(.editor, to: "creating a feature")
+            return try await self.create(request, layer: context.parameters.require("layer"), editor, context)
+        }
+        router.put("/collections/:layer/items/:id") { request, context in
+            let editor = try context.require(.editor, to: "replacing a feature")
+            return try await self.replace(request, layer: context.parameters.require("layer"), id: context.parameters.require("id"), editor, context)
+        }
+        router.delete("/collections/:layer/items/:id") { request, context in
+            let editor = try context.require(.editor, to: "deleting a feature")
+            return try await self.delete(request, layer: context.parameters.require("layer"), id: context.parameters.require("id"), editor)
+        }
+    }
+
+    /// What a write body says: the feature's id (if it names one), geometry and properties.
+    struct Body {
+        var id: String?
+        var geometry: Geometry?
+        var properties: [String: JSONValue]
+    }
+
+    func body(_ request: Request, _ context: LandMapContext) async throws -> (Body, CRSCatalog.Entry) {
+        let limit = state.configuration.maxFeatureBodyBytes
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw Problem(.contentTooLarge, "a feature body may be at most \(limit >> 20) MiB; send large data to POST /imports")
+        }
+        let json: JSONValue
+        do { json = try JSONValue.parse(Data(buffer.readableBytesView)) } catch { throw Problem.badRequest("the body is not JSON: \(error)") }
+        guard json["type"]?.stringValue == "Feature" else { throw Problem.badRequest("the body must be one GeoJSON Feature (\"type\": \"Feature\")") }
+        let crs: CRSCatalog.Entry
+        if let header = request.headers[.contentCrs] {
+            guard let entry = state.crs.entry(header.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))) else {
+                throw Problem.badRequest("Content-Crs '\(header)' is not offered; use one of \(state.crs.uris.joined(separator: ", "))")
+            }
+            crs = entry
+        } else {
+            crs = state.crs.entries[0]
+        }
+        var geometry: Geometry?
+        if let g = json["geometry"], g != .null {
+            do { geometry = try GeoJSONGeometry.decode(g) } catch { throw Problem.badRequest("the geometry cannot be read: \(error)") }
+            if crs.swapAxes { geometry = geometry?.mapCoordinates { Coordinate($0.y, $0.x) } }
+        }
+        guard json["properties"] == nil || json["properties"] == .null || json["properties"]?.objectValue != nil else {
+            throw Problem.badRequest("\"properties\" must be an object or null")
+        }
+        let id: String? = switch json["id"] {
+        case .string(let s)?: s
+        case .integer(let i)?: String(i)
+        default: nil
+        }
+        return (Body(id: id, geometry: geometry, properties: json["properties"]?.objectValue ?? [:]), crs)
+    }
+
+    func schema(_ layer: String) throws -> LayerSchema {
+        guard let schema = try state.store.schema(of: layer) else { throw Problem.notFound("no collection named '\(layer)'") }
+        return schema
+    }
+
+    /// The id a new feature gets: the one it names, else the parcel's cadastral key, else a UUID.
+    static func newID(_ body: Body, layer: String) -> String {
+        if let id = body.id, !id.isEmpty { return id }
+        let p = body.properties
+        if layer == "parcels", let ward = p["ward_code"], let sheet = p["sheet"], let number = p["number"] {
+            func text(_ v: JSONValue) -> String? {
+                switch v {
+                case .string(let s): s
+                case .integer(let i): String(i)
+                case .number(let d) where d == d.rounded(): String(Int64(d))
+                default: nil
+                }
+            }
+            if let w = text(ward), let s = text(sheet), let n = text(number) { return "\(w)-\(s)-\(n)" }
+        }
+        return UUID().uuidString.lowercased()
+    }
+
+    func create(_ request: Request, layer: String, _ editor: Identity, _ context: LandMapContext) async throws -> Response {
+        _ = try schema(layer)
+        let (body, crs) = try await self.body(request, context)
+        let id = Self.newID(body, layer: layer)
+        let store = state.store
+        let (feature, warnings, revision) = try await Blocking.run {
+            let editorCheck = try FeatureEditor(layer: layer)
+            let (feature, warnings) = try editorCheck.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
+            var all = warnings
+            var revision: FeatureRevision?
+            _ = try store.write(BatchRequest(layer: layer, mode: .append, source: "api", actor: editor.actor)) { writer in
+                all += try editorCheck.overlaps(feature, in: writer)
+                do { try writer.put(feature) } catch StoreError.duplicateID {
+                    throw Problem(.conflict, "collection '\(layer)' has a feature '\(id)' already: PUT replaces it")
+                }
+                revision = try writer.revision(id: id)
+            }
+            return (feature, all, revision)
+        }
+        var headers = HTTPFields()
+        headers[.location] = "\(request.baseURL)/collections/\(layer)/items/\(encodeQuery(id))"
+        headers[.eTag] = Reply.itemETag(revision, "", request.baseURL, "private")
+        return Reply.json(written(feature, warnings), contentType: "application/geo+json", headers: headers).with(status: .created)
+    }
+
+    func replace(_ request: Request, layer: String, id: String, _ editor: Identity, _ context: LandMapContext) async throws -> Response {
+        _ = try schema(layer)
+        let (body, crs) = try await self.body(request, context)
+        if let named = body.id, named != id { throw Problem.badRequest("the body names feature '\(named)', the path '\(id)'") }
+        let condition = request.headers[.ifMatch]
+        let store = state.store
+        let (feature, warnings, revision) = try await Blocking.run {
+            let editorCheck = try FeatureEditor(layer: layer)
+            let (feature, warnings) = try editorCheck.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
+            var all = warnings
+            var revision: FeatureRevision?
+            _ = try store.write(BatchRequest(layer: layer, mode: .upsert, source: "api", actor: editor.actor)) { writer in
+                let present = try writer.revision(id: id)
+                guard present != nil else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)': POST creates one") }
+                try Self.check(condition, present)
+                all += try editorCheck.overlaps(feature, in: writer)
+                try writer.put(feature)
+                revision = try writer.revision(id: id)
+            }
+            return (feature, all, revision)
+        }
+        var headers = HTTPFields()
+        headers[.eTag] = Reply.itemETag(revision, "", request.baseURL, "private")
+        return Reply.json(written(feature, warnings), contentType: "application/geo+json", headers: headers)
+    }
+
+    func delete(_ request: Request, layer: String, id: String, _ editor: Identity) async throws -> Response {
+        _ = try schema(layer)
+        let condition = request.headers[.ifMatch]
+        let store = state.store
+        try await Blocking.run {
+            _ = try store.write(BatchRequest(layer: layer, mode: .upsert, source: "api", actor: editor.actor)) { writer in
+                let present = try writer.revision(id: id)
+                guard present != nil else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)'") }
+                try Self.check(condition, present)
+                try writer.delete(id: id)
+            }
+        }
+        return Response(status: .noContent, headers: [.cacheControl: "no-store"])
+    }
+
+    /// 412 when `If-Match` names another revision than the present one.
+    static func check(_ condition: String?, _ present: FeatureRevision?) throws {
+        guard let condition else { return }
+        guard Reply.ifMatch(condition, present) else {
+            throw Problem(.preconditionFailed, "the feature has changed since the ETag \(condition) was read: GET it again, then retry")
+        }
+    }
+
+    /// The stored feature (with its computed area) and the import's warnings about it.
+    func written(_ feature: Feature, _ warnings: [Finding]) -> JSONValue {
+        guard case .object(var body) = feature.geoJSON(hiding: []) else { return feature.geoJSON(hiding: []) }
+        body["warnings"] = .array(warnings.map(\.json))
+        return .object(body)
+    }
+}
+
+extension Response {
+    func with(status: HTTPResponse.Status) -> Response {
+        var r = self
+        r.status = status
+        return r
+    }
+}

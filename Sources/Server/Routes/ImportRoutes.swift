@@ -1,0 +1,158 @@
+import Access
+import Features
+import Foundation
+import Geometry
+import HTTPTypes
+import Hummingbird
+import Import
+import Projection
+import Store
+
+/// `POST /imports?layer=&crs=&mode=`: an editor uploads a file (the raw body, or one file of a
+/// `multipart/form-data` form), as CLI `landmap import` would read it: Shapefile in a `.zip`,
+/// GeoPackage, GeoJSON, CSV, MapInfo, DXF, DGN. The same pipeline and QA report, one
+/// transaction (all or nothing), the body limit of the configuration, zip-slip and zip bombs
+/// refused (`OGRReader.ZipLimits`), and the temporary folder removed whatever happens.
+struct ImportRoutes {
+    let state: ServerState
+
+    func add(to router: Router<LandMapContext>) {
+        router.post("/imports") { request, context in
+            let editor = try context.require(.editor, to: "importing")
+            return try await self.upload(request, editor)
+        }
+    }
+
+    func upload(_ request: Request, _ editor: Identity) async throws -> Response {
+        guard let layer = request.query("layer") else { throw Problem.badRequest("give the layer to import into: ?layer=parcels|zoning|admin|<name>") }
+        guard LayerSchema.isValidName(layer) else { throw Problem.badRequest("'\(layer)' cannot be a layer name: lower-case letters, digits and _") }
+        var options = ImportOptions(layer: layer)
+        if let crs = request.query("crs") { options.crs = try CRS.resolve(crs) }
+        if let mode = request.query("mode") {
+            guard let m = WriteMode(rawValue: mode) else { throw Problem.badRequest("mode must be append, upsert or replace, not '\(mode)'") }
+            options.mode = m
+        }
+        options.fix = try request.bool("fix")
+        options.skipInvalid = try request.bool("skip_invalid")
+        options.dryRun = try request.bool("dry_run")
+        options.actor = editor.actor
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("landmap-upload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let raw = dir.appendingPathComponent("body")
+        let size = try await receive(request.body, into: raw, limit: state.configuration.maxBodyBytes)
+        guard size > 0 else { throw Problem.badRequest("the body is empty: send the file as the body, or as a multipart/form-data field") }
+
+        var name = request.query("filename")
+        var file = raw
+        if let type = request.headers[.contentType], type.lowercased().hasPrefix("multipart/form-data") {
+            let part = try Multipart.firstFile(in: raw, contentType: type, to: dir.appendingPathComponent("part"))
+            file = part.url
+            name = name ?? part.filename
+        }
+        let upload = Self.fileName(name, sniffing: file, contentType: request.headers[.contentType])
+        let path = dir.appendingPathComponent(upload)
+        try FileManager.default.moveItem(at: file, to: path)
+
+        let store = state.store, chosen = options
+        let report: QAReport
+        do {
+            report = try await Blocking.run { try Importer(store: store).run([path.path], chosen) }
+        } catch let refused as ImportRefused {
+            state.audit.record(editor.actor, "import.refused", layer, "\(upload): \(refused.report.errors.count) errors")
+            throw ImportRefused(report: Self.withoutFolder(refused.report, dir))
+        }
+        let body = Self.withoutFolder(report, dir).json
+        return Reply.json(body, cache: "no-store").with(status: report.written == nil ? .ok : .created)
+    }
+
+    /// Streams the body to a file, refusing it (413) once it passes `limit`.
+    func receive(_ body: RequestBody, into url: URL, limit: Int) async throws -> Int {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = try? FileHandle(forWritingTo: url) else {
+            throw Problem(.internalServerError, "could not create a temporary file for the upload")
+        }
+        defer { try? handle.close() }
+        var total = 0
+        for try await chunk in body {
+            total += chunk.readableBytes
+            guard total <= limit else {
+                throw Problem(.contentTooLarge, "the upload is larger than the limit of \(limit >> 20) MiB")
+            }
+            try handle.write(contentsOf: chunk.readableBytesView)
+        }
+        return total
+    }
+
+    /// A safe file name with the extension GDAL needs: the client's name reduced to its last
+    /// component and plain characters, else one guessed from the content type or the first bytes.
+    static func fileName(_ given: String?, sniffing file: URL, contentType: String?) -> String {
+        if let given {
+            let last = given.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+            let plain = String(last.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) ? Character($0) : "_" })
+            let trimmed = String(plain.drop(while: { $0 == "." }).prefix(100))
+            if !trimmed.isEmpty, !(trimmed as NSString).pathExtension.isEmpty { return trimmed }
+        }
+        let head = (try? FileHandle(forReadingFrom: file).read(upToCount: 16)) ?? Data()
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return "upload.zip" }
+        if head.starts(with: Array("SQLite format 3".utf8)) { return "upload.gpkg" }
+        let type = contentType?.lowercased() ?? ""
+        if type.contains("zip") { return "upload.zip" }
+        if type.contains("csv") { return "upload.csv" }
+        if type.contains("geopackage") { return "upload.gpkg" }
+        return "upload.geojson"
+    }
+
+    /// The report with the temporary folder taken out of every path.
+    static func withoutFolder(_ report: QAReport, _ dir: URL) -> QAReport {
+        var r = report
+        let prefix = dir.path + "/"
+        for i in r.files.indices { r.files[i].path = r.files[i].path.replacingOccurrences(of: prefix, with: "") }
+        for i in r.findings.indices { r.findings[i].file = r.findings[i].file.replacingOccurrences(of: prefix, with: "") }
+        return r
+    }
+}
+
+/// Just enough of `multipart/form-data` (RFC 7578) to take the first file out of a form that
+/// has been written to disk: the file is memory-mapped, never read into memory whole.
+enum Multipart {
+    static func firstFile(in url: URL, contentType: String, to out: URL) throws -> (url: URL, filename: String?) {
+        guard let boundary = contentType.split(separator: ";").compactMap({ part -> String? in
+            let kv = part.trimmingCharacters(in: .whitespaces)
+            guard kv.lowercased().hasPrefix("boundary=") else { return nil }
+            return String(kv.dropFirst(9)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }).first, !boundary.isEmpty, boundary.count <= 200 else {
+            throw Problem.badRequest("multipart/form-data without a boundary")
+        }
+        let data = try Data(contentsOf: url, options: .alwaysMapped)
+        let delimiter = Data("--\(boundary)".utf8)
+        let crlf2 = Data("\r\n\r\n".utf8)
+        var cursor = data.startIndex
+        var firstPart: (Range<Data.Index>, String?)?
+        while let start = data.range(of: delimiter, in: cursor..<data.endIndex) {
+            let afterDelimiter = start.upperBound
+            if data[afterDelimiter..<min(afterDelimiter + 2, data.endIndex)] == Data("--".utf8) { break }
+            guard let headerEnd = data.range(of: crlf2, in: afterDelimiter..<data.endIndex) else { break }
+            let headers = String(decoding: data[afterDelimiter..<headerEnd.lowerBound], as: UTF8.self)
+            let contentStart = headerEnd.upperBound
+            guard let next = data.range(of: Data("\r\n--\(boundary)".utf8), in: contentStart..<data.endIndex) else {
+                throw Problem.badRequest("the multipart body ends before its closing boundary")
+            }
+            let filename = headers.components(separatedBy: "\r\n")
+                .first { $0.lowercased().hasPrefix("content-disposition:") }
+                .flatMap { line in line.components(separatedBy: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .first { $0.lowercased().hasPrefix("filename=") }
+                    .map { String($0.dropFirst(9)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) } }
+            if filename != nil || headers.lowercased().contains("name=\"file\"") {
+                firstPart = (contentStart..<next.lowerBound, filename)
+                break
+            }
+            cursor = next.lowerBound + 2
+        }
+        guard let (range, filename) = firstPart else {
+            throw Problem.badRequest("the multipart form has no file: send the file in a field with a filename (e.g. curl -F file=@parcels.zip)")
+        }
+        try data[range].write(to: out)
+        return (out, filename)
+    }
+}
