@@ -100,6 +100,7 @@ public final class OGRReader {
         _ = GDALLibrary.ready
         guard path.lowercased().hasSuffix(".zip") else { return [path] }
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(file: path, "no such file") }
+        try ZipLimits.check(path)
         guard let list = VSIReadDirRecursive("/vsizip/" + path) else {
             throw FormatError(file: path, "not a readable zip archive (damaged, or not a zip)")
         }
@@ -110,7 +111,6 @@ public final class OGRReader {
             entries.append(String(cString: entry))
             i += 1
         }
-        try ZipLimits.check(path, entries: entries)
         let vectors = ["shp", "gpkg", "geojson", "json", "tab", "mif", "dxf", "dgn", "csv", "kml", "gml"]
         for ext in vectors {
             let found = entries.filter { ($0 as NSString).pathExtension.lowercased() == ext && !$0.hasPrefix("__MACOSX") }.sorted()
@@ -119,30 +119,28 @@ public final class OGRReader {
         throw FormatError(file: path, entries.isEmpty ? "the zip archive is empty" : "the zip archive holds no vector file (no .shp; it has \(entries.prefix(5).joined(separator: ", ")))")
     }
 
-    /// What a zip may hold before it is refused unread: no entry that names a place outside
-    /// the archive (zip-slip: `..`, absolute paths), and no more than `maxExpandedBytes` once
-    /// expanded, nor more than `maxRatio` times its own size (a zip bomb) once past 64 MiB.
+    /// What a zip may hold before GDAL opens it: no entry that names a place outside the archive
+    /// (zip-slip: `..`, absolute paths, drive letters), at most `maxEntries` entries, and no more
+    /// than `maxExpandedBytes` once expanded, nor `maxRatio` times its own size past 64 MiB (a
+    /// zip bomb). Sizes come from the central directory, so nothing is expanded to find out.
     public enum ZipLimits {
-        public static let maxExpandedBytes: Int64 = 8 << 30
-        public static let maxRatio: Int64 = 200
+        public static let maxExpandedBytes: UInt64 = 8 << 30
+        public static let maxRatio: UInt64 = 200
         public static let maxEntries = 10_000
 
-        static func check(_ path: String, entries: [String]) throws {
+        public static func check(_ path: String) throws {
+            let entries = try ZipDirectory(path: path).entries
             guard entries.count <= maxEntries else { throw FormatError(file: path, "the zip archive has \(entries.count) entries (at most \(maxEntries))") }
-            if let bad = entries.first(where: { $0.hasPrefix("/") || $0.hasPrefix("\\") || $0.contains(":")
-                || $0.split(whereSeparator: { $0 == "/" || $0 == "\\" }).contains("..") }) {
-                throw FormatError(file: path, "the zip archive has an entry that points outside it ('\(bad)'): refused")
+            if let bad = entries.first(where: { e in
+                e.name.hasPrefix("/") || e.name.hasPrefix("\\") || e.name.contains(":")
+                    || e.name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).contains("..")
+            }) {
+                throw FormatError(file: path, "the zip archive has an entry that points outside it ('\(bad.name)'): refused")
             }
-            let packed = Int64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.int64Value ?? 0)
-            var expanded: Int64 = 0
-            for entry in entries {
-                var info = stat()  // VSIStatBufL is struct stat64, laid out as struct stat on 64-bit Linux
-                let found = withUnsafeMutablePointer(to: &info) { VSIStatL("/vsizip/" + path + "/" + entry, OpaquePointer($0)) } == 0
-                guard found else { continue }
-                expanded += Int64(info.st_size)
-                if expanded > maxExpandedBytes || (expanded > 64 << 20 && expanded > packed * maxRatio) {
-                    throw FormatError(file: path, "the zip archive expands to more than \(expanded >> 20) MiB from \(packed >> 10) KiB: refused as a possible zip bomb")
-                }
+            let packed = UInt64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.int64Value ?? 0)
+            let expanded = entries.reduce(UInt64(0)) { $0 &+ $1.expandedSize }
+            if expanded > maxExpandedBytes || (expanded > 64 << 20 && expanded > packed * maxRatio) {
+                throw FormatError(file: path, "the zip archive expands to \(expanded >> 20) MiB from \(packed >> 10) KiB: refused as a possible zip bomb")
             }
         }
     }
