@@ -32,7 +32,20 @@ enum OpenAPIDocument {
         let f = param("f", "query", ["type": "string", "enum": ["json", "html"]], "Response format")
         let datetime = param("datetime", "query", string, "RFC 3339 instant (the data as it was then) or interval (its end)")
         let crsParam = param("crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "Output CRS")
-        let paths: [String: JSONValue] = [
+        let secured: JSONValue = [["bearer": []]]
+        func write(_ summary: String, _ parameters: [JSONValue], body: JSONValue?, _ success: [String: String]) -> JSONValue {
+            var responses: [String: JSONValue] = [:]
+            for (code, text) in success { responses[code] = .object(["description": .string(text)]) }
+            for e in ["400", "401", "403", "404", "409", "412", "413", "422"] { responses[e] = problem }
+            var o: [String: JSONValue] = ["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses), "security": secured]
+            if let body { o["requestBody"] = body }
+            return .object(o)
+        }
+        let featureBody: JSONValue = .object(["required": .bool(true), "content": .object(["application/geo+json": .object(["schema": ["type": "object"]])])])
+        let ifMatch = param("If-Match", "header", string, "The ETag of the version being replaced or deleted (412 if stale)")
+        let contentCrs = param("Content-Crs", "header", string, "CRS of the body's coordinates, e.g. <http://www.opengis.net/def/crs/EPSG/0/9210>")
+        let featureId = param("featureId", "path", string, "Feature id")
+        var paths: [String: JSONValue] = [
             "/": get("Landing page", [f]),
             "/api": get("This OpenAPI document", [], "application/vnd.oai.openapi+json;version=3.0", errors: []),
             "/conformance": get("Conformance classes", [f]),
@@ -64,13 +77,43 @@ enum OpenAPIDocument {
             "/health": get("Liveness and readiness", [], errors: ["503"]),
             "/metrics": get("Prometheus metrics", [], "text/plain", errors: []),
         ]
+        func adding(_ path: String, _ method: String, _ operation: JSONValue) {
+            var o = paths[path]?.objectValue ?? [:]
+            o[method] = operation
+            paths[path] = .object(o)
+        }
+        adding("/collections/{collectionId}/items", "post", write("Create a feature (OGC API – Features Part 4; editor token)", [collectionId, contentCrs],
+                                                                  body: featureBody, ["201": "Created: Location and ETag name it"]))
+        adding("/collections/{collectionId}/items/{featureId}", "put", write("Replace a feature (editor token; If-Match makes it conditional)",
+                                                                             [collectionId, featureId, ifMatch, contentCrs], body: featureBody, ["200": "Replaced"]))
+        adding("/collections/{collectionId}/items/{featureId}", "delete", write("Delete a feature (editor token; its versions are kept)",
+                                                                                [collectionId, featureId, ifMatch], body: nil, ["204": "Deleted"]))
+        adding("/imports", "post", write("Import a file (or a .zip) with the quality report; all or nothing (editor token)", [
+            param("layer", "query", string, "Layer to import into", required: true),
+            param("crs", "query", string, "CRS of the file when it declares none (e.g. vn2000)"),
+            param("mode", "query", ["type": "string", "enum": ["append", "upsert", "replace"]], "How existing features are treated"),
+            param("fix", "query", ["type": "boolean"], "Repair invalid geometry with make-valid"),
+            param("skip_invalid", "query", ["type": "boolean"], "Import the valid features, report the rest"),
+            param("dry_run", "query", ["type": "boolean"], "Check and report, write nothing"),
+            param("filename", "query", string, "The file's name (its extension tells the format)"),
+        ], body: .object(["required": .bool(true), "content": .object([
+            "application/octet-stream": .object(["schema": ["type": "string", "format": "binary"]]),
+            "multipart/form-data": .object(["schema": .object(["type": "object", "properties": .object(["file": ["type": "string", "format": "binary"]])])]),
+        ])]), ["200": "Dry run: the report", "201": "Imported: the report"]))
+        paths["/fonts/{fontstack}/{range}.pbf"] = get("SDF glyphs for map labels (MapLibre glyph PBF)", [
+            param("fontstack", "path", string, "Comma list of font stacks, e.g. Noto Sans Regular"),
+            param("range", "path", ["type": "string", "pattern": "^[0-9]+-[0-9]+$"], "256 code points, e.g. 0-255"),
+        ], "application/x-protobuf", errors: ["400", "404"])
         return .object([
             "openapi": "3.0.3",
             "info": .object(["title": "LandMap API", "version": "0.1.0",
                              "description": "OGC API – Features (Parts 1 and 2) and parcel lookup for Ho Chi Minh City's land data."]),
             "servers": .array([.object(["url": .string(base)])]),
             "paths": .object(paths),
-            "components": .object(["schemas": .object([
+            "components": .object([
+                "securitySchemes": .object(["bearer": .object(["type": "http", "scheme": "bearer",
+                                                               "description": "A LandMap API token (landmap token create): reader, editor or admin"])]),
+                "schemas": .object([
                 "Problem": .object(["type": "object", "required": ["type", "title", "status"], "properties": .object([
                     "type": string, "title": string, "status": ["type": "integer"], "detail": string, "instance": string,
                 ])]),
