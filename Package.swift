@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // gzip for responses: hummingbird-compression is not among this machine's packages.
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // EmbeddedChannel for the fuzz targets, which call the router in process.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // SHA-256 for stored API tokens: a vetted implementation, not one of ours.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
@@ -86,6 +88,21 @@ let package = Package(
 
         // Benchmarks (run them on a release build; see Docs/BENCHMARKS.md).
         .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store", "SeededRandom"], path: "Tools/BenchLookup"),
+
+        // Fuzz targets (Tools/fuzz.sh builds them with libFuzzer; a normal build replays saved inputs).
+        .target(name: "FuzzSupport", dependencies: ["Geometry"], path: "Tools/Fuzz/Support"),
+        .target(name: "FuzzHTTP", dependencies: [
+            "Server", "Store", "Import", "Access",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tools/Fuzz/HTTP"),
+        .executableTarget(name: "fuzz-geojson", dependencies: ["FuzzSupport", "Geometry", "Formats"], path: "Tools/Fuzz/GeoJSON"),
+        .executableTarget(name: "fuzz-wkb", dependencies: ["FuzzSupport", "Geometry", "Store"], path: "Tools/Fuzz/WKB"),
+        .executableTarget(name: "fuzz-query", dependencies: ["FuzzSupport", "FuzzHTTP", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tools/Fuzz/Query"),
+        .executableTarget(name: "fuzz-upload", dependencies: ["FuzzSupport", "FuzzHTTP", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tools/Fuzz/Upload"),
 
         // Tests mirror the modules; TestSupport finds ../shared/data and temporary folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -17,6 +17,7 @@ struct ImportRoutes {
     let state: ServerState
 
     func add(to router: Router<LandMapContext>) {
+        Self.removeAbandonedUploads()
         router.post("/imports") { request, context in
             let editor = try context.require(.editor, to: "importing")
             return try await self.upload(request, editor)
@@ -37,7 +38,7 @@ struct ImportRoutes {
         options.dryRun = try request.bool("dry_run")
         options.actor = editor.actor
 
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("landmap-upload-\(UUID().uuidString)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(Self.prefix)\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let raw = dir.appendingPathComponent("body")
@@ -65,6 +66,19 @@ struct ImportRoutes {
         }
         let body = Self.withoutFolder(report, dir).json
         return Reply.json(body, cache: "no-store").with(status: report.written == nil ? .ok : .created)
+    }
+
+    static let prefix = "landmap-upload-"
+
+    /// Upload folders of server processes that died without cleaning up (`kill -9`): removed
+    /// when the next server starts. A folder of a process still running is left alone.
+    static func removeAbandonedUploads() {
+        let tmp = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix(while: \.isNumber)), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
+        }
     }
 
     /// Streams the body to a file, refusing it (413) once it passes `limit`.
