@@ -90,7 +90,8 @@ let package = Package(
         .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store", "SeededRandom"], path: "Tools/BenchLookup"),
 
         // Fuzz targets (Tools/fuzz.sh builds them with libFuzzer; a normal build replays saved inputs).
-        .target(name: "FuzzSupport", dependencies: ["Geometry"], path: "Tools/Fuzz/Support"),
+        .target(name: "CFuzzer", path: "Tools/Fuzz/CFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["Geometry", "CFuzzer"], path: "Tools/Fuzz/Support"),
         .target(name: "FuzzHTTP", dependencies: [
             "Server", "Store", "Import", "Access",
             .product(name: "Hummingbird", package: "hummingbird"),

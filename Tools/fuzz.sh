@@ -17,7 +17,7 @@ summary=()
 for t in $targets; do
   echo "fuzz: building fuzz-$t (libFuzzer + ASan, release)"
   swift build -c release --build-path "$out" --product "fuzz-$t" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLANDMAP_FUZZ >"$out-$t.build.log" 2>&1 \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLANDMAP_FUZZ -Xswiftc -use-ld=lld >"$out-$t.build.log" 2>&1 \
     || { echo "fuzz: build of fuzz-$t failed (see $out-$t.build.log)" >&2; exit 1; }
   corpus="$out/corpus/$t"; crashes="$out/crashes/$t"
   mkdir -p "$corpus" "$crashes"

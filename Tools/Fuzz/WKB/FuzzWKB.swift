@@ -18,14 +18,6 @@ func fuzzOne(_ data: Data) {
     _ = try? WKT.decode(String(decoding: data, as: UTF8.self))
 }
 
-#if LANDMAP_FUZZ
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzInput(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    fuzzOne(Data(bytes: bytes, count: count))
-    return 0
+@main enum FuzzMain {
+    static func main() { Fuzz.main { bytes, count in fuzzOne(Fuzz.data(bytes, count)); return 0 } }
 }
-#else
-@main enum Replay {
-    static func main() { Fuzz.replay(Array(CommandLine.arguments.dropFirst()), fuzzOne) }
-}
-#endif
