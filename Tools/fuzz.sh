@@ -17,8 +17,8 @@ summary=()
 for t in $targets; do
   echo "fuzz: building fuzz-$t (libFuzzer + ASan, release)"
   swift build -c release --build-path "$out" --product "fuzz-$t" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLANDMAP_FUZZ -Xswiftc -use-ld=lld >"$out-$t.build.log" 2>&1 \
-    || { echo "fuzz: build of fuzz-$t failed (see $out-$t.build.log)" >&2; exit 1; }
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLANDMAP_FUZZ -Xswiftc -use-ld=lld >"$out/build-$t.log" 2>&1 \
+    || { echo "fuzz: build of fuzz-$t failed (see $out/build-$t.log)" >&2; exit 1; }
   corpus="$out/corpus/$t"; crashes="$out/crashes/$t"
   mkdir -p "$corpus" "$crashes"
   cp -n Tools/Fuzz/seeds/"$t"/* "$corpus"/ 2>/dev/null || true
