@@ -77,9 +77,14 @@ wrk -t2 -c"$connections" -d5s -s "$work/mixed.lua" "http://127.0.0.1:$port" > /d
 start_rss=$(rss)
 writer > "$work/writer.out" &
 wpid=$!
+# RSS every 10 s: the tile cache (64 MiB by default) fills first, then memory should stay level.
+( for _ in $(seq 1 $((seconds / 10))); do sleep 10; printf '%s ' "$(rss)"; done > "$work/rss.out" ) &
+spid=$!
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/mixed.lua" "http://127.0.0.1:$port" | tee "$work/wrk.out"
 wait $wpid
+wait $spid 2>/dev/null || true
 cat "$work/writer.out"
+echo "server RSS every 10 s (MB): $(cat "$work/rss.out")"
 end_rss=$(rss)
 echo "server RSS: $start_rss MB at the start, $end_rss MB at the end"
 grep -q "Non-2xx" "$work/wrk.out" && { echo "soak: some reads failed" >&2; exit 1; }
