@@ -45,7 +45,7 @@ for _ in $(seq 1 1200); do
 done
 kill -0 "$pid" 2>/dev/null || { echo "the server stopped by itself: $(cat "$work/serve.log")" >&2; exit 1; }
 if [ -s "$work/status" ]; then echo "the upload finished before it could be killed: use a larger N" >&2; exit 1; fi
-uploads=$(ls -d /tmp/landmap-upload-"$pid"-* 2>/dev/null | wc -l)
+uploads=$(find /tmp -maxdepth 1 -name "landmap-upload-$pid-*" | wc -l)
 echo "killing the server (pid $pid) during POST /imports, with $(($(stat -c %s "$db-wal") / 1048576)) MiB in the WAL and $uploads upload folder(s)"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
@@ -61,6 +61,6 @@ echo "kill -9 during POST /imports: database unchanged (integrity ok)"
 pid2=$!
 for _ in $(seq 1 240); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
 kill "$pid2"; wait "$pid2" 2>/dev/null || true
-left=$(ls -d /tmp/landmap-upload-"$pid"-* 2>/dev/null | wc -l)
+left=$(find /tmp -maxdepth 1 -name "landmap-upload-$pid-*" | wc -l)
 echo "upload folders of the killed server left after a restart: $left"
 [ "$left" = 0 ]
