@@ -265,19 +265,30 @@ final class Run {
 
     /// Parcels already in the layer (or earlier in this batch) whose interiors overlap this one
     /// by more than `overlapArea`: R-tree candidates, then GEOS on a prepared geometry.
+    ///
+    /// An overlap can be no larger than the overlap of the two bounding boxes, so a neighbour
+    /// whose box overlaps this one's by less than `overlapArea` (with a 2 % margin on the metres
+    /// per degree) is skipped without decoding its geometry: that is every neighbour that only
+    /// shares an edge, which is most of them. Profiled: the check was 41 % of an import.
     func overlaps(_ feature: Feature, _ writer: any FeatureBatchWriter, add: (Finding.Severity, Finding.Kind, String, Coordinate?) -> Void) throws {
         guard let g = feature.geometry, let box = g.boundingBox else { return }
-        let neighbours = try writer.features(intersecting: box).filter { $0.id != feature.id && $0.geometry != nil }
+        let limit = options.overlapArea
+        let metresPerDegreeLat = 110_950.0 * 1.02
+        let metresPerDegreeLon = 111_320.0 * cos(min(abs(box.minY), abs(box.maxY)) * .pi / 180) * 1.02
+        let neighbours = try writer.geometries(intersecting: box) { other in
+            let w = min(box.maxX, other.maxX) - max(box.minX, other.minX)
+            let h = min(box.maxY, other.maxY) - max(box.minY, other.minY)
+            return w > 0 && h > 0 && w * metresPerDegreeLon * h * metresPerDegreeLat > limit
+        }.filter { $0.id != feature.id }
         guard !neighbours.isEmpty else { return }
         let mine = try geos.geometry(g)
         let prepared = try mine.prepared()
         for n in neighbours {
-            guard let ng = n.geometry else { continue }
-            let other = try geos.geometry(ng)
+            let other = try geos.geometry(n.geometry)
             guard try prepared.intersects(other), try !prepared.touches(other) else { continue }
             let shared = try mine.intersection(other).value()
             let m2 = try area.squareMetres(of: shared)
-            if m2 > options.overlapArea {
+            if m2 > limit {
                 let at = shared.boundingBox.map { Coordinate(($0.minX + $0.maxX) / 2, ($0.minY + $0.maxY) / 2) }
                 add(.warning, .overlap, "overlaps parcel \(n.id) by \(Self.format(m2)) m²", at)
             }

@@ -54,6 +54,9 @@ public protocol FeatureBatchWriter {
     /// (for checks such as overlaps between parcels, made while importing). In replace mode
     /// that is only what the batch has written: the rest is about to be deleted.
     func features(intersecting box: BoundingBox) throws -> [Feature]
+    /// The same neighbours, lighter: id and geometry only, and a geometry is decoded only when
+    /// `keep` accepts the neighbour's bounding box (the QA's overlap check skips most of them).
+    func geometries(intersecting box: BoundingBox, keep: (BoundingBox) -> Bool) throws -> [(id: String, geometry: Geometry)]
     /// The present version of a feature as this batch sees it (to check an `If-Match` inside
     /// the transaction that writes); nil if absent.
     func revision(id: String) throws -> FeatureRevision?

@@ -22,6 +22,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     private let archive: Statement
     private let touch: Statement?
     private let nearby: Statement
+    private let nearbyGeometries: Statement
 
     init(db: Database, schema: LayerSchema, request: BatchRequest, batchID: Int64, timestamp: String) throws {
         self.db = db
@@ -55,6 +56,11 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         // layer "is so far" is only what this batch has written.
         nearby = try db.makeStatement(sql: """
             SELECT \(columns) FROM \(GeoPackageSchema.quoted("rtree_\(schema.name)_geom")) r JOIN \(q) t ON t.fid = r.id
+            WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
+            \(request.mode == .replace ? "AND t.id IN (SELECT id FROM temp.landmap_touched)" : "")
+            """)
+        nearbyGeometries = try db.makeStatement(sql: """
+            SELECT t.id, r.minx, r.miny, r.maxx, r.maxy, t.geom FROM \(GeoPackageSchema.quoted("rtree_\(schema.name)_geom")) r JOIN \(q) t ON t.fid = r.id
             WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
             \(request.mode == .replace ? "AND t.id IN (SELECT id FROM temp.landmap_touched)" : "")
             """)
@@ -139,6 +145,17 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
 
     func features(intersecting box: BoundingBox) throws -> [Feature] {
         try Row.fetchAll(nearby, arguments: [box.maxX, box.minX, box.maxY, box.minY]).map { try row.feature(from: $0).feature }
+    }
+
+    func geometries(intersecting box: BoundingBox, keep: (BoundingBox) -> Bool) throws -> [(id: String, geometry: Geometry)] {
+        var out = [(id: String, geometry: Geometry)]()
+        let rows = try Row.fetchCursor(nearbyGeometries, arguments: [box.maxX, box.minX, box.maxY, box.minY])
+        while let row = try rows.next() {
+            let candidate = BoundingBox(minX: row[1], minY: row[2], maxX: row[3], maxY: row[4])
+            guard keep(candidate), let blob: Data = row[5] else { continue }
+            out.append((row[0], try GeoPackageBinary.decode(blob)))
+        }
+        return out
     }
 
     func revision(id: String) throws -> FeatureRevision? {
