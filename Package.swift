@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        // glibc's malloc_trim, which Swift's Glibc module leaves out (the tile routes use it).
+        .systemLibrary(name: "CMalloc"),
 
         // Safe Swift over the C libraries.
         .target(name: "Geometry", dependencies: ["CGEOS"]),
@@ -65,7 +67,7 @@ let package = Package(
 
         // The HTTP service: routes and middleware; no geometry code of its own.
         .target(name: "Server", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Tiles", "Access",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Tiles", "Access", "CMalloc",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),

@@ -345,6 +345,14 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
+    public func forEachFeature(layer: String, intersecting box: BoundingBox, _ body: (Feature) throws -> Void) throws {
+        try pool.read { db in
+            let sql = try self.layerSQL(db, layer)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.inBox), arguments: [box.maxX, box.minX, box.maxY, box.minY, -1, 0])
+            while let r = try rows.next() { try body(try sql.row.feature(from: r).feature) }
+        }
+    }
+
     public func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws {
         try pool.read { db in
             let schema = try self.requireSchema(db, layer)

@@ -91,23 +91,24 @@ public final class TileRenderer {
         let clip = BoundingBox(minX: -Self.buffer, minY: -Self.buffer, maxX: Self.extent + Self.buffer, maxY: Self.extent + Self.buffer)
         let tolerance = tile.z >= 16 ? 0.5 : 1.5
         var out = [(Feature, Geometry)]()
-        for f in try store.features(layer: layer, intersecting: lonLatQuery, asOf: nil, limit: 1_000_000, offset: 0) {
-            guard let g = f.geometry else { continue }
+        // Streamed: at low zoom most features are below the size threshold and never kept.
+        try store.forEachFeature(layer: layer, intersecting: lonLatQuery) { f in
+            guard let g = f.geometry else { return }
             let local = g.mapCoordinates { c in
                 let m = WebMercator.metres(c)
                 return Coordinate((m.x - merc.minX) * scale, (merc.maxY - m.y) * scale)
             }
             // Drop what is smaller than the threshold before any GEOS work.
-            if g.isAreal, local.planarArea < minArea { continue }
+            if g.isAreal, local.planarArea < minArea { return }
             var native = try geos.geometry(local).clipped(to: clip)
-            if native.isEmpty { continue }
+            if native.isEmpty { return }
             if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: tolerance) }
             native = try native.snapped(toGrid: 1)
-            guard !native.isEmpty else { continue }
+            guard !native.isEmpty else { return }
             var value = try native.value()
             if g.isAreal {
                 value = Self.polygonal(value)
-                guard value.planarArea >= 1 else { continue }
+                guard value.planarArea >= 1 else { return }
             }
             out.append((f, Self.mvtWinding(value)))
         }
