@@ -105,20 +105,10 @@ struct FeatureEditRoutes {
         _ = try schema(layer)
         let (body, crs) = try await self.body(request, context)
         let id = Self.newID(body, layer: layer)
-        let store = state.store
-        let (feature, warnings, revision) = try await Blocking.run {
-            let editorCheck = try FeatureEditor(layer: layer)
-            let (feature, warnings) = try editorCheck.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
-            var all = warnings
-            var revision: FeatureRevision?
-            _ = try store.write(BatchRequest(layer: layer, mode: .append, source: "api", actor: editor.actor)) { writer in
-                all += try editorCheck.overlaps(feature, in: writer)
-                do { try writer.put(feature) } catch StoreError.duplicateID {
-                    throw Problem(.conflict, "collection '\(layer)' has a feature '\(id)' already: PUT replaces it")
-                }
-                revision = try writer.revision(id: id)
+        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .append, editor) { writer, feature in
+            do { try writer.put(feature) } catch StoreError.duplicateID {
+                throw Problem(.conflict, "collection '\(layer)' has a feature '\(id)' already: PUT replaces it")
             }
-            return (feature, all, revision)
         }
         var headers = HTTPFields()
         headers[.location] = "\(request.baseURL)/collections/\(layer)/items/\(encodeQuery(id))"
@@ -131,25 +121,34 @@ struct FeatureEditRoutes {
         let (body, crs) = try await self.body(request, context)
         if let named = body.id, named != id { throw Problem.badRequest("the body names feature '\(named)', the path '\(id)'") }
         let condition = request.headers[.ifMatch]
-        let store = state.store
-        let (feature, warnings, revision) = try await Blocking.run {
-            let editorCheck = try FeatureEditor(layer: layer)
-            let (feature, warnings) = try editorCheck.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
-            var all = warnings
-            var revision: FeatureRevision?
-            _ = try store.write(BatchRequest(layer: layer, mode: .upsert, source: "api", actor: editor.actor)) { writer in
-                let present = try writer.revision(id: id)
-                guard present != nil else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)': POST creates one") }
-                try Self.check(condition, present)
-                all += try editorCheck.overlaps(feature, in: writer)
-                try writer.put(feature)
-                revision = try writer.revision(id: id)
-            }
-            return (feature, all, revision)
+        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .upsert, editor) { writer, feature in
+            let present = try writer.revision(id: id)
+            guard present != nil else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)': POST creates one") }
+            try Self.check(condition, present)
+            try writer.put(feature)
         }
         var headers = HTTPFields()
         headers[.eTag] = Reply.itemETag(revision, "", request.baseURL, "private")
         return Reply.json(written(feature, warnings), contentType: "application/geo+json", headers: headers)
+    }
+
+    /// One write batch for a body: the import's checks, overlap warnings against the layer,
+    /// then `put` (which checks what the route needs) inside the transaction, off the event loop.
+    func write(_ body: Body, id: String, layer: String, crs: CRSCatalog.Entry, mode: WriteMode, _ editor: Identity,
+               put: @escaping @Sendable (any FeatureBatchWriter, Feature) throws -> Void) async throws -> (Feature, [Finding], FeatureRevision?) {
+        let store = state.store
+        return try await Blocking.run {
+            let check = try FeatureEditor(layer: layer)
+            let (feature, warnings) = try check.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
+            var all = warnings
+            var revision: FeatureRevision?
+            _ = try store.write(BatchRequest(layer: layer, mode: mode, source: "api", actor: editor.actor)) { writer in
+                all += try check.overlaps(feature, in: writer)
+                try put(writer, feature)
+                revision = try writer.revision(id: id)
+            }
+            return (feature, all, revision)
+        }
     }
 
     func delete(_ request: Request, layer: String, id: String, _ editor: Identity) async throws -> Response {
