@@ -75,9 +75,9 @@ public struct FeatureRevision: Hashable, Sendable {
 
     /// A short stable token for ETags: `v3.k2x9…`.
     public var tag: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in validFrom.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return "v\(version).\(String(hash, radix: 36))"
+        var hasher = FNV1a()
+        hasher.add(validFrom)
+        return "v\(version).\(String(hasher.value, radix: 36))"
     }
 }
 

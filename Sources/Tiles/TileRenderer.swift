@@ -110,7 +110,9 @@ public final class TileRenderer {
                 value = Self.polygonal(value)
                 guard value.planarArea >= 1 else { return }
             }
-            out.append((f, Self.mvtWinding(value)))
+            // MVT 2.1 wants exterior rings of positive surveyor's area in tile coordinates and
+            // holes negative: the same rule as RFC 7946's, applied to tile units.
+            out.append((f, value.rewound()))
         }
         return out
     }
@@ -140,22 +142,6 @@ public final class TileRenderer {
             }
             return .multiPolygon(polys)
         default: return .multiPolygon([])
-        }
-    }
-
-    /// MVT 2.1: exterior rings have positive area by the surveyor's formula in tile coordinates
-    /// (clockwise on screen, y down), interior rings negative.
-    static func mvtWinding(_ g: Geometry) -> Geometry {
-        func fix(_ rings: [[Coordinate]]) -> [[Coordinate]] {
-            rings.enumerated().map { i, ring in
-                let positive = Geometry.signedRingArea(ring) > 0
-                return (i == 0) == positive ? ring : ring.reversed()
-            }
-        }
-        switch g {
-        case .polygon(let rings): return .polygon(fix(rings))
-        case .multiPolygon(let ps): return .multiPolygon(ps.map(fix))
-        default: return g
         }
     }
 }
