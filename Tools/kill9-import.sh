@@ -8,6 +8,7 @@ n=${1:-1000000}
 work=${2:-$(mktemp -d)}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+. Tools/lib.sh
 swift build -c release --product landmap >/dev/null
 swift build -c release --product generate-parcels >/dev/null
 bin=.build/release
@@ -17,12 +18,7 @@ parcels="$work/parcels-$n.geojson"
 rm -f "$db" "$db-wal" "$db-shm"
 bash Tools/load-sample.sh "$bin/landmap" "$db" >/dev/null
 
-state() {
-  sqlite3 "$db" "PRAGMA integrity_check; SELECT name || '=' || data_version FROM landmap_layers ORDER BY name;
-                 SELECT 'parcels=' || count(*) FROM parcels; SELECT 'rtree=' || count(*) FROM rtree_parcels_geom;
-                 SELECT 'batches=' || count(*) FROM landmap_batches; SELECT 'history=' || count(*) FROM landmap_history;" | tr '\n' ' '
-}
-before=$(state)
+before=$(db_state "$db")
 echo "before: $before"
 
 "$bin/landmap" import "$parcels" --layer parcels --mode upsert --fix --db "$db" >/dev/null 2>&1 &
@@ -39,6 +35,6 @@ echo "killing import (pid $pid) with $(($(stat -c %s "$db-wal") / 1048576)) MiB 
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 
-after=$(state)
+after=$(db_state "$db")
 echo "after:  $after"
 if [ "$before" = "$after" ]; then echo "kill -9: database unchanged (integrity ok)"; else echo "kill -9: DATABASE CHANGED" >&2; exit 1; fi

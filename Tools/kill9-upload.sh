@@ -10,6 +10,7 @@ n=${1:-200000}
 work=${2:-$(mktemp -d)}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+. Tools/lib.sh
 swift build -c release --product landmap >/dev/null
 swift build -c release --product generate-parcels >/dev/null
 bin=.build/release
@@ -20,21 +21,14 @@ rm -f "$db" "$db-wal" "$db-shm"
 bash Tools/load-sample.sh "$bin/landmap" "$db" >/dev/null
 token=$("$bin/landmap" token create --role editor --name kill9 --db "$db" 2>/dev/null)
 
-state() {
-  sqlite3 "$db" "PRAGMA integrity_check; SELECT name || '=' || data_version FROM landmap_layers ORDER BY name;
-                 SELECT 'parcels=' || count(*) FROM parcels; SELECT 'rtree=' || count(*) FROM rtree_parcels_geom;
-                 SELECT 'batches=' || count(*) FROM landmap_batches; SELECT 'history=' || count(*) FROM landmap_history;
-                 SELECT 'writes=' || count(*) FROM landmap_audit WHERE action = 'write';" | tr '\n' ' '
-}
-before=$(state)
+before=$(db_state "$db")
 echo "before: $before"
 
-port=$((20000 + RANDOM % 20000))
-"$bin/landmap" serve --db "$db" --port "$port" --log-level warning > "$work/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 240); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
+trap stop_server EXIT
+serve_in_background "$bin/landmap" "$db" "$work/serve.log"
+pid=$server_pid
 curl -s -o "$work/answer.json" -w '%{http_code}\n' -X POST -H "Authorization: Bearer $token" --data-binary @"$parcels" \
-  "http://127.0.0.1:$port/imports?layer=parcels&mode=upsert&fix=true&filename=parcels.geojson" > "$work/status" 2>/dev/null &
+  "$server_url/imports?layer=parcels&mode=upsert&fix=true&filename=parcels.geojson" > "$work/status" 2>/dev/null &
 cpid=$!
 # Wait until the import has written a good part of its transaction to the WAL, then kill the server.
 for _ in $(seq 1 1200); do
@@ -45,22 +39,20 @@ for _ in $(seq 1 1200); do
 done
 kill -0 "$pid" 2>/dev/null || { echo "the server stopped by itself: $(cat "$work/serve.log")" >&2; exit 1; }
 if [ -s "$work/status" ]; then echo "the upload finished before it could be killed: use a larger N" >&2; exit 1; fi
-uploads=$(find /tmp -maxdepth 1 -name "landmap-upload-$pid-*" | wc -l)
+uploads=$( (find /tmp -maxdepth 1 -name "landmap-upload-$pid-*" 2>/dev/null || true) | wc -l)
 echo "killing the server (pid $pid) during POST /imports, with $(($(stat -c %s "$db-wal") / 1048576)) MiB in the WAL and $uploads upload folder(s)"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 wait "$cpid" 2>/dev/null || true
 
-after=$(state)
+after=$(db_state "$db")
 echo "after:  $after"
 if [ "$before" != "$after" ]; then echo "kill -9 during POST /imports: DATABASE CHANGED" >&2; exit 1; fi
 echo "kill -9 during POST /imports: database unchanged (integrity ok)"
 
 # The next server removes what the dead one left in the temporary folder.
-"$bin/landmap" serve --db "$db" --port "$port" --log-level warning > "$work/serve2.log" 2>&1 &
-pid2=$!
-for _ in $(seq 1 240); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
-kill "$pid2"; wait "$pid2" 2>/dev/null || true
-left=$(find /tmp -maxdepth 1 -name "landmap-upload-$pid-*" | wc -l)
+serve_in_background "$bin/landmap" "$db" "$work/serve2.log"
+stop_server
+left=$( (find /tmp -maxdepth 1 -name "landmap-upload-$pid-*" 2>/dev/null || true) | wc -l)
 echo "upload folders of the killed server left after a restart: $left"
 [ "$left" = 0 ]

@@ -6,15 +6,14 @@
 set -uo pipefail
 seconds=${1:-120}
 cd "$(dirname "$0")/.."
+. Tools/lib.sh
 bin=${2:-.build/release/landmap}
 [ -x "$bin" ] || swift build -c release --product landmap >/dev/null
 command -v st >/dev/null || pip install -q schemathesis
 work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-"$bin" serve --db "$work/st.gpkg" --port "$port" > "$work/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT  # the work folder stays, for its logs
-for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
+trap 'stop_server' EXIT  # the work folder stays, for its logs
+server_log_level=info serve_in_background "$bin" "$work/st.gpkg" "$work/serve.log"
+port=$server_port
 st run "http://127.0.0.1:$port/api" --max-time "$seconds" --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --workers 2 --no-color 2>&1 | tee "$work/st.log" | tail -40
 echo "(full schemathesis log: $work/st.log)"

@@ -5,6 +5,7 @@
 # Usage: Tools/screenshot-viewer.sh [OUT_DIR=Docs/screenshots] [LANDMAP_BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Tools/lib.sh
 out=${1:-Docs/screenshots}
 bin=${2:-.build/release/landmap}
 [ -x "$bin" ] || swift build -c release --product landmap >/dev/null
@@ -12,11 +13,10 @@ command -v chromium >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; 
 bash Tools/setup.sh >/dev/null
 mkdir -p "$out"
 work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-"$bin" serve --db "$work/view.gpkg" --port "$port" --log-level warning > "$work/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
+trap 'stop_server' EXIT
+serve_in_background "$bin" "$work/view.gpkg" "$work/serve.log"
+pid=$server_pid
+port=$server_port
 # Warm the tiles and the lookup of both views, so the screenshots do not race a cold server.
 for z in 16 17 18 19; do
   python3 - "$z" <<'PY' | while read -r t; do curl -sf -o /dev/null "http://127.0.0.1:$port/tiles/admin,zoning,parcels/$t.mvt" || true; done

@@ -8,6 +8,7 @@
 set -euo pipefail
 seconds=${1:-60}; source_db=${2:-}; connections=${3:-8}
 cd "$(dirname "$0")/.."
+. Tools/lib.sh
 bin=.build/release/landmap
 [ -x "$bin" ] || swift build -c release --product landmap >/dev/null
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
@@ -15,12 +16,10 @@ work=$(mktemp -d)
 db="$work/soak.gpkg"
 if [ -n "$source_db" ]; then "$bin" backup --db "$source_db" "$db" >/dev/null; else bash Tools/load-sample.sh "$bin" "$db" >/dev/null; fi
 token=$("$bin" token create --role editor --name soak-writer --db "$db" 2>/dev/null)
-port=$((20000 + RANDOM % 20000))
-"$bin" serve --db "$db" --port "$port" --log-level warning > "$work/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 240); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
-rss() { echo $(( $(grep VmRSS /proc/$pid/status | awk '{print $2}') / 1024 )); }
+trap 'stop_server; rm -rf "$work"' EXIT
+serve_in_background "$bin" "$db" "$work/serve.log"
+pid=$server_pid
+port=$server_port
 
 cat > "$work/mixed.lua" <<'LUA'
 -- District 7's sample area: lookups, tiles and items pages in turn.
@@ -74,18 +73,18 @@ writer() {
 
 # Warm up, then measure.
 wrk -t2 -c"$connections" -d5s -s "$work/mixed.lua" "http://127.0.0.1:$port" > /dev/null
-start_rss=$(rss)
+start_rss=$(rss_mb $pid)
 writer > "$work/writer.out" &
 wpid=$!
 # RSS every 10 s: the tile cache (64 MiB by default) fills first, then memory should stay level.
-( for _ in $(seq 1 $((seconds / 10))); do sleep 10; printf '%s ' "$(rss)"; done > "$work/rss.out" ) &
+( for _ in $(seq 1 $((seconds / 10))); do sleep 10; printf '%s ' "$(rss_mb $pid)"; done > "$work/rss.out" ) &
 spid=$!
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/mixed.lua" "http://127.0.0.1:$port" | tee "$work/wrk.out"
 wait $wpid
 wait $spid 2>/dev/null || true
 cat "$work/writer.out"
 echo "server RSS every 10 s (MB): $(cat "$work/rss.out")"
-end_rss=$(rss)
+end_rss=$(rss_mb $pid)
 echo "server RSS: $start_rss MB at the start, $end_rss MB at the end"
 grep -q "Non-2xx" "$work/wrk.out" && { echo "soak: some reads failed" >&2; exit 1; }
 grep -q " 0 failed" "$work/writer.out" || { echo "soak: some writes failed" >&2; exit 1; }

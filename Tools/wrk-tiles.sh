@@ -5,14 +5,14 @@
 set -euo pipefail
 db=$1; layers=${2:-parcels,zoning,admin}; seconds=${3:-20}
 cd "$(dirname "$0")/.."
+. Tools/lib.sh
 bin=.build/release/landmap
 [ -x "$bin" ] || swift build -c release --product landmap >/dev/null
 work=$(mktemp -d)
-port=$((20000 + RANDOM % 20000))
-"$bin" serve --db "$db" --port "$port" --log-level warning > "$work/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.5; done
+trap 'stop_server' EXIT
+serve_in_background "$bin" "$db" "$work/serve.log"
+pid=$server_pid
+port=$server_port
 bounds=$(curl -sf "http://127.0.0.1:$port/tiles/parcels.json" | python3 -c "import json,sys; print(*json.load(sys.stdin)['bounds'])")
 python3 - $bounds > "$work/tiles.txt" <<'PY'
 import math, sys, random
@@ -46,4 +46,4 @@ python3 -c "print(f'cold: {$n/($end-$start):.1f} tiles/s ({$end-$start:.1f} s)')
 echo "warm: 50 cached tiles, wrk 2 threads x 8 connections, ${seconds}s"
 head -50 "$work/tiles.txt" | xargs -I{} curl -sf -o /dev/null "http://127.0.0.1:$port/tiles/$layers/{}.mvt"
 LIMIT=50 wrk -t2 -c8 -d"${seconds}s" --latency -s "$work/tiles.lua" "http://127.0.0.1:$port" | grep -E "Requests/sec|99%|50%|Non-2xx"
-echo "server RSS: $(( $(grep VmRSS /proc/$pid/status | awk '{print $2}') / 1024 )) MB"
+echo "server RSS: $(rss_mb $pid) MB"

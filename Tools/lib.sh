@@ -1,0 +1,40 @@
+# Shared by the Tools/ scripts that run LandMap: start a server and wait for it, stop it, read
+# its memory, and the fingerprint of a database the crash tests compare. Source it:
+#   . "$(dirname "$0")/lib.sh"
+
+# serve_in_background BIN DB LOG: runs `BIN serve` on DB in the background (log level
+# $server_log_level, default warning), sets server_pid, server_port (kept if already set, so a
+# restart answers at the same address) and server_url, and returns once /health answers.
+# Fails, with the log's tail, if the server stops or is not up within two minutes.
+serve_in_background() {
+  local bin=$1 db=$2 log=$3
+  server_port=${server_port:-$((20000 + RANDOM % 20000))}
+  server_url="http://127.0.0.1:$server_port"
+  "$bin" serve --db "$db" --port "$server_port" --log-level "${server_log_level:-warning}" > "$log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 240); do
+    curl -sf -o /dev/null "$server_url/health" && return 0
+    kill -0 "$server_pid" 2>/dev/null || { echo "landmap serve stopped: $(tail -5 "$log")" >&2; return 1; }
+    sleep 0.5
+  done
+  echo "landmap serve did not answer $server_url/health within two minutes (see $log)" >&2
+  return 1
+}
+
+# stop_server: stops the server serve_in_background started, if it still runs.
+stop_server() {
+  if [ -n "${server_pid:-}" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; fi
+  server_pid=""
+}
+
+# rss_mb PID: resident memory of a process, in MB.
+rss_mb() { echo $(( $(awk '/^VmRSS/ {print $2}' "/proc/$1/status") / 1024 )); }
+
+# db_state DB: integrity, data versions, parcel and R-tree counts, batches, history and audited
+# writes, on one line: equal before and after a crash means nothing was half written.
+db_state() {
+  sqlite3 "$1" "PRAGMA integrity_check; SELECT name || '=' || data_version FROM landmap_layers ORDER BY name;
+                SELECT 'parcels=' || count(*) FROM parcels; SELECT 'rtree=' || count(*) FROM rtree_parcels_geom;
+                SELECT 'batches=' || count(*) FROM landmap_batches; SELECT 'history=' || count(*) FROM landmap_history;
+                SELECT 'writes=' || count(*) FROM landmap_audit WHERE action = 'write';" | tr '\n' ' '
+}
