@@ -48,7 +48,7 @@ public enum LandMapServer {
         ParcelRoutes(state: state).add(to: router)
         OperationsRoutes(state: state).add(to: router)
         TileRoutes(state: state).add(to: router)
-        FontRoutes().add(to: router)
+        FontRoutes(folder: styles.folder?.appendingPathComponent("fonts")).add(to: router)
         FeatureEditRoutes(state: state).add(to: router)
         ImportRoutes(state: state).add(to: router)
         return router
@@ -62,6 +62,7 @@ public enum LandMapServer {
 
     /// Runs until SIGTERM or SIGINT, then finishes the requests in flight and stops.
     public static func run(_ state: ServerState, host: String, port: Int, logger: Logger) async throws {
+        ImportRoutes.removeAbandonedUploads()
         let app = Application(
             router: router(state),
             configuration: .init(address: .hostname(host, port: port), serverName: "LandMap"),

@@ -50,12 +50,10 @@ public protocol FeatureBatchWriter {
     func put(_ feature: Feature) throws
     /// Deletes a feature (its last version is kept in the history). Returns false if absent.
     @discardableResult func delete(id: String) throws -> Bool
-    /// Features whose bounding boxes intersect `box`, as this batch has left the layer so far
-    /// (for checks such as overlaps between parcels, made while importing). In replace mode
-    /// that is only what the batch has written: the rest is about to be deleted.
-    func features(intersecting box: BoundingBox) throws -> [Feature]
-    /// The same neighbours, lighter: id and geometry only, and a geometry is decoded only when
-    /// `keep` accepts the neighbour's bounding box (the QA's overlap check skips most of them).
+    /// Ids and geometries of the features whose bounding boxes intersect `box`, as this batch
+    /// has left the layer so far (for the import's overlap check). In replace mode that is only
+    /// what the batch has written: the rest is about to be deleted. A geometry is decoded only
+    /// when `keep` accepts the neighbour's bounding box.
     func geometries(intersecting box: BoundingBox, keep: (BoundingBox) -> Bool) throws -> [(id: String, geometry: Geometry)]
     /// The present version of a feature as this batch sees it (to check an `If-Match` inside
     /// the transaction that writes); nil if absent.

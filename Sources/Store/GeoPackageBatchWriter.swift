@@ -21,7 +21,6 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     private let remove: Statement
     private let archive: Statement
     private let touch: Statement?
-    private let nearby: Statement
     private let nearbyGeometries: Statement
 
     init(db: Database, schema: LayerSchema, request: BatchRequest, batchID: Int64, timestamp: String) throws {
@@ -40,7 +39,6 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         let sets = (["geom", "properties"] + fields + ["lm_version", "lm_valid_from", "lm_batch"]).map { "\($0) = ?" }
         update = try db.makeStatement(sql: "UPDATE \(q) SET \(sets.joined(separator: ", ")) WHERE fid = ?")
         remove = try db.makeStatement(sql: "DELETE FROM \(q) WHERE fid = ?")
-        let columns = row.selectColumns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
         archive = try db.makeStatement(sql: """
             INSERT INTO landmap_history (layer, id, version, valid_from, valid_to, batch_id, ended_by_batch, deleted,
               geom, attributes, min_x, min_y, max_x, max_y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -54,11 +52,6 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         }
         // In replace mode the rows the batch has not named yet are about to be deleted: what the
         // layer "is so far" is only what this batch has written.
-        nearby = try db.makeStatement(sql: """
-            SELECT \(columns) FROM \(GeoPackageSchema.quoted("rtree_\(schema.name)_geom")) r JOIN \(q) t ON t.fid = r.id
-            WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
-            \(request.mode == .replace ? "AND t.id IN (SELECT id FROM temp.landmap_touched)" : "")
-            """)
         nearbyGeometries = try db.makeStatement(sql: """
             SELECT t.id, r.minx, r.miny, r.maxx, r.maxy, t.geom FROM \(GeoPackageSchema.quoted("rtree_\(schema.name)_geom")) r JOIN \(q) t ON t.fid = r.id
             WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
@@ -141,10 +134,6 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             schema.name, feature.id, version, validFrom, timestamp, batch, batchID, deleted,
             blob, JSONValue.object(feature.properties).jsonText, box?.minX, box?.minY, box?.maxX, box?.maxY,
         ])
-    }
-
-    func features(intersecting box: BoundingBox) throws -> [Feature] {
-        try Row.fetchAll(nearby, arguments: [box.maxX, box.minX, box.maxY, box.minY]).map { try row.feature(from: $0).feature }
     }
 
     func geometries(intersecting box: BoundingBox, keep: (BoundingBox) -> Bool) throws -> [(id: String, geometry: Geometry)] {

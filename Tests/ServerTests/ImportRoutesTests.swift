@@ -10,8 +10,9 @@ import TestSupport
 
 /// `POST /imports`: the CLI's import pipeline over HTTP, all or nothing, with its limits.
 @Suite(.serialized) struct ImportRoutesTests {
+    /// Upload folders this test process left (another server on the machine may have its own).
     static func uploadsLeft() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)) ?? []).filter { $0.hasPrefix("landmap-upload-") }
+        ((try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)) ?? []).filter { $0.hasPrefix("\(ImportRoutes.prefix)\(getpid())-") }
     }
 
     /// Makes zips with Python's zipfile: (entry name, size of zeros or literal text).
@@ -117,5 +118,24 @@ import TestSupport
         #expect(try server.state.store.layer("parcels")?.featureCount == parcels)
         #expect(Self.uploadsLeft().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.geojson"))
+    }
+
+    @Test func uploadFoldersOfDeadServersAreRemovedAtStart() throws {
+        // A process that has ended: its pid names no running process (until reused, long after).
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let tmp = FileManager.default.temporaryDirectory
+        let dead = tmp.appendingPathComponent("\(ImportRoutes.prefix)\(ended.processIdentifier)-\(UUID().uuidString)")
+        let mine = tmp.appendingPathComponent("\(ImportRoutes.prefix)\(getpid())-\(UUID().uuidString)")
+        for dir in [dead, mine] {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: dir.appendingPathComponent("body").path, contents: Data("x".utf8))
+        }
+        defer { try? FileManager.default.removeItem(at: mine) }
+        ImportRoutes.removeAbandonedUploads()
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        #expect(FileManager.default.fileExists(atPath: mine.path))  // a live server's upload in progress stays
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Import
 import Tiles
 
 /// `GET /fonts/{fontstack}/{start}-{end}.pbf`: the SDF glyph ranges the styles' text labels are
@@ -13,8 +12,8 @@ import Tiles
 struct FontRoutes {
     let folder: URL?
 
-    init(folder: URL? = ProjectFolder.locate("Styles", containing: "landmap.json", environment: "LANDMAP_STYLES_DIR")?
-        .appendingPathComponent("fonts")) {
+    /// `folder` is `Styles/fonts` of the `Styles/` folder `StyleRoutes` found.
+    init(folder: URL?) {
         self.folder = folder
     }
 

@@ -17,7 +17,6 @@ struct ImportRoutes {
     let state: ServerState
 
     func add(to router: Router<LandMapContext>) {
-        Self.removeAbandonedUploads()
         router.post("/imports") { request, context in
             let editor = try context.require(.editor, to: "importing")
             return try await self.upload(request, editor)
@@ -71,7 +70,7 @@ struct ImportRoutes {
     static let prefix = "landmap-upload-"
 
     /// Upload folders of server processes that died without cleaning up (`kill -9`): removed
-    /// when the next server starts. A folder of a process still running is left alone.
+    /// when the next server starts (`LandMapServer.run`). A folder of a process still running is left alone.
     static func removeAbandonedUploads() {
         let tmp = FileManager.default.temporaryDirectory
         for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? [] where name.hasPrefix(prefix) {
