@@ -85,26 +85,26 @@ struct WKBReader {
         self.buffer = buffer
     }
 
-    private mutating func need(_ n: Int) throws {
+    mutating func need(_ n: Int) throws {
         guard n >= 0, buffer.count - offset >= n else {
             throw GeometryError("WKB is truncated at byte \(offset)")
         }
     }
 
-    private mutating func readByte() throws -> UInt8 {
+    mutating func readByte() throws -> UInt8 {
         try need(1)
         defer { offset += 1 }
         return buffer[offset]
     }
 
-    private mutating func readUInt32(_ little: Bool) throws -> UInt32 {
+    mutating func readUInt32(_ little: Bool) throws -> UInt32 {
         try need(4)
         let raw = buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
         offset += 4
         return little ? UInt32(littleEndian: raw) : UInt32(bigEndian: raw)
     }
 
-    private mutating func readDouble(_ little: Bool) throws -> Double {
+    mutating func readDouble(_ little: Bool) throws -> Double {
         try need(8)
         let raw = buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
         offset += 8
@@ -113,7 +113,7 @@ struct WKBReader {
 
     /// A count of items each at least `minItemBytes` long: checked against what is left, so
     /// a forged count cannot make us reserve gigabytes.
-    private mutating func readCount(_ little: Bool, minItemBytes: Int) throws -> Int {
+    mutating func readCount(_ little: Bool, minItemBytes: Int) throws -> Int {
         let n = Int(try readUInt32(little))
         guard n <= (buffer.count - offset) / max(minItemBytes, 1) else {
             throw GeometryError("WKB declares \(n) items but only \(buffer.count - offset) bytes follow")

@@ -42,18 +42,21 @@ public struct LookupResult: Hashable, Sendable {
 /// PROJ transformer, so it is not `Sendable`: one lookup per thread or task.
 public final class ParcelLookup {
     let store: any FeatureStore
+    /// The present is read through a connection of this lookup's own.
+    let reader: any FeatureReader
     let geos: GeosContext
     /// WGS 84 → VN-2000 / TM-3 105°45′: parcel ∩ zone is cut where areas are measured, so the
     /// pieces of a parcel add up to the parcel (cut in lon/lat, new vertices on edges would
     /// land off the projected edges).
     let toVN2000: Transformer
-    private var admin = PreparedCache()
-    private var zones = PreparedCache()
+    private var admin = AreaLayerCache()
+    private var zoning = AreaLayerCache()
     /// Transformers from the CRSs points are given in (PROJ plans an operation once per CRS).
     private var toWGS84 = [CRS: Transformer]()
 
     public init(store: any FeatureStore) throws {
         self.store = store
+        reader = try store.reader()
         geos = try GeosContext()
         toVN2000 = try Transformer(from: .wgs84, to: .vn2000)
     }
@@ -75,129 +78,143 @@ public final class ParcelLookup {
             throw QueryError.outOfRange("longitude \(point.x), latitude \(point.y) is not a WGS 84 position")
         }
         let p = try geos.point(point)
-        let versions = try store.dataVersions()
-        let parcel = versions["parcels"] == nil ? nil : try parcel(at: p, point, asOf: asOf)
-        var result = LookupResult(point: point, parcel: parcel?.feature, parcelAreaM2: nil, zoning: [], admin: nil, dataVersions: versions)
-        if let parcel {
-            let projected = try geos.geometry(toVN2000.transform(parcel.value))
-            let parcelArea = try projected.area()
-            result.parcelAreaM2 = parcelArea
-            result.zoning = try zoning(over: parcel, projected: projected, area: parcelArea, version: versions["zoning"], asOf: asOf)
-        } else {
-            result.zoning = try covering(layer: "zoning", p, point, version: versions["zoning"], asOf: asOf).map { ZoningShare(zone: $0.feature, areaM2: nil, share: nil) }
+        if let asOf { return try past(point, p, asOf) }
+        // The present: one snapshot; only candidate geometries are read until one parcel wins.
+        return try reader.snapshot { snap in
+            let versions = try snap.dataVersions()
+            let box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
+            var parcel: Feature?
+            if versions["parcels"] != nil {
+                var covering = [(key: Int64, inside: Bool)]()
+                try snap.forEachWKB(layer: "parcels", intersecting: box) { key, wkb in
+                    let location = try WKB.locate(point, in: wkb) ?? location(of: p, in: geos.geometry(wkb: wkb))
+                    if location != .exterior { covering.append((key, location == .interior)) }
+                }
+                parcel = choose(try covering.compactMap { c in try snap.feature(layer: "parcels", key: c.key).map { ($0, c.inside) } })
+            }
+            func cached(_ layer: String, _ box: BoundingBox, _ cache: inout AreaLayerCache, _ transform: Transformer?) throws -> [(Feature, PreparedGeometry)] {
+                guard let version = versions[layer] else { return [] }
+                try cache.use(version: version) { try snap.boxes(layer: layer, limit: AreaLayerCache.indexLimit) }
+                return try cache.keys(intersecting: box) { try snap.keys(layer: layer, intersecting: box) }.compactMap { key in
+                    if let hit = cache.entries[key] { return hit }
+                    guard let f = try snap.feature(layer: layer, key: key), let g = f.geometry else { return nil }
+                    let entry = (f, try geos.geometry(transform.map { try $0.transform(g) } ?? g).prepared())
+                    cache.insert(key, entry)
+                    return entry
+                }
+            }
+            let zones = parcel?.geometry?.boundingBox ?? box
+            return try answer(point, p, parcel, zones: cached("zoning", zones, &zoning, toVN2000), admin: cached("admin", box, &admin, nil), versions)
         }
-        if let ward = try covering(layer: "admin", p, point, version: versions["admin"], asOf: asOf).first {
-            let props = ward.feature.properties
-            result.admin = AdminUnit(code: props["code"]?.stringValue ?? ward.feature.id, name: props["name"]?.stringValue ?? "",
+    }
+
+    /// The same as of a date: past versions are read and prepared afresh, nothing cached.
+    func past(_ point: Coordinate, _ p: GeosGeometry, _ asOf: Date) throws -> LookupResult {
+        let versions = try store.dataVersions()
+        let box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
+        func read(_ layer: String, _ box: BoundingBox, _ transform: Transformer?) throws -> [(Feature, GeosGeometry)] {
+            guard versions[layer] != nil else { return [] }
+            return try store.features(layer: layer, intersecting: box, asOf: asOf, limit: 10_000, offset: 0).compactMap { f in
+                guard let g = f.geometry else { return nil }
+                return (f, try geos.geometry(transform.map { try $0.transform(g) } ?? g))
+            }
+        }
+        let parcel = choose(try read("parcels", box, nil).compactMap { f, g in
+            let location = try location(of: p, in: g)
+            return location == .exterior ? nil : (f, location == .interior)
+        })
+        let zones = try read("zoning", parcel?.geometry?.boundingBox ?? box, toVN2000).map { ($0.0, try $0.1.prepared()) }
+        let admin = try read("admin", box, nil).map { ($0.0, try $0.1.prepared()) }
+        return try answer(point, p, parcel, zones: zones, admin: admin, versions)
+    }
+
+    func location(of p: GeosGeometry, in g: GeosGeometry) throws -> PointLocation {
+        try g.contains(p) ? .interior : g.covers(p) ? .boundary : .exterior
+    }
+
+    /// The parcel among those covering the point. On a shared edge or corner several do; the
+    /// answer is then the one whose interior holds the point, else the smallest id, so it never
+    /// varies.
+    func choose(_ covering: [(Feature, inside: Bool)]) -> Feature? {
+        covering.min { a, b in a.inside != b.inside ? a.inside : a.0.id < b.0.id }?.0
+    }
+
+    /// The whole answer from the chosen parcel and the candidate zones (prepared in VN-2000)
+    /// and administrative units (prepared in WGS 84).
+    func answer(_ point: Coordinate, _ p: GeosGeometry, _ parcel: Feature?, zones: [(Feature, PreparedGeometry)],
+                admin: [(Feature, PreparedGeometry)], _ versions: [String: Int64]) throws -> LookupResult {
+        var result = LookupResult(point: point, parcel: parcel, parcelAreaM2: nil, zoning: [], admin: nil, dataVersions: versions)
+        if let g = parcel?.geometry {
+            let projected = try geos.geometry(toVN2000.transform(g))
+            let area = try projected.area()
+            result.parcelAreaM2 = area
+            result.zoning = try shares(of: projected, area: area, zones: zones)
+        } else {
+            let projected = try toVN2000.transform(point)
+            result.zoning = try zones.filter { try $0.1.covers(projected) }
+                .sorted { $0.0.id < $1.0.id }.map { ZoningShare(zone: $0.0, areaM2: nil, share: nil) }
+        }
+        if let ward = try admin.filter({ try $0.1.covers(p) }).min(by: { $0.0.id < $1.0.id })?.0 {
+            let props = ward.properties
+            result.admin = AdminUnit(code: props["code"]?.stringValue ?? ward.id, name: props["name"]?.stringValue ?? "",
                                      level: props["level"]?.stringValue ?? "")
         }
         return result
-    }
-
-    struct Candidate {
-        let feature: Feature
-        let value: Geometry
-        let native: GeosGeometry
-    }
-
-    /// The parcel covering the point. On a shared edge or corner several do; the answer is then
-    /// the one whose interior holds the point, else the smallest id, so it never varies.
-    func parcel(at p: GeosGeometry, _ point: Coordinate, asOf: Date?) throws -> Candidate? {
-        let box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
-        var best: (Candidate, Bool)?
-        for f in try store.features(layer: "parcels", intersecting: box, asOf: asOf, limit: 1_000, offset: 0) {
-            guard let g = f.geometry else { continue }
-            let native = try geos.geometry(g)
-            guard try native.covers(p) else { continue }
-            let inside = try native.contains(p)
-            let candidate = Candidate(feature: f, value: g, native: native)
-            if let (current, currentInside) = best {
-                if (inside && !currentInside) || (inside == currentInside && f.id < current.feature.id) { best = (candidate, inside) }
-            } else {
-                best = (candidate, inside)
-            }
-        }
-        return best?.0
     }
 
     /// Zones intersecting the parcel with the area and share of the parcel in each.
     ///
     /// Each part of the parcel is counted once: where zones overlap (a data error in a plan,
     /// but real plans have them), the overlap goes to the first zone by id. So the shares
-    /// never add up to more than 1, and add up to 1 where zoning covers the parcel.
-    func zoning(over parcel: Candidate, projected: GeosGeometry, area parcelArea: Double, version: Int64?, asOf: Date?) throws -> [ZoningShare] {
-        guard let box = parcel.value.boundingBox, let version else { return [] }
-        var touching = [(Feature, PreparedGeometry)]()
-        for (zone, prepared) in try cachedCandidates("zoning", box, version: version, asOf: asOf, in: &zones, transform: toVN2000)
-        where try prepared.intersects(projected) {
-            touching.append((zone, prepared))
-        }
+    /// never add up to more than 1, and add up to 1 where zoning covers the parcel. A zone
+    /// that covers what is left of the parcel (the usual case) takes it without an overlay.
+    func shares(of projected: GeosGeometry, area parcelArea: Double, zones: [(Feature, PreparedGeometry)]) throws -> [ZoningShare] {
+        let touching = try zones.filter { try $0.1.intersects(projected) }.sorted { $0.0.id < $1.0.id }
         var out = [ZoningShare]()
         var remainder = projected
-        for (zone, prepared) in touching.sorted(by: { $0.0.id < $1.0.id }) {
-            let m2 = try remainder.intersection(prepared.base).area()
+        for (zone, prepared) in touching {
+            let m2: Double
+            if try prepared.covers(remainder) {
+                m2 = try remainder.area()
+                if m2 > 0 { out.append(ZoningShare(zone: zone, areaM2: m2, share: parcelArea > 0 ? min(1, m2 / parcelArea) : 0)) }
+                break
+            }
+            m2 = try remainder.intersection(prepared.base).area()
             guard m2 > 0 else { continue }  // touching along an edge only
             if touching.count > 1 { remainder = try remainder.difference(prepared.base) }
             out.append(ZoningShare(zone: zone, areaM2: m2, share: parcelArea > 0 ? min(1, m2 / parcelArea) : 0))
         }
         return out.sorted { ($0.share ?? 0, $1.zone.id) > ($1.share ?? 0, $0.zone.id) }
     }
-
-    /// Features of a (large-polygon) layer covering the point, smallest id first.
-    func covering(layer: String, _ p: GeosGeometry, _ point: Coordinate, version: Int64?, asOf: Date?) throws -> [Candidate] {
-        guard let version else { return [] }
-        let box = BoundingBox(minX: point.x, minY: point.y, maxX: point.x, maxY: point.y)
-        var out = [Candidate]()
-        for (f, prepared) in try cachedCandidates(layer, box, version: version, asOf: asOf, in: &admin, transform: nil)
-        where try prepared.covers(p) {
-            out.append(Candidate(feature: f, value: f.geometry ?? .point(nil), native: prepared.base))
-        }
-        return out.sorted { $0.feature.id < $1.feature.id }
-    }
-
-    /// R-tree candidates with their prepared geometries: from the cache by id, reading a feature
-    /// only on a miss. As of a date, the past versions are read and prepared afresh.
-    func cachedCandidates(_ layer: String, _ box: BoundingBox, version: Int64, asOf: Date?, in cache: inout PreparedCache,
-                          transform: Transformer?) throws -> [(Feature, PreparedGeometry)] {
-        if asOf != nil {
-            return try store.features(layer: layer, intersecting: box, asOf: asOf, limit: 10_000, offset: 0).compactMap { f in
-                guard let g = f.geometry else { return nil }
-                return (f, try geos.geometry(transform.map { try $0.transform(g) } ?? g).prepared())
-            }
-        }
-        cache.use(version: version)
-        var out = [(Feature, PreparedGeometry)]()
-        for id in try store.ids(layer: layer, intersecting: box) {
-            if let hit = cache.entries[id] {
-                out.append(hit)
-                continue
-            }
-            guard let f = try store.feature(layer: layer, id: id, asOf: nil), let g = f.geometry else { continue }
-            let prepared = try geos.geometry(transform.map { try $0.transform(g) } ?? g).prepared()
-            cache.insert(id, (f, prepared))
-            out.append((f, prepared))
-        }
-        return out
-    }
 }
 
-/// Features of one large-polygon layer (zoning, admin) with their prepared geometries, valid
-/// for one data version of the layer: an import or edit empties it at once.
-struct PreparedCache {
-    private(set) var entries = [String: (Feature, PreparedGeometry)]()
+/// One large-polygon layer (zoning, admin) as of one data version: an in-memory index of its
+/// boxes and the prepared geometries asked for so far, by key. An import or edit of the layer
+/// empties it at once. A layer too large to index in memory is asked through the R-tree.
+struct AreaLayerCache {
+    private(set) var entries = [Int64: (Feature, PreparedGeometry)]()
+    private var index: PackedBoxIndex<Int64>?
     private var version: Int64?
     static let capacity = 20_000
+    static let indexLimit = 250_000
 
-    mutating func use(version v: Int64) {
-        if version != v {
-            entries.removeAll()
-            version = v
-        }
+    mutating func use(version v: Int64, boxes: () throws -> [(key: Int64, box: BoundingBox)]?) throws {
+        guard version != v else { return }
+        entries.removeAll()
+        index = try boxes().map { PackedBoxIndex($0) }
+        version = v
     }
 
-    mutating func insert(_ id: String, _ entry: (Feature, PreparedGeometry)) {
+    func keys(intersecting box: BoundingBox, fallback: () throws -> [Int64]) rethrows -> [Int64] {
+        guard let index else { return try fallback() }
+        var out = [Int64]()
+        index.forEach(intersecting: box) { out.append($0) }
+        return out
+    }
+
+    mutating func insert(_ key: Int64, _ entry: (Feature, PreparedGeometry)) {
         if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-        entries[id] = entry
+        entries[key] = entry
     }
 }
 

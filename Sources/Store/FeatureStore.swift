@@ -144,9 +144,8 @@ public protocol FeatureStore: Sendable {
     /// Each layer's data version, in one cheap read (for caches and ETags).
     func dataVersions() throws -> [String: Int64]
 
-    /// Ids of the present features whose bounding boxes intersect `box` (R-tree only, no
-    /// geometry read): for callers that cache geometries by id.
-    func ids(layer: String, intersecting box: BoundingBox) throws -> [String]
+    /// A reader with a connection of its own, for one thread's hot path (see `FeatureReader`).
+    func reader() throws -> any FeatureReader
 
     /// A feature by id, as it is now or as it was at `asOf`.
     func feature(layer: String, id: String, asOf: Date?) throws -> Feature?

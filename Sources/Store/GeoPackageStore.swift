@@ -331,18 +331,7 @@ public final class GeoPackageStore: FeatureStore {
     }
 
     public func dataVersions() throws -> [String: Int64] {
-        try pool.read { db in
-            var out = [String: Int64]()
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, data_version FROM landmap_layers")) { out[row[0]] = row[1] }
-            return out
-        }
-    }
-
-    public func ids(layer: String, intersecting box: BoundingBox) throws -> [String] {
-        try pool.read { db in
-            let sql = try self.layerSQL(db, layer)
-            return try String.fetchAll(db.cachedStatement(sql: sql.idsInBox), arguments: [box.maxX, box.minX, box.maxY, box.minY])
-        }
+        try pool.read { db in try self.dataVersions(db) }
     }
 
     public func forEachFeature(layer: String, intersecting box: BoundingBox, _ body: (Feature) throws -> Void) throws {

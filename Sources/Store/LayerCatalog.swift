@@ -12,8 +12,14 @@ struct LayerSQL: Sendable {
     let inBox: String
     /// The same, as of a time (`lm_valid_from <= ?`), unpaged.
     let inBoxAsOf: String
-    /// Ids only, for callers that cache geometries.
-    let idsInBox: String
+    /// `SELECT <columns> FROM layer WHERE fid = ?`
+    let byKey: String
+    /// Keys (fids) from the R-tree alone, for callers that cache geometries by key.
+    let keysInBox: String
+    /// Every key with its R-tree box, `LIMIT ?`.
+    let allBoxes: String
+    /// Key and geometry blob of the features in a box, nothing else decoded.
+    let geometriesInBox: String
 
     init(_ schema: LayerSchema) {
         self.schema = schema
@@ -25,7 +31,10 @@ struct LayerSQL: Sendable {
         byID = "SELECT \(row.selectColumns) FROM \(table) WHERE id = ?"
         inBox = "SELECT \(qualified) \(join) ORDER BY t.fid LIMIT ? OFFSET ?"
         inBoxAsOf = "SELECT \(qualified) \(join) AND t.lm_valid_from <= ? ORDER BY t.id"
-        idsInBox = "SELECT t.id \(join)"
+        byKey = "SELECT \(row.selectColumns) FROM \(table) WHERE fid = ?"
+        keysInBox = "SELECT r.id FROM \(rtree) r WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?"
+        allBoxes = "SELECT id, minx, maxx, miny, maxy FROM \(rtree) LIMIT ?"
+        geometriesInBox = "SELECT t.fid, t.geom \(join)"
     }
 }
 

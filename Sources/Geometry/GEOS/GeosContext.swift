@@ -68,9 +68,13 @@ public final class GeosContext {
 
     /// A GEOS geometry parsed from WKB by GEOS's own reader.
     public func geometry(wkb: [UInt8]) throws -> GeosGeometry {
-        try wkb.withUnsafeBufferPointer { buffer in
-            try own(GEOSWKBReader_read_r(handle, reader, buffer.baseAddress, buffer.count), "WKB read")
-        }
+        try wkb.withUnsafeBytes { try geometry(wkb: $0) }
+    }
+
+    /// The same from borrowed bytes (a database page), without copying them first.
+    public func geometry(wkb: UnsafeRawBufferPointer) throws -> GeosGeometry {
+        guard let base = wkb.baseAddress, !wkb.isEmpty else { throw GeometryError("empty WKB") }
+        return try own(GEOSWKBReader_read_r(handle, reader, base.assumingMemoryBound(to: UInt8.self), wkb.count), "WKB read")
     }
 
     /// A point, made directly (the hot path of point lookups).
