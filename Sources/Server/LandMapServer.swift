@@ -21,6 +21,7 @@ public enum LandMapServer {
         router.add(middleware: GzipMiddleware())
         router.add(middleware: ConditionalGetMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: TimeoutMiddleware(limit: state.configuration.requestTimeout))
         router.add(middleware: AuthMiddleware(state: state))
 
         let ogc = OGCFeaturesRoutes(state: state)

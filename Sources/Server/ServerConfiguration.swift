@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 256 << 20
     /// The largest single-feature body of a Part 4 write.
     public var maxFeatureBodyBytes = 16 << 20
+    /// How long a request may run before it is answered 503 and cancelled (SPEC §5: 30 s).
+    public var requestTimeout = Duration.seconds(30)
     /// A raster basemap drawn under the layers; none by default, so the web map works offline.
     public var basemap: Basemap?
 

@@ -338,7 +338,10 @@ public final class GeoPackageStore: FeatureStore {
         try pool.read { db in
             let sql = try self.layerSQL(db, layer)
             let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.inBox), arguments: [box.maxX, box.minX, box.maxY, box.minY, -1, 0])
-            while let r = try rows.next() { try body(try sql.row.feature(from: r).feature) }
+            while let r = try rows.next() {
+                try Deadline.check()
+                try body(try sql.row.feature(from: r).feature)
+            }
         }
     }
 
@@ -351,11 +354,17 @@ public final class GeoPackageStore: FeatureStore {
             let filter = t == nil ? "" : " WHERE lm_valid_from <= ?"
             let current = try Row.fetchCursor(db, sql: "SELECT \(row.selectColumns) FROM \(q)\(filter) ORDER BY fid",
                                               arguments: StatementArguments(t.map { [$0] } ?? []))
-            while let r = try current.next() { try body(try row.feature(from: r).feature) }
+            while let r = try current.next() {
+                try Deadline.check()
+                try body(try row.feature(from: r).feature)
+            }
             guard let t else { return }
             let past = try Row.fetchCursor(db, sql: "SELECT id, geom, attributes FROM landmap_history WHERE layer = ? AND valid_from <= ? AND valid_to > ? ORDER BY id",
                                            arguments: [layer, t, t])
-            while let r = try past.next() { try body(try Self.historyFeature(r)) }
+            while let r = try past.next() {
+                try Deadline.check()
+                try body(try Self.historyFeature(r))
+            }
         }
     }
 

@@ -42,6 +42,7 @@ public final class TileRenderer {
         }
         var minArea = 0.0
         for attempt in 1...8 {
+            try Deadline.check()
             var encoded = [MVTLayer]()
             var counts = [String: Int]()
             for (name, items) in prepared {
@@ -65,6 +66,7 @@ public final class TileRenderer {
         for name in layers {
             guard let schema = try store.schema(of: name) else { throw StoreError.unknownLayer(name) }
             for f in try store.features(layer: name, intersecting: box, asOf: nil, limit: 1_000_000, offset: 0) {
+                try Deadline.check()
                 guard let g = f.geometry else { continue }
                 var clipped = try geos.geometry(g).clipped(to: box)
                 if try !clipped.isValid() { clipped = try clipped.makeValid() }

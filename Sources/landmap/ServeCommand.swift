@@ -32,6 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
                                discussion: "e.g. 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'; also $LANDMAP_BASEMAP_URL."))
     var basemapUrl: String?
     @Option(help: "The basemap's attribution, shown on the map (e.g. '© OpenStreetMap contributors').") var basemapAttribution = ""
+    @Option(help: ArgumentHelp("Seconds a request may run before it is stopped and answered 503.",
+                               discussion: "Long reads (low-zoom tiles over big layers) stop at the limit; uploads to POST /imports are exempt."))
+    var requestTimeout = 30.0
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
@@ -50,6 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         LandMapServer.bootstrapMetrics(registry)
         var configuration = ServerConfiguration()
+        guard requestTimeout > 0, requestTimeout <= 86_400 else { throw ValidationError("--request-timeout must be between 0 and 86400 seconds, not \(requestTimeout)") }
+        configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
         if let url = basemapUrl ?? ProcessInfo.processInfo.environment["LANDMAP_BASEMAP_URL"], !url.isEmpty {
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.contains("{z}"), url.contains("{x}"), url.contains("{y}") else {
                 throw ValidationError("--basemap-url must be an http(s) URL with {z}, {x} and {y} in it, got '\(url)'")
