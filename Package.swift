@@ -63,6 +63,7 @@ let package = Package(
             "Geometry", "Features", "Store",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         // The HTTP service: routes and middleware; no geometry code of its own.
@@ -119,6 +120,7 @@ let package = Package(
             "Server", "Store", "Import", "Geometry", "Features", "TestSupport", "Access", "Tiles",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "CompressNIO", package: "compress-nio"),
         ]),
         .testTarget(name: "TilesTests", dependencies: [
             "Tiles", "Geometry", "Features", "Store", "Import", "TestSupport",

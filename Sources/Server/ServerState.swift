@@ -2,6 +2,7 @@ import Access
 import Features
 import Foundation
 import Geometry
+import NIOCore
 import Projection
 import Prometheus
 import Query
@@ -17,7 +18,7 @@ public final class ServerState: Sendable {
     public let metrics: PrometheusCollectorRegistry
     let crs: CRSCatalog
     /// Rendered MVT tiles, keyed by layers, tile, audience and data versions.
-    let tiles: TileCache
+    let tiles: TileCache<CachedTile>
     let started = Date()
     public let configuration: ServerConfiguration
     let tokens: AccessTokens
@@ -29,7 +30,7 @@ public final class ServerState: Sendable {
         self.configuration = configuration
         tokens = AccessTokens(store: store)
         audit = AuditTrail(store: store)
-        tiles = TileCache(capacityBytes: configuration.tileCacheBytes)
+        tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)
         lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
         self.metrics = metrics
         crs = try CRSCatalog()
@@ -40,6 +41,16 @@ public final class ServerState: Sendable {
     func hiddenFields(_ layer: LayerSchema, for identity: Identity?) -> Set<String> {
         identity == nil ? layer.privateFields : []
     }
+}
+
+/// A rendered MVT tile as it is answered: the bytes, and their gzip form made once at render
+/// time, so a browser's request for a cached tile costs no compression. Buffers are shared by
+/// every answer, not copied.
+struct CachedTile: ByteSized {
+    let raw: ByteBuffer
+    let gzip: ByteBuffer?
+
+    var byteCount: Int { raw.readableBytes + (gzip?.readableBytes ?? 0) }
 }
 
 /// One `ParcelLookup` (GEOS context, PROJ transformer, prepared-geometry caches) per actor:

@@ -13,6 +13,7 @@ public final class GeoPackageStore: FeatureStore {
     public let path: String
     let pool: DatabasePool
     let catalog = LayerCatalog()
+    let versionWatch: DataVersionWatch
 
     /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
     /// tables and is not a GeoPackage is refused rather than written into.
@@ -30,6 +31,7 @@ public final class GeoPackageStore: FeatureStore {
             throw StoreError.notAGeoPackage(path: path, detail: "\(error)")
         }
         let created = try pool.write { db in try Self.initialise(db, path: path) }
+        versionWatch = try DataVersionWatch(path: path)
         if created {
             // GDAL checks `application_id` by reading the file's header bytes itself; in WAL
             // mode page 1 would otherwise wait in the -wal file until a later checkpoint.
@@ -331,7 +333,7 @@ public final class GeoPackageStore: FeatureStore {
     }
 
     public func dataVersions() throws -> [String: Int64] {
-        try pool.read { db in try self.dataVersions(db) }
+        try versionWatch.versions()
     }
 
     public func forEachFeature(layer: String, intersecting box: BoundingBox, _ body: (Feature) throws -> Void) throws {

@@ -1,13 +1,24 @@
 import Foundation
 import Synchronization
 
+/// What a cache holds: something that knows its size in bytes.
+public protocol ByteSized: Sendable {
+    var byteCount: Int { get }
+}
+
+extension Array: ByteSized where Element == UInt8 {
+    public var byteCount: Int { count }
+}
+
 /// Rendered tiles kept in memory, bounded by bytes, least recently used out first.
 ///
 /// Keys include the data versions of the tile's layers, so an import or edit makes every
-/// affected tile new at once: a stale tile is never served, it just ages out.
-public final class TileCache: Sendable {
+/// affected tile new at once: a stale tile is never served, it just ages out. Generic over
+/// the payload, so a server can keep tiles in the buffer type it answers with, shared by
+/// every response rather than copied into each.
+public final class TileCache<Tile: ByteSized>: Sendable {
     struct Entry {
-        var bytes: [UInt8]
+        var bytes: Tile
         var lastUse: UInt64
     }
 
@@ -26,7 +37,7 @@ public final class TileCache: Sendable {
         capacity = capacityBytes
     }
 
-    public func get(_ key: String) -> [UInt8]? {
+    public func get(_ key: String) -> Tile? {
         state.withLock { s in
             s.clock += 1
             guard var e = s.entries[key] else {
@@ -40,19 +51,19 @@ public final class TileCache: Sendable {
         }
     }
 
-    public func put(_ key: String, _ bytes: [UInt8]) {
-        guard bytes.count <= capacity / 4 else { return }
+    public func put(_ key: String, _ bytes: Tile) {
+        guard bytes.byteCount <= capacity / 4 else { return }
         state.withLock { s in
             s.clock += 1
-            if let old = s.entries[key] { s.size -= old.bytes.count }
+            if let old = s.entries[key] { s.size -= old.bytes.byteCount }
             s.entries[key] = Entry(bytes: bytes, lastUse: s.clock)
-            s.size += bytes.count
+            s.size += bytes.byteCount
             guard s.size > capacity else { return }
             // Evict the least recently used quarter at once: amortised, and rare.
             let victims = s.entries.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(max(1, s.entries.count / 4))
             for (k, e) in victims {
                 s.entries[k] = nil
-                s.size -= e.bytes.count
+                s.size -= e.bytes.byteCount
             }
         }
     }

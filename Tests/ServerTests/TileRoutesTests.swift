@@ -1,3 +1,4 @@
+import CompressNIO
 import Foundation
 import Geometry
 import HTTPTypes
@@ -39,6 +40,30 @@ import Tiles
             }
         }
         #expect(try ServerFixture.shared.get().tiles.statistics.bytes > 0)
+    }
+
+    /// A browser's request for a tile gets the gzip form made once at render time, and it is
+    /// the same tile: decompressed, byte for byte what a client without gzip gets.
+    @Test func tilesAreServedGzippedFromTheCacheToClientsThatTakeIt() async throws {
+        let tile = try #require(TileID.containing(Coordinate(106.7483, 10.7348), zoom: 15))
+        let uri = "/tiles/parcels,zoning,admin/\(tile.z)/\(tile.x)/\(tile.y).mvt"
+        try await ServerFixture.test { client in
+            let raw = try await client.execute(uri: uri, method: .get) { r in
+                #expect(r.headers[.contentEncoding] == nil)
+                return r.body
+            }
+            #expect(raw.readableBytes > 10_000)
+            for _ in 0..<2 {  // the render that made the cache entry, then a hit
+                try await client.execute(uri: uri, method: .get, headers: [.acceptEncoding: "gzip, deflate, br"]) { r in
+                    #expect(r.status == .ok && r.headers[.contentEncoding] == "gzip")
+                    #expect(r.headers[.vary]?.contains("Accept-Encoding") == true && r.headers[.vary]?.contains("Authorization") == true)
+                    var body = r.body
+                    #expect(body.readableBytes < raw.readableBytes)
+                    let inflated = try body.decompress(with: .gzip())
+                    #expect(inflated == raw)
+                }
+            }
+        }
     }
 
     @Test func stylesAndViewerAssets() async throws {

@@ -185,3 +185,25 @@ import TestSupport
         #expect(throws: StoreError.self) { try GeoPackageStore(path: notSQLite.path) }
     }
 }
+
+/// Data versions are read through a watch that rereads only when SQLite says another connection
+/// committed: a write by this store or by another process must show on the very next call.
+@Suite struct DataVersionWatchTests {
+    @Test func aWriteFromAnyConnectionIsSeenAtOnce() throws {
+        let (store, url) = try StoreFixtures.store()
+        #expect(try store.dataVersions()["parcels"] == nil)
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        #expect(try store.dataVersions()["parcels"] == 1)
+        #expect(try store.dataVersions()["parcels"] == 1)  // from the watch's memory
+        // Another store on the same file stands for another process (its own connections).
+        let other = try GeoPackageStore(path: url.path, create: false)
+        _ = try other.write(StoreFixtures.request(.upsert)) { w in try w.put(StoreFixtures.parcel(1)) }
+        #expect(try store.dataVersions()["parcels"] == 2)
+        _ = try other.write(StoreFixtures.request(.append, layer: "zoning")) { w in
+            try w.put(Feature(id: "Z1", geometry: StoreFixtures.parcel(2).geometry, properties: ["zone_code": "NNO", "land_use": "ODT"]))
+        }
+        #expect(try store.dataVersions() == ["parcels": 2, "zoning": 1])
+        // The snapshot a lookup reads agrees.
+        #expect(try store.reader().snapshot { try $0.dataVersions() } == ["parcels": 2, "zoning": 1])
+    }
+}

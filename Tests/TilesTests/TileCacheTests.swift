@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct TileCacheTests {
     @Test func boundedByBytesLeastRecentlyUsedOut() {
-        let cache = TileCache(capacityBytes: 4_000)
+        let cache = TileCache<[UInt8]>(capacityBytes: 4_000)
         for i in 0..<4 { cache.put("t\(i)", [UInt8](repeating: UInt8(i), count: 900)) }
         #expect(cache.statistics.bytes == 3_600)
         #expect(cache.get("t0") != nil)  // t0 is now the most recently used; t1 the least

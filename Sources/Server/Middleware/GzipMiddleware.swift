@@ -9,8 +9,7 @@ struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        guard let accept = request.headers[.acceptEncoding], accept.contains("gzip"),
-              response.headers[.contentEncoding] == nil, response.status == .ok,
+        guard Self.accepted(by: request), response.headers[.contentEncoding] == nil, response.status == .ok,
               let type = response.headers[.contentType], Self.compressible.contains(where: { type.contains($0) }) else { return response }
         let collector = Collector()
         try await response.body.write(collector)
@@ -21,10 +20,17 @@ struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         let compressed = try buffer.compress(with: .gzip())
         response.headers[.contentEncoding] = "gzip"
-        response.headers[.vary] = "Accept-Encoding"
+        if response.headers[.vary]?.contains("Accept-Encoding") != true {
+            response.headers[.vary] = response.headers[.vary].map { $0 + ", Accept-Encoding" } ?? "Accept-Encoding"
+        }
         response.headers[.contentLength] = String(compressed.readableBytes)
         response.body = ResponseBody(byteBuffer: compressed)
         return response
+    }
+
+    /// Whether the client takes gzip (every browser and MapLibre do).
+    static func accepted(by request: Request) -> Bool {
+        request.headers[.acceptEncoding]?.contains("gzip") == true
     }
 
     /// Gathers a response body into one buffer.

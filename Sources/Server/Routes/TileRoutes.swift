@@ -1,5 +1,6 @@
 import Access
 import CMalloc
+import CompressNIO
 import Features
 import Foundation
 import Geometry
@@ -56,21 +57,30 @@ struct TileRoutes {
             return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=300", etag: etag)
         }
         let key = etag
-        var bytes = state.tiles.get(key)
-        if bytes == nil {
+        let cached: CachedTile
+        if let hit = state.tiles.get(key) {
+            Self.cacheHits.increment()
+            cached = hit
+        } else {
             Self.cacheMisses.increment()
             let rendered = try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
             Self.releaseFreedMemory(after: rendered)
-            state.tiles.put(key, rendered.mvt)
-            bytes = rendered.mvt
-        } else {
-            Self.cacheHits.increment()
+            var raw = ByteBuffer(bytes: rendered.mvt)
+            let gzip = raw.readableBytes >= 1024 ? try raw.compress(with: .gzip()) : nil
+            raw.moveReaderIndex(to: 0)
+            cached = CachedTile(raw: raw, gzip: gzip)
+            state.tiles.put(key, cached)
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/vnd.mapbox-vector-tile"
         headers[.cacheControl] = "public, max-age=300"
         headers[.eTag] = etag
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes ?? [])))
+        headers[.vary] = "Accept-Encoding"
+        if let gzip = cached.gzip, GzipMiddleware<LandMapContext>.accepted(by: request) {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: gzip))
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: cached.raw))
     }
 
     /// A low-zoom tile walks a hundred thousand features; glibc keeps what they used in its
