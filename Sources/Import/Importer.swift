@@ -131,23 +131,18 @@ final class Run {
             throw FormatError(file: path, first.message + (fileLevel.count > 1 ? " (and \(fileLevel.count - 1) more problems)" : ""))
         }
         let badFeatures = Set(lintProblems.filter { !$0.isAdvice }.compactMap(\.feature))
-        let reader = try OGRReader(path: path, encoding: options.encoding)
-        let declaredWithNote = try reader.crsWKT.map { try CRS.resolveDeclared($0) }
-        let declared = declaredWithNote?.crs
-        let ext = (path as NSString).pathExtension.lowercased()
-        guard let crs = options.crs ?? declared ?? (Self.geoJSONExtensions.contains(ext) ? CRS.wgs84 : nil) else {
-            throw FormatError(file: path, "the file declares no coordinate system: pass --crs (e.g. --crs vn2000 for HCMC cadastral sheets in VN-2000 / TM-3 105°45′, --crs wgs84 for GPS longitude/latitude)")
+        // Reading, checking and measuring run on a thread of their own (see `ReadingStage`);
+        // this thread, which holds the transaction, checks overlaps and writes.
+        let pipe = ReadingStage.start(path: path, options: options, lintRefused: badFeatures)
+        var ended = false
+        defer { if !ended { ReadingStage.stop(pipe) } }
+        var summary: FileSummary, total: Int?
+        switch pipe.take() {
+        case .opened(let opened, let count): (summary, total) = (opened, count)
+        case .failed(let error): ended = true; throw error
+        case .finished: ended = true; return
+        case .features: throw FormatError(file: path, "the reader sent features before opening the file")
         }
-        let toStorage = try Transformer(from: crs, to: .wgs84)
-        let mapping = FieldMapping(sourceFields: reader.fieldNames, schema: schema, explicit: options.mappings)
-        var summary = FileSummary(path: path, layerName: reader.layerName, features: 0, crs: crs.description,
-                                  declaredCRS: options.crs != nil && declared != nil && declared != options.crs ? declared?.description : nil,
-                                  encoding: "\(reader.encoding.rawValue)\(reader.encodingSource.isEmpty ? "" : " (\(reader.encodingSource))")",
-                                  mapping: mapping.canonical)
-        summary.notes = reader.notes
-        if options.crs == nil, let note = declaredWithNote?.note { summary.notes.append(note) }
-        let total = reader.featureCountHint
-        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         for p in lintProblems where !p.isAdvice {
             report.findings.append(Finding(severity: .error, kind: .invalidGeoJSON, file: path, index: p.feature ?? 0,
                                            key: nil, message: p.message, location: nil))
@@ -158,47 +153,45 @@ final class Run {
             report.findings.append(Finding(severity: .warning, kind: .invalidGeoJSON, file: path, index: group[0].feature ?? 0,
                                            key: nil, message: message + count, location: nil))
         }
-        while let source = try reader.next() {
-            summary.features += 1
-            report.read += 1
-            if let progress, report.read % 1000 == 0 { progress(summary.features, total) }
-            let properties = normaliseValues(mapping.apply(source.fields))
-            let id = identifier(properties, source: source.fields, index: source.index, stem: stem)
-            var findings = [Finding]()
-            func add(_ severity: Finding.Severity, _ kind: Finding.Kind, _ message: String, _ at: Coordinate? = nil) {
-                findings.append(Finding(severity: severity, kind: kind, file: path, index: source.index, key: id, message: message, location: at))
+        reading: while true {
+            let batch: [ReadingStage.Ready]
+            switch pipe.take() {
+            case .features(let ready): batch = ready
+            case .finished: ended = true; break reading
+            case .failed(let error): ended = true; throw error
+            case .opened: continue
             }
-            let geometry = check(source, crs: crs, toStorage: toStorage, add: add)
-            var feature = Feature(id: id, geometry: geometry, properties: properties)
-            if let geometry, schema.name == "parcels" || schema.name == "zoning" {
-                measure(&feature, geometry, add: add)
-            }
-            if geometry != nil, schema.isAreal {
-                for field in schema.fields {
-                    if let v = feature.properties[field.name], let problem = Self.problem(v, field) { add(.error, .badValue, problem) }
+            for item in batch {
+                summary.features += 1
+                report.read += 1
+                if let progress, report.read % 1000 == 0 { progress(summary.features, total) }
+                var findings = item.findings
+                let feature = item.feature, id = feature.id
+                func add(_ severity: Finding.Severity, _ kind: Finding.Kind, _ message: String, _ at: Coordinate? = nil) {
+                    findings.append(Finding(severity: severity, kind: kind, file: path, index: item.index, key: id, message: message, location: at))
                 }
-            }
-            report.fixed += findings.filter { $0.kind == .fixedGeometry }.count
-            if findings.contains(where: { $0.severity == .error }) || (geometry == nil && schema.isAreal) || badFeatures.contains(source.index) {
-                report.skipped += 1
+                report.fixed += findings.filter { $0.kind == .fixedGeometry }.count
+                if item.refused {
+                    report.skipped += 1
+                    report.findings += findings
+                    continue
+                }
+                if schema.name == "parcels" { try overlaps(feature, writer, add: add) }
+                // Duplicate ids are found by the database's unique index inside the transaction, so
+                // memory does not grow with the file (a set of 3 M ids would take ~100 MB).
+                do {
+                    try writer.put(feature)
+                } catch StoreError.duplicateID {
+                    add(.error, .duplicateKey, options.mode == .append
+                        ? "the id '\(id)' appears more than once, or is in the layer already (--mode upsert updates it)"
+                        : "the id '\(id)' appears more than once in this import")
+                    report.skipped += 1
+                    report.findings += findings
+                    continue
+                }
                 report.findings += findings
-                continue
+                report.accepted += 1
             }
-            if schema.name == "parcels" { try overlaps(feature, writer, add: add) }
-            // Duplicate ids are found by the database's unique index inside the transaction, so
-            // memory does not grow with the file (a set of 3 M ids would take ~100 MB).
-            do {
-                try writer.put(feature)
-            } catch StoreError.duplicateID {
-                add(.error, .duplicateKey, options.mode == .append
-                    ? "the id '\(id)' appears more than once, or is in the layer already (--mode upsert updates it)"
-                    : "the id '\(id)' appears more than once in this import")
-                report.skipped += 1
-                report.findings += findings
-                continue
-            }
-            report.findings += findings
-            report.accepted += 1
         }
         report.files.append(summary)
         progress?(summary.features, total)
