@@ -32,7 +32,11 @@ struct FeatureRow: Sendable {
     /// Reads a feature from a row selected with `selectColumns`.
     func feature(from row: Row) throws -> (feature: Feature, fid: Int64, version: Int, validFrom: String, batch: Int64) {
         let blob: Data? = row[1]
-        let geometry = try blob.map(GeoPackageBinary.decode)
+        return try feature(from: row, geometry: try blob.map(GeoPackageBinary.decode))
+    }
+
+    /// The same, with the geometry already decoded from column 1.
+    func feature(from row: Row, geometry: Geometry?) throws -> (feature: Feature, fid: Int64, version: Int, validFrom: String, batch: Int64) {
         let id: String = row[2]
         var properties = [String: JSONValue]()
         if let extra: String = row[3 + schema.fields.count], case .object(let o) = try JSONValue.parse(extra) {

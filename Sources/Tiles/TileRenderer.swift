@@ -94,14 +94,18 @@ public final class TileRenderer {
         let tolerance = tile.z >= 16 ? 0.5 : 1.5
         var out = [(Feature, Geometry)]()
         // Streamed: at low zoom most features are below the size threshold and never kept.
-        try store.forEachFeature(layer: layer, intersecting: lonLatQuery) { f in
-            guard let g = f.geometry else { return }
-            let local = g.mapCoordinates { c in
+        // Drop what is smaller than the threshold before any GEOS work, and before its
+        // properties are even decoded.
+        var local = Geometry.point(nil)
+        let keep = { (g: Geometry) -> Bool in
+            local = g.mapCoordinates { c in
                 let m = WebMercator.metres(c)
                 return Coordinate((m.x - merc.minX) * scale, (merc.maxY - m.y) * scale)
             }
-            // Drop what is smaller than the threshold before any GEOS work.
-            if g.isAreal, local.planarArea < minArea { return }
+            return !g.isAreal || local.planarArea >= minArea
+        }
+        try store.forEachFeature(layer: layer, intersecting: lonLatQuery, where: keep) { f in
+            guard let g = f.geometry else { return }
             var native = try geos.geometry(local).clipped(to: clip)
             if native.isEmpty { return }
             if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: tolerance) }
