@@ -2,6 +2,7 @@
 # Tile throughput over HTTP. Cold: every tile of z14-z16 over DB's parcels requested once, in
 # order (none can come from the cache). Warm: wrk cycling over 50 of those tiles (all cached).
 # Usage: Tools/wrk-tiles.sh DB [LAYERS=parcels,zoning,admin] [SECONDS=20]
+# GZIP=1 sends Accept-Encoding: gzip with the warm requests, as browsers and MapLibre do.
 set -euo pipefail
 db=$1; layers=${2:-parcels,zoning,admin}; seconds=${3:-20}
 cd "$(dirname "$0")/.."
@@ -31,10 +32,11 @@ cat > "$work/tiles.lua" <<LUA
 local tiles = {}
 for line in io.lines("$work/tiles.txt") do tiles[#tiles + 1] = "/tiles/$layers/" .. line .. ".mvt" end
 local limit = tonumber(os.getenv("LIMIT") or #tiles)
+local headers = os.getenv("GZIP") == "1" and {["Accept-Encoding"] = "gzip"} or {}
 local i = 0
 request = function()
   i = i % limit + 1
-  return wrk.format("GET", tiles[i])
+  return wrk.format("GET", tiles[i], headers)
 end
 LUA
 n=$(wc -l < "$work/tiles.txt")
