@@ -2,7 +2,6 @@ import Features
 import Foundation
 import Geometry
 import GRDB
-import Synchronization
 
 /// One consistent read of the present features, for hot paths that ask several questions at
 /// once: a point lookup reads the data versions, the candidates of three layers and the winning
@@ -36,7 +35,7 @@ struct GeoPackageSnapshot: FeatureSnapshot {
     let store: GeoPackageStore
 
     func dataVersions() throws -> [String: Int64] {
-        try store.dataVersions(db)
+        try GeoPackageStore.dataVersions(db)
     }
 
     func keys(layer: String, intersecting box: BoundingBox) throws -> [Int64] {
@@ -112,40 +111,12 @@ final class GeoPackageReader: FeatureReader {
     }
 }
 
-/// Each layer's data version for callers that ask on every request (tile cache keys, ETags).
-/// The pool's read costs 20 µs, most of a cached tile's answer; this reads the layer table
-/// again only when SQLite's `PRAGMA data_version` says another connection has committed, so a
-/// write — by this process or any other — is seen by the next call.
-final class DataVersionWatch: Sendable {
-    private let queue: DatabaseQueue
-    private let cached = Mutex<(marker: Int64, versions: [String: Int64])?>(nil)
-
-    init(path: String) throws {
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(30)
-        queue = try DatabaseQueue(path: path, configuration: config)
-    }
-
-    func versions() throws -> [String: Int64] {
-        try queue.inDatabase { db in
-            let marker = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? -1
-            if let known = cached.withLock({ $0 }), known.marker == marker { return known.versions }
-            var out = [String: Int64]()
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name, data_version FROM landmap_layers"))
-            while let row = try rows.next() { out[row[0]] = row[1] }
-            cached.withLock { $0 = (marker, out) }
-            return out
-        }
-    }
-}
-
 extension GeoPackageStore {
     public func reader() throws -> any FeatureReader {
         try GeoPackageReader(store: self)
     }
 
-    func dataVersions(_ db: Database) throws -> [String: Int64] {
+    static func dataVersions(_ db: Database) throws -> [String: Int64] {
         var out = [String: Int64]()
         let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name, data_version FROM landmap_layers"))
         while let row = try rows.next() { out[row[0]] = row[1] }
