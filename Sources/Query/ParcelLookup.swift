@@ -49,12 +49,20 @@ public final class ParcelLookup {
     /// pieces of a parcel add up to the parcel (cut in lon/lat, new vertices on edges would
     /// land off the projected edges).
     let toVN2000: Transformer
-    private var admin = AreaLayerCache()
-    private var zoning = AreaLayerCache()
+    private var admin: AreaLayerCache
+    private var zoning: AreaLayerCache
     /// Transformers from the CRSs points are given in (PROJ plans an operation once per CRS).
     private var toWGS84 = [CRS: Transformer]()
 
-    public init(store: any FeatureStore) throws {
+    public convenience init(store: any FeatureStore) throws {
+        try self.init(store: store, areaIndexLimit: AreaLayerCache.indexLimit)
+    }
+
+    /// `areaIndexLimit`: the largest zoning or admin layer whose boxes are held in memory;
+    /// larger ones are asked through the R-tree.
+    init(store: any FeatureStore, areaIndexLimit: Int) throws {
+        admin = AreaLayerCache(indexLimit: areaIndexLimit)
+        zoning = AreaLayerCache(indexLimit: areaIndexLimit)
         self.store = store
         reader = try store.reader()
         geos = try GeosContext()
@@ -94,7 +102,8 @@ public final class ParcelLookup {
             }
             func cached(_ layer: String, _ box: BoundingBox, _ cache: inout AreaLayerCache, _ transform: Transformer?) throws -> [(Feature, PreparedGeometry)] {
                 guard let version = versions[layer] else { return [] }
-                try cache.use(version: version) { try snap.boxes(layer: layer, limit: AreaLayerCache.indexLimit) }
+                let limit = cache.indexLimit
+                try cache.use(version: version) { try snap.boxes(layer: layer, limit: limit) }
                 return try cache.keys(intersecting: box) { try snap.keys(layer: layer, intersecting: box) }.compactMap { key in
                     if let hit = cache.entries[key] { return hit }
                     guard let f = try snap.feature(layer: layer, key: key), let g = f.geometry else { return nil }
@@ -195,8 +204,13 @@ struct AreaLayerCache {
     private(set) var entries = [Int64: (Feature, PreparedGeometry)]()
     private var index: PackedBoxIndex<Int64>?
     private var version: Int64?
+    let indexLimit: Int
     static let capacity = 20_000
     static let indexLimit = 250_000
+
+    init(indexLimit: Int) {
+        self.indexLimit = indexLimit
+    }
 
     mutating func use(version v: Int64, boxes: () throws -> [(key: Int64, box: BoundingBox)]?) throws {
         guard version != v else { return }

@@ -133,6 +133,21 @@ import TestSupport
         }
     }
 
+    /// Zoning and wards too large for the in-memory box index are asked through the R-tree:
+    /// the same answers either way.
+    @Test func layersTooLargeToIndexInMemoryGiveTheSameAnswers() throws {
+        let store = try SampleStore.shared.get()
+        let indexed = try ParcelLookup(store: store)
+        let unindexed = try ParcelLookup(store: store, areaIndexLimit: 10)  // the sample has 256 zones, 168 wards
+        var withZoning = 0
+        for point in try points(Everything(store), count: 300) {
+            let a = try indexed.at(point), b = try unindexed.at(point)
+            #expect(a == b, "\(point)")
+            if !a.zoning.isEmpty { withZoning += 1 }
+        }
+        #expect(withZoning > 50)
+    }
+
     @Test func outsideEveryParcelTheZoningAndWardAreStillAnswered() throws {
         let lookup = try ParcelLookup(store: SampleStore.shared.get())
         // Bến Thành market, District 1: a ward, but no sample parcel or zoning.
