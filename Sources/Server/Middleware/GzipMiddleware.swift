@@ -13,12 +13,11 @@ struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
               let type = response.headers[.contentType], Self.compressible.contains(where: { type.contains($0) }) else { return response }
         let collector = Collector()
         try await response.body.write(collector)
-        var buffer = collector.box.buffer
-        guard buffer.readableBytes >= 1024 else {
+        let buffer = collector.box.buffer
+        guard let compressed = try Self.gzip(buffer) else {
             response.body = ResponseBody(byteBuffer: buffer)
             return response
         }
-        let compressed = try buffer.compress(with: .gzip())
         response.headers[.contentEncoding] = "gzip"
         if response.headers[.vary]?.contains("Accept-Encoding") != true {
             response.headers[.vary] = response.headers[.vary].map { $0 + ", Accept-Encoding" } ?? "Accept-Encoding"
@@ -26,6 +25,13 @@ struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.contentLength] = String(compressed.readableBytes)
         response.body = ResponseBody(byteBuffer: compressed)
         return response
+    }
+
+    /// The gzip form of a body worth compressing (1 KiB or more), else nil; `buffer` is left as it was.
+    static func gzip(_ buffer: ByteBuffer) throws -> ByteBuffer? {
+        guard buffer.readableBytes >= 1024 else { return nil }
+        var input = buffer
+        return try input.compress(with: .gzip())
     }
 
     /// Whether the client takes gzip (every browser and MapLibre do).

@@ -1,6 +1,5 @@
 import Access
 import CMalloc
-import CompressNIO
 import Features
 import Foundation
 import Geometry
@@ -65,10 +64,8 @@ struct TileRoutes {
             Self.cacheMisses.increment()
             let rendered = try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
             Self.releaseFreedMemory(after: rendered)
-            var raw = ByteBuffer(bytes: rendered.mvt)
-            let gzip = raw.readableBytes >= 1024 ? try raw.compress(with: .gzip()) : nil
-            raw.moveReaderIndex(to: 0)
-            cached = CachedTile(raw: raw, gzip: gzip)
+            let raw = ByteBuffer(bytes: rendered.mvt)
+            cached = CachedTile(raw: raw, gzip: try GzipMiddleware<LandMapContext>.gzip(raw))
             state.tiles.put(key, cached)
         }
         var headers = HTTPFields()
