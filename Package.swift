@@ -123,7 +123,7 @@ let package = Package(
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
         .testTarget(name: "TilesTests", dependencies: [
-            "Tiles", "Geometry", "Features", "Store", "Import", "TestSupport",
+            "Tiles", "Geometry", "Features", "Store", "Import", "TestSupport", "SeededRandom",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),

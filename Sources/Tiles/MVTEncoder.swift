@@ -10,6 +10,7 @@ public struct MVTLayer {
     private var values = [[UInt8]]()
     private var valueIndex = [[UInt8]: UInt32]()
     private var features = [UInt8]()
+    private var tableBytes = 0
     public private(set) var featureCount = 0
 
     public init(name: String, extent: UInt32 = 4096) {
@@ -26,9 +27,19 @@ public struct MVTLayer {
         for (key, value) in properties {
             guard let encoded = MVTValue.encode(value) else { continue }
             let k: UInt32
-            if let i = keyIndex[key] { k = i } else { k = UInt32(keys.count); keys.append(key); keyIndex[key] = k }
+            if let i = keyIndex[key] {
+                k = i
+            } else {
+                k = UInt32(keys.count); keys.append(key); keyIndex[key] = k
+                tableBytes += Protobuf.fieldSize(key.utf8.count)
+            }
             let v: UInt32
-            if let i = valueIndex[encoded] { v = i } else { v = UInt32(values.count); values.append(encoded); valueIndex[encoded] = v }
+            if let i = valueIndex[encoded] {
+                v = i
+            } else {
+                v = UInt32(values.count); values.append(encoded); valueIndex[encoded] = v
+                tableBytes += Protobuf.fieldSize(encoded.count)
+            }
             tags += [k, v]
         }
         var f = [UInt8]()
@@ -51,6 +62,16 @@ public struct MVTLayer {
         for v in values { Protobuf.bytesField(4, v, into: &out) }
         Protobuf.varintField(5, UInt64(extent), into: &out)
         return out
+    }
+
+    /// What `encoded()` would return, in bytes, without encoding.
+    public var encodedSize: Int {
+        2 + Protobuf.fieldSize(name.utf8.count) + features.count + tableBytes + 1 + Protobuf.varintSize(UInt64(extent))
+    }
+
+    /// What `tile(layers)` would return, in bytes, without encoding.
+    public static func tileSize(_ layers: [MVTLayer]) -> Int {
+        layers.reduce(0) { $0 + ($1.featureCount > 0 ? Protobuf.fieldSize($1.encodedSize) : 0) }
     }
 
     /// A tile of these layers (layers without features are left out).
@@ -149,6 +170,12 @@ public enum Protobuf {
         }
         out.append(UInt8(v))
     }
+
+    /// Bytes of a varint.
+    public static func varintSize(_ v: UInt64) -> Int { max(1, (64 - v.leadingZeroBitCount + 6) / 7) }
+
+    /// Bytes of a length-delimited field of a number below 16 holding `length` bytes.
+    public static func fieldSize(_ length: Int) -> Int { 1 + varintSize(UInt64(length)) + length }
 
     public static func key(_ field: Int, _ wire: Int, into out: inout [UInt8]) { varint(UInt64(field << 3 | wire), into: &out) }
 

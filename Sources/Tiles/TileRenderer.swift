@@ -23,40 +23,130 @@ public final class TileRenderer {
     let store: any FeatureStore
     let geos: GeosContext
 
-    public init(store: any FeatureStore) throws {
+    /// `sizeTarget`, but smaller in tests, which thin the small sample data.
+    let target: Int
+    private var openReader: (any FeatureReader)?
+
+    public convenience init(store: any FeatureStore) throws {
+        try self.init(store: store, sizeTarget: Self.sizeTarget)
+    }
+
+    init(store: any FeatureStore, sizeTarget: Int) throws {
         self.store = store
+        target = sizeTarget
         geos = try GeosContext()
     }
 
+    /// A read connection of the renderer's own, opened on its first tile.
+    private func reader() throws -> any FeatureReader {
+        if let openReader { return openReader }
+        let r = try store.reader()
+        openReader = r
+        return r
+    }
+
     /// `hidden` gives the fields a caller may not see, per layer.
+    ///
+    /// A tile over a dense district can hold sixty thousand parcels, of which a few thousand
+    /// fit the size target. So every candidate is first sized from its WKB alone (area in tile
+    /// units, no geometry built), and features are drawn largest first until the tile is full:
+    /// the thinning ladder (areas of `minArea(z)`·4ᵏ) ends on its first step under the target,
+    /// and GEOS never sees a feature that would have been thinned away.
     public func mvt(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> RenderedTile {
-        // Each feature goes through GEOS once; thinning only filters the processed list.
-        var prepared = [(name: String, items: [(props: [(String, JSONValue)], geometry: Geometry, area: Double)])]()
+        let frame = TileFrame(tile)
+        let floor = Self.minArea(tile.z)
+        let ceiling = floor * 16_384  // seven steps of the ladder; beyond, nothing more is left out
+        var schemas = [(name: String, schema: LayerSchema, hide: Set<String>)]()
         for name in layers {
             guard let schema = try store.schema(of: name) else { throw StoreError.unknownLayer(name) }
-            let hide = hidden(schema)
-            let items = try features(layer: name, tile: tile, minArea: Self.minArea(tile.z)).map { f, g in
-                (props: Self.properties(f, schema, hidden: hide), geometry: g, area: g.isAreal ? g.planarArea : .infinity)
-            }
-            prepared.append((name, items))
+            schemas.append((name, schema, hidden(schema)))
         }
-        var minArea = 0.0
-        for attempt in 1...8 {
-            try Deadline.check()
-            var encoded = [MVTLayer]()
-            var counts = [String: Int]()
-            for (name, items) in prepared {
-                var layer = MVTLayer(name: name)
-                for item in items where item.area >= minArea { layer.add(id: nil, geometry: item.geometry, properties: item.props) }
-                counts[name] = layer.featureCount
-                encoded.append(layer)
+        let reader = try self.reader()
+        var drawn = [[Drawn]](repeating: [], count: schemas.count)
+        var minArea = floor
+        try reader.snapshot { snapshot in
+            var candidates = [Candidate]()
+            for (index, layer) in schemas.enumerated() {
+                try snapshot.forEachWKB(layer: layer.name, intersecting: frame.lonLatQuery) { key, wkb in
+                    try Deadline.check()
+                    let area = try WKB.planarArea(wkb, projected: frame.tileCoordinate) ?? .infinity
+                    if area >= floor { candidates.append(Candidate(layer: index, key: key, area: area)) }
+                }
             }
-            let bytes = MVTLayer.tile(encoded)
-            if bytes.count <= Self.sizeTarget || attempt == 8 { return RenderedTile(mvt: bytes, featureCounts: counts) }
-            // Too large: leave out the smallest polygons, four times larger each round.
-            minArea = max(Self.minArea(tile.z), minArea) * 4
+            // Largest first; ties in store order, so a tile renders the same every time.
+            candidates.sort { ($0.area, -$0.layer, -$0.key) > ($1.area, -$1.layer, -$1.key) }
+            var sizing = schemas.map { MVTLayer(name: $0.name) }
+            var full = false
+            for c in candidates {
+                try Deadline.check()
+                let layer = schemas[c.layer]
+                guard let f = try snapshot.feature(layer: layer.name, key: c.key), let g = f.geometry,
+                      let value = try draw(g, frame: frame) else { continue }
+                let item = Drawn(props: Self.properties(f, layer.schema, hidden: layer.hide), geometry: value,
+                                 area: value.isAreal ? value.planarArea : .infinity)
+                drawn[c.layer].append(item)
+                guard !full, item.area >= minArea else { continue }
+                sizing[c.layer].add(id: nil, geometry: item.geometry, properties: item.props)
+                guard MVTLayer.tileSize(sizing) > target, c.area.isFinite else { continue }
+                // Full: this feature's step of the ladder, and every smaller one, stay out.
+                let smallest = max(c.area, item.area)
+                while minArea <= smallest, minArea < ceiling { minArea *= 4 }
+                if minArea > smallest { break }
+                full = true  // even the largest features overflow: keep what the top step holds
+            }
         }
-        return RenderedTile(mvt: [], featureCounts: [:])
+        var encoded = [MVTLayer]()
+        var counts = [String: Int]()
+        for (index, layer) in schemas.enumerated() {
+            var out = MVTLayer(name: layer.name)
+            for item in drawn[index] where item.area >= minArea { out.add(id: nil, geometry: item.geometry, properties: item.props) }
+            counts[layer.name] = out.featureCount
+            encoded.append(out)
+        }
+        return RenderedTile(mvt: MVTLayer.tile(encoded), featureCounts: counts)
+    }
+
+    /// A feature of the tile's box, sized before it is drawn.
+    struct Candidate {
+        var layer: Int
+        var key: Int64
+        /// In tile units², before clipping; infinite for lines and points.
+        var area: Double
+    }
+
+    /// A feature ready to encode: geometry in tile units, area after clipping and snapping.
+    struct Drawn {
+        var props: [(String, JSONValue)]
+        var geometry: Geometry
+        var area: Double
+    }
+
+    /// Where a tile lies: its Web Mercator frame, the WGS 84 box its features are queried by
+    /// (buffer included), and the clip rectangle in tile units.
+    struct TileFrame {
+        let merc: BoundingBox
+        let scale: Double
+        let lonLatQuery: BoundingBox
+        let clip: BoundingBox
+        let tolerance: Double
+
+        init(_ tile: TileID) {
+            merc = tile.mercatorBounds
+            scale = TileRenderer.extent / (merc.maxX - merc.minX)
+            let pad = TileRenderer.buffer / scale
+            let lower = WebMercator.lonLat(Coordinate(merc.minX - pad, merc.minY - pad))
+            let upper = WebMercator.lonLat(Coordinate(merc.maxX + pad, merc.maxY + pad))
+            lonLatQuery = BoundingBox(minX: lower.x, minY: lower.y, maxX: upper.x, maxY: upper.y)
+            clip = BoundingBox(minX: -TileRenderer.buffer, minY: -TileRenderer.buffer,
+                               maxX: TileRenderer.extent + TileRenderer.buffer, maxY: TileRenderer.extent + TileRenderer.buffer)
+            tolerance = tile.z >= 16 ? 0.5 : 1.5
+        }
+
+        /// WGS 84 to tile units (y down).
+        func tileCoordinate(_ c: Coordinate) -> Coordinate {
+            let m = WebMercator.metres(c)
+            return Coordinate((m.x - merc.minX) * scale, (merc.maxY - m.y) * scale)
+        }
     }
 
     /// The same tile as GeoJSON features in WGS 84, clipped to the tile (no buffer, not snapped).
@@ -82,45 +172,38 @@ public final class TileRenderer {
         return out
     }
 
-    /// Features of a layer in tile coordinates (y down), clipped, simplified, snapped and wound.
-    func features(layer: String, tile: TileID, minArea: Double) throws -> [(Feature, Geometry)] {
-        let merc = tile.mercatorBounds
-        let scale = Self.extent / (merc.maxX - merc.minX)
-        let pad = Self.buffer / scale
-        let query = BoundingBox(minX: merc.minX - pad, minY: merc.minY - pad, maxX: merc.maxX + pad, maxY: merc.maxY + pad)
-        let lower = WebMercator.lonLat(Coordinate(query.minX, query.minY)), upper = WebMercator.lonLat(Coordinate(query.maxX, query.maxY))
-        let lonLatQuery = BoundingBox(minX: lower.x, minY: lower.y, maxX: upper.x, maxY: upper.y)
-        let clip = BoundingBox(minX: -Self.buffer, minY: -Self.buffer, maxX: Self.extent + Self.buffer, maxY: Self.extent + Self.buffer)
-        let tolerance = tile.z >= 16 ? 0.5 : 1.5
-        var out = [(Feature, Geometry)]()
-        // Streamed: at low zoom most features are below the size threshold and never kept.
-        // Drop what is smaller than the threshold before any GEOS work, and before its
-        // properties are even decoded.
-        var local = Geometry.point(nil)
-        let keep = { (g: Geometry) -> Bool in
-            local = g.mapCoordinates { c in
-                let m = WebMercator.metres(c)
-                return Coordinate((m.x - merc.minX) * scale, (merc.maxY - m.y) * scale)
-            }
-            return !g.isAreal || local.planarArea >= minArea
+    /// One feature in tile units (y down): clipped, simplified, snapped and wound as MVT
+    /// wants; nil when nothing drawable is left.
+    func draw(_ g: Geometry, frame: TileFrame) throws -> Geometry? {
+        let local = g.mapCoordinates(frame.tileCoordinate)
+        if let value = Self.snappedParcel(local, frame: frame) {
+            return value.planarArea >= 1 ? value.rewound() : nil
         }
-        try store.forEachFeature(layer: layer, intersecting: lonLatQuery, where: keep) { f in
-            guard let g = f.geometry else { return }
-            var native = try geos.geometry(local).clipped(to: clip)
-            if native.isEmpty { return }
-            if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: tolerance) }
-            native = try native.snapped(toGrid: 1)
-            guard !native.isEmpty else { return }
-            var value = try native.value()
-            if g.isAreal {
-                value = Self.polygonal(value)
-                guard value.planarArea >= 1 else { return }
-            }
-            // MVT 2.1 wants exterior rings of positive surveyor's area in tile coordinates and
-            // holes negative: the same rule as RFC 7946's, applied to tile units.
-            out.append((f, value.rewound()))
+        var native = try geos.geometry(local).clipped(to: frame.clip)
+        if native.isEmpty { return nil }
+        if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: frame.tolerance) }
+        native = try native.snapped(toGrid: 1)
+        guard !native.isEmpty else { return nil }
+        var value = try native.value()
+        if g.isAreal {
+            value = Self.polygonal(value)
+            guard value.planarArea >= 1 else { return nil }
         }
-        return out
+        // MVT 2.1 wants exterior rings of positive surveyor's area in tile coordinates and
+        // holes negative: the same rule as RFC 7946's, applied to tile units.
+        return value.rewound()
+    }
+
+    /// A single small ring inside the clip rectangle, drawn without GEOS (see `GridSnap`).
+    static func snappedParcel(_ local: Geometry, frame: TileFrame) -> Geometry? {
+        switch local {
+        case .polygon(let rings) where rings.count == 1:
+            return GridSnap.ring(rings[0], inside: frame.clip, tolerance: frame.tolerance).map { .polygon([$0]) }
+        case .multiPolygon(let parts) where parts.count == 1 && parts[0].count == 1:
+            return GridSnap.ring(parts[0][0], inside: frame.clip, tolerance: frame.tolerance).map { .multiPolygon([[$0]]) }
+        default:
+            return nil
+        }
     }
 
     /// Polygons below this area (tile units²) are not drawn: a display pixel is 16 × 16 units.

@@ -70,3 +70,19 @@ import Testing
         PackedBoxIndex<Int>([]).forEach(intersecting: BoundingBox(minX: 0, minY: 0, maxX: 1, maxY: 1)) { key in Issue.record("empty index found \(key)") }
     }
 }
+
+@Suite struct WKBAreaTests {
+    /// The tile renderer sizes candidates by `WKB.planarArea`; it must be `planarArea` of the
+    /// mapped geometry, holes and parts included, in either byte order.
+    @Test func matchesThePlanarAreaOfTheMappedGeometry() throws {
+        let map = { (c: Coordinate) in Coordinate(c.x * 3 + 1, 100 - c.y * 2) }
+        for wkt in [PointLocationTests.withHole, PointLocationTests.multi, "POLYGON Z ((0 0 5, 4 0 5, 4 3 5, 0 0 5))"] {
+            let g = try WKT.decode(wkt)
+            for order in [WKB.ByteOrder.littleEndian, .bigEndian] {
+                let area = try WKB.encode(g, byteOrder: order).withUnsafeBytes { try WKB.planarArea($0, projected: map) }
+                #expect(area == g.mapCoordinates(map).planarArea, "\(wkt)")
+            }
+        }
+        #expect(try WKB.encode(try WKT.decode("LINESTRING (0 0, 1 1)")).withUnsafeBytes { try WKB.planarArea($0, projected: map) } == nil)
+    }
+}

@@ -69,3 +69,78 @@ import TestSupport
         #expect(polygons > 1_000)
     }
 }
+
+@Suite struct TileThinningTests {
+    /// A tile over the sample's densest blocks, rendered with a small size target: it fits,
+    /// and what was left out is exactly the smaller polygons, cut at one step of the ladder.
+    @Test(arguments: [14, 15, 16, 17], [2, 5])
+    func thinningDropsTheSmallestFeaturesFirst(zoom: Int, shrink: Int) throws {
+        let store = try GeoPackageStore(path: SharedData.temporaryDirectory("thin").appendingPathComponent("t.gpkg").path)
+        _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
+        let tile = try #require(TileID.containing(Coordinate(106.7483, 10.7348), zoom: zoom))
+        let full = try TileRenderer(store: store).mvt(layers: ["parcels"], tile: tile, hidden: { $0.privateFields })
+        let areas = try Self.areas(full.mvt)
+        #expect(areas.count > 300)
+        let target = full.mvt.count / shrink
+        let thin = try TileRenderer(store: store, sizeTarget: target).mvt(layers: ["parcels"], tile: tile, hidden: { $0.privateFields })
+        #expect(thin.mvt.count <= target)
+        let kept = try Self.areas(thin.mvt)
+        #expect(!kept.isEmpty && kept.count < areas.count)
+        // Kept features are drawn exactly as in the full tile.
+        for (id, area) in kept { #expect(areas[id] == area, "\(id)") }
+        // One step of the ladder (64·4ᵏ tile units²) separates kept from dropped.
+        let smallestKept = try #require(kept.values.min())
+        let largestDropped = try #require(areas.filter { kept[$0.key] == nil }.values.max())
+        let step = (0...7).map { 64 * pow(4.0, Double($0)) }.first { $0 > largestDropped }
+        let cut = try #require(step)
+        #expect(smallestKept >= cut, "kept from \(smallestKept), dropped up to \(largestDropped)")
+        // ...and it is the first step that fits: one step lower would not have.
+        #expect(try Self.size(full.mvt, keepingFrom: cut / 4) > target)
+    }
+
+    /// The size of the tile re-encoded with the features of at least `minArea`, largest first.
+    static func size(_ mvt: [UInt8], keepingFrom minArea: Double) throws -> Int {
+        var layers = [MVTLayer]()
+        for layer in try DecodedTile(mvt).layers {
+            var out = MVTLayer(name: layer.name)
+            let features = try layer.features.map { ($0, try DecodedTile.geometry($0)) }.sorted { $0.1.planarArea > $1.1.planarArea }
+            for (f, g) in features where g.planarArea >= minArea {
+                let props = stride(from: 0, to: f.tags.count - 1, by: 2).map { (layer.keys[Int(f.tags[$0])], layer.values[Int(f.tags[$0 + 1])]) }
+                out.add(id: nil, geometry: g, properties: props)
+            }
+            layers.append(out)
+        }
+        return MVTLayer.tile(layers).count
+    }
+
+    /// Parcel id → polygon area in tile units, from a decoded tile.
+    static func areas(_ mvt: [UInt8]) throws -> [String: Double] {
+        var out = [String: Double]()
+        for layer in try DecodedTile(mvt).layers {
+            let idKey = try #require(layer.keys.firstIndex(of: "id"))
+            for f in layer.features {
+                var id: String?
+                for pair in stride(from: 0, to: f.tags.count - 1, by: 2) where Int(f.tags[pair]) == idKey {
+                    id = layer.values[Int(f.tags[pair + 1])].stringValue
+                }
+                out[try #require(id)] = try DecodedTile.geometry(f).planarArea
+            }
+        }
+        return out
+    }
+}
+
+@Suite struct MVTSizeTests {
+    /// The renderer decides when a tile is full from `tileSize`, so it must be exact.
+    @Test func sizesMatchTheEncodedBytes() {
+        var a = MVTLayer(name: "parcels"), b = MVTLayer(name: "zoning")
+        #expect(MVTLayer.tileSize([a, b]) == MVTLayer.tile([a, b]).count)
+        for i in 0..<300 {
+            let ring = [Coordinate(0, 0), Coordinate(Double(i), 0), Coordinate(Double(i), Double(i * 3)), Coordinate(0, 0)]
+            a.add(id: nil, geometry: .polygon([ring]), properties: [("id", .string("p\(i)")), ("n", .integer(Int64(i % 7))), ("x", .number(Double(i) / 3))])
+            if i % 5 == 0 { b.add(id: UInt64(i), geometry: .point(Coordinate(Double(i), 1)), properties: [("name", .string(String(repeating: "z", count: i)))]) }
+            #expect(a.encodedSize == a.encoded().count)
+            #expect(MVTLayer.tileSize([a, b]) == MVTLayer.tile([a, b]).count)
+        }
+    }
+}
