@@ -69,7 +69,9 @@ struct GeoPackageSnapshot: FeatureSnapshot {
 
     func feature(layer: String, key: Int64) throws -> Feature? {
         let sql = try store.layerSQL(db, layer)
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql.byKey), arguments: [key]) else { return nil }
+        // A cursor's row is read in place; `fetchOne` would copy every column first.
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.byKey), arguments: [key])
+        guard let row = try rows.next() else { return nil }
         return try sql.row.feature(from: row).feature
     }
 }

@@ -8,7 +8,7 @@ public struct MVTLayer {
     private var keys = [String]()
     private var keyIndex = [String: UInt32]()
     private var values = [[UInt8]]()
-    private var valueIndex = [[UInt8]: UInt32]()
+    private var valueIndex = [EncodedValue: UInt32]()
     private var features = [UInt8]()
     private var tableBytes = 0
     public private(set) var featureCount = 0
@@ -34,10 +34,10 @@ public struct MVTLayer {
                 tableBytes += Protobuf.fieldSize(key.utf8.count)
             }
             let v: UInt32
-            if let i = valueIndex[encoded] {
+            if let i = valueIndex[EncodedValue(bytes: encoded)] {
                 v = i
             } else {
-                v = UInt32(values.count); values.append(encoded); valueIndex[encoded] = v
+                v = UInt32(values.count); values.append(encoded); valueIndex[EncodedValue(bytes: encoded)] = v
                 tableBytes += Protobuf.fieldSize(encoded.count)
             }
             tags += [k, v]
@@ -79,6 +79,16 @@ public struct MVTLayer {
         var out = [UInt8]()
         for l in layers where l.featureCount > 0 { Protobuf.bytesField(3, l.encoded(), into: &out) }
         return out
+    }
+}
+
+/// An encoded value as a dictionary key, hashed in one call over its bytes (an array of bytes
+/// hashes byte by byte, which was the largest cost of encoding a tile of parcels).
+struct EncodedValue: Hashable {
+    let bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 

@@ -64,6 +64,8 @@ public final class TileRenderer {
         let reader = try self.reader()
         var drawn = [[Drawn]](repeating: [], count: schemas.count)
         var minArea = floor
+        var sizing = schemas.map { MVTLayer(name: $0.name) }
+        var thinned = false
         try reader.snapshot { snapshot in
             var candidates = [Candidate]()
             for (index, layer) in schemas.enumerated() {
@@ -75,7 +77,6 @@ public final class TileRenderer {
             }
             // Largest first; ties in store order, so a tile renders the same every time.
             candidates.sort { ($0.area, -$0.layer, -$0.key) > ($1.area, -$1.layer, -$1.key) }
-            var sizing = schemas.map { MVTLayer(name: $0.name) }
             var full = false
             for c in candidates {
                 try Deadline.check()
@@ -91,18 +92,22 @@ public final class TileRenderer {
                 // Full: this feature's step of the ladder, and every smaller one, stay out.
                 let smallest = max(c.area, item.area)
                 while minArea <= smallest, minArea < ceiling { minArea *= 4 }
+                thinned = true
                 if minArea > smallest { break }
                 full = true  // even the largest features overflow: keep what the top step holds
             }
         }
-        var encoded = [MVTLayer]()
-        var counts = [String: Int]()
-        for (index, layer) in schemas.enumerated() {
-            var out = MVTLayer(name: layer.name)
-            for item in drawn[index] where item.area >= minArea { out.add(id: nil, geometry: item.geometry, properties: item.props) }
-            counts[layer.name] = out.featureCount
-            encoded.append(out)
+        // Nothing left out: the layers that measured the tile are the tile.
+        var encoded = sizing
+        if thinned {
+            for index in schemas.indices {
+                var out = MVTLayer(name: schemas[index].name)
+                for item in drawn[index] where item.area >= minArea { out.add(id: nil, geometry: item.geometry, properties: item.props) }
+                encoded[index] = out
+            }
         }
+        var counts = [String: Int]()
+        for layer in encoded { counts[layer.name] = layer.featureCount }
         return RenderedTile(mvt: MVTLayer.tile(encoded), featureCounts: counts)
     }
 
