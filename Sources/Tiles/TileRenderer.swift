@@ -11,9 +11,10 @@ public struct RenderedTile: Sendable {
 
 /// Renders tiles from a store: features in the tile (plus a buffer) from the R-tree, projected
 /// to tile coordinates, clipped, simplified with a zoom-independent tolerance in tile units
-/// (so coarser on the ground at low zoom), snapped to the integer grid by GEOS (which keeps
-/// polygons valid), wound as MVT requires, and thinned to the size target. Owns a GEOS
-/// context: one renderer per task.
+/// (so coarser on the ground at low zoom), snapped to the integer grid so that polygons stay
+/// valid (by `GridSnap` where it can vouch for the result, else by GEOS), wound as MVT
+/// requires, and thinned to the size target. Owns a GEOS context and a read connection: one
+/// renderer per task.
 public final class TileRenderer {
     public static let extent = 4096.0
     public static let buffer = 64.0
