@@ -18,20 +18,8 @@ extension WKB {
 
 extension WKBReader {
     mutating func locate(_ p: Coordinate, depth: Int) throws -> PointLocation? {
-        guard depth <= 1 else { return nil }
-        let order = try readByte()
-        guard order <= 1 else { throw GeometryError("WKB byte order \(order) at byte \(offset - 1) is neither 0 nor 1") }
-        let little = order == 1
-        let type = try readUInt32(little)
-        guard type & 0xe000_0000 == 0 else { return nil }  // EWKB flags: not what the store writes
-        let dims: Int
-        switch type / 1000 {
-        case 0: dims = 2
-        case 1, 2: dims = 3
-        case 3: dims = 4
-        default: return nil
-        }
-        switch type % 1000 {
+        guard depth <= 1, let (little, type, dims) = try readISOHeader() else { return nil }
+        switch type {
         case 3:
             let rings = try readCount(little, minItemBytes: 4)
             var location = PointLocation.exterior
@@ -54,6 +42,23 @@ extension WKBReader {
             return best
         default:
             return nil
+        }
+    }
+
+    /// The byte order, the geometry type without its dimension (1…7) and the number of
+    /// ordinates per vertex, of an ISO WKB header; nil for EWKB flags or an unknown dimension,
+    /// which the store never writes and the fast paths leave to the general decoder.
+    mutating func readISOHeader() throws -> (little: Bool, type: UInt32, dims: Int)? {
+        let order = try readByte()
+        guard order <= 1 else { throw GeometryError("WKB byte order \(order) at byte \(offset - 1) is neither 0 nor 1") }
+        let little = order == 1
+        let type = try readUInt32(little)
+        guard type & 0xe000_0000 == 0 else { return nil }
+        switch type / 1000 {
+        case 0: return (little, type % 1000, 2)
+        case 1, 2: return (little, type % 1000, 3)
+        case 3: return (little, type % 1000, 4)
+        default: return nil
         }
     }
 

@@ -11,20 +11,8 @@ extension WKB {
 
 extension WKBReader {
     mutating func planarArea(_ project: (Coordinate) -> Coordinate, depth: Int) throws -> Double? {
-        guard depth <= 1 else { return nil }
-        let order = try readByte()
-        guard order <= 1 else { throw GeometryError("WKB byte order \(order) at byte \(offset - 1) is neither 0 nor 1") }
-        let little = order == 1
-        let type = try readUInt32(little)
-        guard type & 0xe000_0000 == 0 else { return nil }  // EWKB flags: not what the store writes
-        let dims: Int
-        switch type / 1000 {
-        case 0: dims = 2
-        case 1, 2: dims = 3
-        case 3: dims = 4
-        default: return nil
-        }
-        switch type % 1000 {
+        guard depth <= 1, let (little, type, dims) = try readISOHeader() else { return nil }
+        switch type {
         case 3:
             let rings = try readCount(little, minItemBytes: 4)
             var area = 0.0

@@ -164,13 +164,6 @@ public protocol FeatureStore: Sendable {
     /// consistent snapshot: exports stream through this without holding the layer in memory.
     func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws
 
-    /// The present features whose boxes intersect `box`, one at a time: what a tile renderer
-    /// walks without holding a low-zoom tile's hundred thousand features in memory at once.
-    /// `keep` sees each geometry first; a feature it refuses (too small to draw) is not decoded
-    /// further, which at low zoom is most of them.
-    func forEachFeature(layer: String, intersecting box: BoundingBox, where keep: (Geometry) throws -> Bool,
-                        _ body: (Feature) throws -> Void) throws
-
     /// Every version of a feature, oldest first; empty if the id never existed.
     func history(layer: String, id: String) throws -> [FeatureVersion]
 

@@ -336,21 +336,6 @@ public final class GeoPackageStore: FeatureStore {
         try versionWatch.versions()
     }
 
-    public func forEachFeature(layer: String, intersecting box: BoundingBox, where keep: (Geometry) throws -> Bool,
-                               _ body: (Feature) throws -> Void) throws {
-        try pool.read { db in
-            let sql = try self.layerSQL(db, layer)
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.inBox), arguments: [box.maxX, box.minX, box.maxY, box.minY, -1, 0])
-            while let r = try rows.next() {
-                try Deadline.check()
-                guard let blob = r.dataNoCopy(atIndex: 1) else { continue }
-                let geometry = try GeoPackageBinary.decode(blob)
-                guard try keep(geometry) else { continue }
-                try body(try sql.row.feature(from: r, geometry: geometry).feature)
-            }
-        }
-    }
-
     public func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws {
         try pool.read { db in
             let schema = try self.requireSchema(db, layer)
