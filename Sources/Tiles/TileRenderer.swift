@@ -83,9 +83,8 @@ public final class TileRenderer {
                 try Deadline.check()
                 let layer = schemas[c.layer]
                 guard let f = try snapshot.feature(layer: layer.name, key: c.key), let g = f.geometry,
-                      let value = try draw(g, frame: frame) else { continue }
-                let item = Drawn(props: Self.properties(f, layer.schema, hidden: layer.hide), geometry: value,
-                                 area: value.isAreal ? value.planarArea : .infinity)
+                      let (geometry, area) = try draw(g, frame: frame) else { continue }
+                let item = Drawn(props: Self.properties(f, layer.schema, hidden: layer.hide), geometry: geometry, area: area)
                 drawn[c.layer].append(item)
                 guard !full, item.area >= minArea else { continue }
                 sizing[c.layer].add(id: nil, geometry: item.geometry, properties: item.props)
@@ -179,25 +178,28 @@ public final class TileRenderer {
     }
 
     /// One feature in tile units (y down): clipped, simplified, snapped and wound as MVT
-    /// wants; nil when nothing drawable is left.
-    func draw(_ g: Geometry, frame: TileFrame) throws -> Geometry? {
+    /// wants, with its area there (infinite for lines and points); nil when nothing drawable
+    /// is left.
+    func draw(_ g: Geometry, frame: TileFrame) throws -> (geometry: Geometry, area: Double)? {
         let local = g.mapCoordinates(frame.tileCoordinate)
-        if let value = Self.snappedParcel(local, frame: frame) {
-            return value.planarArea >= 1 ? value.rewound() : nil
-        }
-        var native = try geos.geometry(local).clipped(to: frame.clip)
-        if native.isEmpty { return nil }
-        if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: frame.tolerance) }
-        native = try native.snapped(toGrid: 1)
-        guard !native.isEmpty else { return nil }
-        var value = try native.value()
-        if g.isAreal {
+        var value: Geometry
+        if let snapped = Self.snappedParcel(local, frame: frame) {
+            value = snapped
+        } else {
+            var native = try geos.geometry(local).clipped(to: frame.clip)
+            if native.isEmpty { return nil }
+            if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: frame.tolerance) }
+            native = try native.snapped(toGrid: 1)
+            guard !native.isEmpty else { return nil }
+            value = try native.value()
+            guard g.isAreal else { return (value, .infinity) }
             value = Self.polygonal(value)
-            guard value.planarArea >= 1 else { return nil }
         }
+        let area = value.planarArea
+        guard area >= 1 else { return nil }
         // MVT 2.1 wants exterior rings of positive surveyor's area in tile coordinates and
         // holes negative: the same rule as RFC 7946's, applied to tile units.
-        return value.rewound()
+        return (value.rewound(), area)
     }
 
     /// A single small ring inside the clip rectangle, drawn without GEOS (see `GridSnap`).

@@ -98,6 +98,31 @@ import TestSupport
         #expect(try Self.size(full.mvt, keepingFrom: cut / 4) > target)
     }
 
+    /// Wards and zones that fill the tile are larger than the ladder's top step (64·4⁷ tile
+    /// units²): they stay even when they alone overflow the target, as a map without its ward
+    /// boundary would be worse than a large tile. Everything smaller than that step goes.
+    @Test func featuresAboveTheTopStepAreNeverThinnedAway() throws {
+        let store = try GeoPackageStore(path: SharedData.temporaryDirectory("top").appendingPathComponent("t.gpkg").path)
+        _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
+        let tile = try #require(TileID.containing(Coordinate(106.7483, 10.7348), zoom: 16))
+        let layers = ["parcels", "zoning", "admin"]
+        let full = try TileRenderer(store: store).mvt(layers: layers, tile: tile, hidden: { $0.privateFields })
+        let tiny = try TileRenderer(store: store, sizeTarget: 1).mvt(layers: layers, tile: tile, hidden: { $0.privateFields })
+        let top = 64.0 * 16_384
+        func large(_ mvt: [UInt8]) throws -> [String: Int] {
+            var out = [String: Int]()
+            for layer in try DecodedTile(mvt).layers {
+                out[layer.name] = try layer.features.filter { try DecodedTile.geometry($0).planarArea >= top }.count
+            }
+            return out
+        }
+        let expected = try large(full.mvt)
+        #expect((full.featureCounts["parcels"] ?? 0) > 0 && expected.values.reduce(0, +) >= 2)
+        #expect(tiny.featureCounts["parcels"] ?? 0 == 0)
+        #expect(try large(tiny.mvt) == expected.filter { $0.value > 0 })
+        #expect(tiny.featureCounts.values.reduce(0, +) == expected.values.reduce(0, +))
+    }
+
     /// The size of the tile re-encoded with the features of at least `minArea`, largest first.
     static func size(_ mvt: [UInt8], keepingFrom minArea: Double) throws -> Int {
         var layers = [MVTLayer]()
