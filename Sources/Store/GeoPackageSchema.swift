@@ -63,6 +63,17 @@ enum GeoPackageSchema {
         CREATE INDEX IF NOT EXISTS landmap_history_time ON landmap_history (layer, valid_from, valid_to);
         """
 
+    /// GDAL's GeoPackage driver lists every table missing from `gpkg_contents` as a layer
+    /// (`LIST_ALL_TABLES=AUTO`) unless the file registers its attribute tables there, which
+    /// this row of GDAL's `gdal_aspatial` extension declares (exactly one such row: GDAL counts
+    /// them). So `ogrinfo` and QGIS list the feature layers, not `landmap_*`. Added on every
+    /// open (older files gain it); `write-only`, since it changes nothing a reader decodes.
+    static let registeredTablesOnly = """
+        INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope)
+        SELECT NULL, NULL, 'gdal_aspatial', 'http://gdal.org/geopackage_aspatial.html', 'write-only'
+        WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE lower(extension_name) = 'gdal_aspatial' AND table_name IS NULL AND column_name IS NULL)
+        """
+
     /// API tokens (only their SHA-256 is kept) and the audit log; made on every open, so older
     /// files gain them.
     static let access = """

@@ -39,7 +39,20 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
-    /// Makes an empty file a GeoPackage with LandMap's tables; true if it created anything.
+    /// Copies the committed pages of the `-wal` file into the database file, so that the file
+    /// alone is the database: a copy of `landmap.gpkg` taken after a batch holds the batch.
+    /// Runs after every batch that changed data. PASSIVE, because it neither waits for readers
+    /// nor blocks them (TRUNCATE and RESTART wait, up to the busy timeout, for every reader
+    /// still on an older snapshot, and hold off writers meanwhile); pages such a reader still
+    /// needs stay in the WAL until the next call. True when nothing is left in the WAL; never
+    /// throws, since the batch is committed either way (a busy file answers false).
+    @discardableResult
+    public func checkpoint() -> Bool {
+        guard let (frames, copied) = try? pool.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) else { return false }
+        return copied == frames
+    }
+
+    /// Makes an empty file a GeoPackage with LandMap's tables; true if it changed anything.
     static func initialise(_ db: Database, path: String) throws -> Bool {
         let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let hasLandMap = try db.tableExists("landmap_layers")
@@ -56,7 +69,9 @@ public final class GeoPackageStore: FeatureStore {
             try db.execute(sql: GeoPackageSchema.landmap)
         }
         if try !db.tableExists("landmap_audit") { try db.execute(sql: GeoPackageSchema.access) }
-        return appID != GeoPackageSchema.applicationID || !hasLandMap
+        try db.execute(sql: GeoPackageSchema.registeredTablesOnly)
+        let listed = db.changesCount > 0
+        return appID != GeoPackageSchema.applicationID || !hasLandMap || listed
     }
 
     // MARK: Layers
@@ -133,7 +148,7 @@ public final class GeoPackageStore: FeatureStore {
     // MARK: Writing
 
     public func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary {
-        try pool.write { db in
+        let summary = try pool.write { db in
             let schema: LayerSchema
             if let stored = try self.storedSchema(db, request.layer) {
                 schema = stored
@@ -161,6 +176,8 @@ public final class GeoPackageStore: FeatureStore {
             }
             return summary
         }
+        if summary.inserted + summary.updated + summary.deleted > 0 { checkpoint() }
+        return summary
     }
 
     /// Strictly later than every earlier batch, so versions never share an instant.
