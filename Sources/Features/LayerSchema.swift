@@ -42,6 +42,10 @@ public struct LayerSchema: Hashable, Sendable {
         self.keyFields = keyFields
     }
 
+    /// True when no two present features may share their key fields: a ward, sheet and number
+    /// name one parcel. Zones share codes, and custom layers have no key, so only parcels.
+    public var keyIsUnique: Bool { name == "parcels" && !keyFields.isEmpty }
+
     /// Built-in areal layers store polygons as multipolygons (promoted on write).
     public var isAreal: Bool { geometryType == "MULTIPOLYGON" }
 

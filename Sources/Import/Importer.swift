@@ -188,6 +188,11 @@ final class Run {
                     report.skipped += 1
                     report.findings += findings
                     continue
+                } catch StoreError.duplicateKey(_, _, let key, let holder) {
+                    add(.error, .duplicateKey, "\(key) is the key of feature '\(holder)' already (in the layer or earlier in this import); a key names one parcel")
+                    report.skipped += 1
+                    report.findings += findings
+                    continue
                 }
                 report.findings += findings
                 report.accepted += 1

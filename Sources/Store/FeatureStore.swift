@@ -178,6 +178,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownLayer(String)
     case invalidLayerName(String)
     case duplicateID(layer: String, id: String)
+    /// Another present feature (`holder`) has the key (`key`: `ward_code 27484, sheet 1, number 1`).
+    case duplicateKey(layer: String, id: String, key: String, holder: String)
     case wrongGeometryType(layer: String, id: String, expected: String, got: String)
     case invalidFeature(layer: String, id: String, detail: String)
 
@@ -193,6 +195,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "'\(name)' cannot be a layer name: use lower-case letters, digits and _, starting with a letter"
         case .duplicateID(let layer, let id):
             "layer '\(layer)' already has a feature with id '\(id)' (use --mode upsert to update it)"
+        case .duplicateKey(let layer, let id, let key, let holder):
+            "feature '\(id)': \(key) is the key of feature '\(holder)' of layer '\(layer)' already; a key names one feature (change one of them, or delete '\(holder)')"
         case .wrongGeometryType(let layer, let id, let expected, let got):
             "feature '\(id)': layer '\(layer)' holds \(expected), not \(got)"
         case .invalidFeature(let layer, let id, let detail):
