@@ -68,6 +68,9 @@ public enum LandMapServer {
             router: router(state),
             configuration: .init(address: .hostname(host, port: port), serverName: "LandMap"),
             logger: logger)
+        // The integrity check runs beside the server, for as long as it runs.
+        let monitor = Task { await state.health.monitor() }
+        defer { monitor.cancel() }
         try await app.runService()
     }
 }

@@ -23,6 +23,8 @@ public final class ServerState: Sendable {
     public let configuration: ServerConfiguration
     let tokens: AccessTokens
     let audit: AuditTrail
+    /// The database's last integrity check, for `/health` and `/metrics`.
+    let health: DatabaseHealth
 
     public init(store: GeoPackageStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
@@ -33,6 +35,7 @@ public final class ServerState: Sendable {
         tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)
         lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
         self.metrics = metrics
+        health = DatabaseHealth(store: store, metrics: metrics)
         crs = try CRSCatalog()
     }
 

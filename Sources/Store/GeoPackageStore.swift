@@ -2,6 +2,7 @@ import Features
 import Foundation
 import Geometry
 import GRDB
+import Synchronization
 
 /// The embedded store: one GeoPackage 1.3 file that GDAL and QGIS open as it is.
 ///
@@ -14,6 +15,8 @@ public final class GeoPackageStore: FeatureStore {
     let pool: DatabasePool
     let catalog = LayerCatalog()
     let versionWatch: DataVersionWatch
+    /// See `checkpointPending`.
+    let walBehind = Atomic<Bool>(false)
 
     /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
     /// tables and is not a GeoPackage is refused rather than written into.
@@ -48,9 +51,15 @@ public final class GeoPackageStore: FeatureStore {
     /// throws, since the batch is committed either way (a busy file answers false).
     @discardableResult
     public func checkpoint() -> Bool {
-        guard let (frames, copied) = try? pool.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) else { return false }
-        return copied == frames
+        let done: Bool
+        if let (frames, copied) = try? pool.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) { done = copied == frames } else { done = false }
+        walBehind.store(!done, ordering: .relaxed)
+        return done
     }
+
+    /// True when the last checkpoint left pages in the WAL (a reader held them); the server's
+    /// health monitor then checkpoints again.
+    public var checkpointPending: Bool { walBehind.load(ordering: .relaxed) }
 
     /// Makes an empty file a GeoPackage with LandMap's tables; true if it changed anything.
     static func initialise(_ db: Database, path: String) throws -> Bool {
