@@ -76,7 +76,7 @@ import TestSupport
         defer { monitor.cancel() }
         func waitForCheck(after: Date?) async throws -> IntegrityCheck? {
             for _ in 0..<500 {
-                if let c = state.health.latest, after == nil || c.checkedAt > after! { return c }
+                if let c = state.health.latest, c.checkedAt > (after ?? .distantPast) { return c }
                 try await Task.sleep(for: .milliseconds(10))
             }
             return nil
