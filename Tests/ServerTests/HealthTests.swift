@@ -72,7 +72,7 @@ import TestSupport
     @Test func theMonitorChecksAgainAfterABatch() async throws {
         let (soundPath, _) = try Self.copies()
         let state = try Self.state(soundPath)
-        let monitor = Task { await state.health.monitor(poll: .milliseconds(20)) }
+        let monitor = Task { await state.health.monitor(poll: .milliseconds(20), gap: 0) }
         defer { monitor.cancel() }
         func waitForCheck(after: Date?) async throws -> IntegrityCheck? {
             for _ in 0..<500 {

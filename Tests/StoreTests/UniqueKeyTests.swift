@@ -74,6 +74,24 @@ import TestSupport
         #expect(try store.layer("parcels")?.featureCount == 3)
     }
 
+    /// A file written before keys were checked: its duplicates are reported, not fatal, and a
+    /// write that keeps one is refused until it is fixed.
+    @Test func duplicatesAlreadyInAFileAreReported() throws {
+        let (store, _) = try StoreFixtures.store()
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<4 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        #expect(try store.duplicateKeys().isEmpty)
+        try store.pool.write { db in try db.execute(sql: "UPDATE parcels SET number = 1 WHERE id IN ('26734-12-2', '26734-12-3')") }
+        let check = store.quickCheck()
+        #expect(check.isOK)
+        #expect(check.duplicateKeys == [DuplicateKey(layer: "parcels", key: "ward_code 26734, sheet 12, number 1",
+                                                      ids: ["26734-12-1", "26734-12-2", "26734-12-3"])])
+        #expect(throws: StoreError.self) {
+            _ = try store.write(StoreFixtures.request(.upsert)) { w in try w.put(Self.parcel(1, id: "26734-12-2", keyOf: 0)) }
+        }
+    }
+
     @Test func zonesMayShareACode() throws {
         let (store, _) = try StoreFixtures.store()
         let summary = try store.write(StoreFixtures.request(.append, layer: "zoning")) { w in

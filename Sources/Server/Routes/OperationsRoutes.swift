@@ -31,6 +31,11 @@ struct OperationsRoutes {
             database["checked_at"] = .string(at)
             database["seconds"] = .number((check.seconds * 1000).rounded() / 1000)
             if !check.isOK { database["problems"] = .array(check.problems.map { .string($0) }) }
+            if !check.duplicateKeys.isEmpty {
+                database["duplicate_keys"] = .array(check.duplicateKeys.map { d in
+                    .object(["layer": .string(d.layer), "key": .string(d.key), "ids": .array(d.ids.map { .string($0) })])
+                })
+            }
         }
         if let check, !check.isOK {
             var problem = Problem(.serviceUnavailable,
