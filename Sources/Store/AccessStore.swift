@@ -64,8 +64,11 @@ extension GeoPackageStore: AccessStore {
         }
     }
 
+    /// Token changes are checkpointed like batches: a copy of the file must not hold a token
+    /// that was revoked, nor miss one that was made.
     public func addToken(key: String, name: String, role: String, hash: [UInt8], actor: String) throws -> TokenRecord {
-        try pool.write { db in
+        defer { checkpoint() }
+        return try pool.write { db in
             let now = Timestamp.string(Date())
             try db.execute(sql: "INSERT INTO landmap_tokens (key, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
                            arguments: [key, name, role, Data(hash), now])
@@ -84,7 +87,8 @@ extension GeoPackageStore: AccessStore {
     }
 
     public func revokeToken(_ keyOrName: String, actor: String) throws -> TokenRecord? {
-        try pool.write { db in
+        defer { checkpoint() }
+        return try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM landmap_tokens WHERE (key = ? OR name = ?) AND revoked_at IS NULL ORDER BY id LIMIT 1",
                                              arguments: [keyOrName, keyOrName]) else { return nil }
             var token = Self.token(from: row)

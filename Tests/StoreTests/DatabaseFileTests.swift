@@ -48,6 +48,19 @@ import TestSupport
         }
     }
 
+    @Test func aCopyOfTheFileKnowsARevokedToken() throws {
+        let (store, url) = try StoreFixtures.store()
+        try withExtendedLifetime(store) {
+            _ = try store.addToken(key: "k1", name: "t", role: "editor", hash: Array(repeating: 0, count: 32), actor: "tests")
+            _ = try store.revokeToken("k1", actor: "tests")
+            let copy = try Self.copyFileAlone(url)
+            let revoked = try DatabaseQueue(path: copy.path).read { db in
+                try db.tableExists("landmap_tokens") ? try String.fetchOne(db, sql: "SELECT revoked_at FROM landmap_tokens WHERE key = 'k1'") : nil
+            }
+            #expect(revoked != nil, "the copy has the token active, or not at all")
+        }
+    }
+
     @Test(.enabled(if: ogrinfo != nil, Comment(rawValue: "skipped: gdal-bin (ogrinfo) not installed")))
     func gdalListsOnlyTheFeatureLayers() throws {
         let (store, url) = try StoreFixtures.store()
