@@ -61,7 +61,7 @@ public enum TileExporter {
         }
         let vectorLayers = JSONValue.array(layers.map { info in
             var fields: [String: JSONValue] = ["id": "String"]
-            for f in info.schema.fields where !f.isPrivate { fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String") }
+            for f in info.schema.fields where !info.schema.isPrivate(f.name) { fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String") }
             return .object(["id": .string(info.schema.name), "fields": .object(fields), "minzoom": .integer(Int64(o.minZoom)), "maxzoom": .integer(Int64(o.maxZoom))])
         })
         try archive.finish(metadata: TileArchiveMetadata(

@@ -28,7 +28,7 @@ struct LandMap: AsyncParsableCommand {
               landmap serve                       the HTTP API on http://127.0.0.1:8080/
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
-        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self,
+        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, LayerCommand.self,
                       HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self,
                       TokenCommand.self, AuditCommand.self, BackupCommand.self])
 }

@@ -176,7 +176,7 @@ struct FeatureEditRoutes {
 
     /// The stored feature (with its computed area) and the import's warnings about it.
     func written(_ feature: Feature, _ warnings: [Finding]) -> JSONValue {
-        guard case .object(var body) = feature.geoJSON(hiding: []) else { return feature.geoJSON(hiding: []) }
+        guard case .object(var body) = feature.geoJSON() else { return feature.geoJSON() }
         body["warnings"] = .array(warnings.map(\.json))
         return .object(body)
     }
