@@ -55,9 +55,11 @@ public final class Importer {
 
     let store: (any FeatureStore)?
 
-    /// `store` nil validates only.
+    /// `store` nil validates only. A GeoPackage store's file is protected from GDAL from now on
+    /// in this process (`SourcePolicy`): no file given to an import may be it.
     public init(store: (any FeatureStore)?) {
         self.store = store
+        if let file = (store as? GeoPackageStore)?.path { SourcePolicy.protect(database: file) }
     }
 
     /// Validates the files without writing (`landmap validate`): the same pipeline as an import,

@@ -1,5 +1,6 @@
 import Access
 import Features
+import Formats
 import Foundation
 import Geometry
 import NIOCore
@@ -30,6 +31,8 @@ public final class ServerState: Sendable {
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         self.store = store
         self.configuration = configuration
+        // No upload may make GDAL open the served database (see `SourcePolicy`).
+        SourcePolicy.protect(database: store.path)
         tokens = AccessTokens(store: store)
         audit = AuditTrail(store: store)
         tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)

@@ -93,6 +93,7 @@ struct ImportCommand: ParsableCommand {
         o.skipInvalid = skipInvalid
         o.dryRun = dryRun
         o.actor = cliActor
+        SourcePolicy.protect(database: options.db)
         // A dry run checks against the database when there is one, and never creates it.
         let store = dryRun && !FileManager.default.fileExists(atPath: options.db) ? nil : try options.openStore(create: true)
         let progress = ProgressBar(label: "importing")
@@ -129,6 +130,8 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var read: ReadOptions
 
     func run() throws {
+        // The database is not opened here, but a file to check may still not be it.
+        SourcePolicy.protect(database: options.db)
         let progress = ProgressBar(label: "checking")
         let report = try Importer(store: nil).validate(read.files, try read.options(), progress: progress.update)
         progress.finish()

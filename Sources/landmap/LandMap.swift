@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Formats
 import Geometry
 import Projection
 import Store
@@ -41,8 +42,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    /// The database; GDAL may never open it in this process (`SourcePolicy`).
     func openStore(create: Bool = false) throws -> GeoPackageStore {
-        try GeoPackageStore(path: db, create: create)
+        SourcePolicy.protect(database: db)
+        return try GeoPackageStore(path: db, create: create)
     }
 }
 
