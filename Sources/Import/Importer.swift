@@ -28,7 +28,12 @@ public struct ImportOptions: Sendable {
     public var sliverArea = 1.0
     /// Overlaps between parcels larger than this (m²) are reported.
     public var overlapArea = 0.5
+    /// Features with more vertices are refused (`--max-vertices`; SPEC §5).
+    public var maxVertices = ImportOptions.defaultMaxVertices
     public var actor = "cli"
+
+    /// SPEC §5's vertex limit per feature.
+    public static let defaultMaxVertices = 1_000_000
 
     public init(layer: String) {
         self.layer = layer
@@ -217,6 +222,10 @@ final class Run {
             add(.error, .unreadableGeometry, "the geometry cannot be read: \(error)", nil)
             return nil
         }
+        if let n = source.tooManyVertices ?? source.geometry.map(\.coordinateCount), n > options.maxVertices {
+            add(.error, .tooManyVertices, Self.tooManyVertices(n, options.maxVertices), nil)
+            return nil
+        }
         guard var g = source.geometry, !g.isEmpty else {
             // Built-in layers are maps of areas; other layers may hold unlocated features.
             add(schema.isAreal ? .error : .warning, .emptyGeometry, "the geometry is empty or NULL", nil)
@@ -374,6 +383,10 @@ final class Run {
             }
         }
         return problem
+    }
+
+    static func tooManyVertices(_ n: Int, _ limit: Int) -> String {
+        "the geometry has \(n) vertices, more than the limit of \(limit) (--max-vertices): split it, or simplify it"
     }
 
     static func polygonalPart(_ g: Geometry) -> Geometry {

@@ -26,6 +26,7 @@ public struct Finding: Hashable, Sendable {
         case badValue = "bad_value"
         case invalidGeoJSON = "invalid_geojson"
         case overlap
+        case tooManyVertices = "too_many_vertices"
     }
 
     public var severity: Severity
