@@ -39,19 +39,51 @@ import TestSupport
                                      body: ByteBuffer(string: Self.feature(201, number: 1))) { r in
                 #expect(r.status == .unprocessableContent || r.status == .notFound)
             }
-            let upload = #"{"type":"FeatureCollection","features":[\#(Self.feature(5, number: 2)),\#(Self.feature(201, number: 3))]}"#
-            try await client.execute(uri: "/imports?layer=parcels&filename=big.geojson", method: .post, headers: bearer(server.editor),
-                                     body: ByteBuffer(string: upload)) { r in
-                #expect(r.status == .unprocessableContent)
-                let finding = r.json.value?["report"]?["findings"]?.arrayValue?.first
-                #expect(finding?["kind"] == "too_many_vertices" && finding?["feature"] == .integer(2), "\(r.text)")
-            }
             // At the limit: accepted.
             try await client.execute(uri: "/collections/parcels/items", method: .post, headers: bearer(server.editor),
                                      body: ByteBuffer(string: Self.feature(200, number: 4))) { r in
                 #expect(r.status == .created, "\(r.text)")
             }
         }
-        #expect(try server.state.store.feature(layer: "parcels", id: "27484-998-2", asOf: nil) == nil)
+    }
+
+    @Test func aBodyInLonLatSaidToBeVN2000IsRefused() async throws {
+        let server = try EditableServer.make("wrong-crs")
+        try await server.test { client in
+            try await client.execute(uri: "/collections/parcels/items", method: .post,
+                                     headers: bearer(server.editor) + [.contentCrs: "<http://www.opengis.net/def/crs/EPSG/0/9210>"],
+                                     body: ByteBuffer(string: Self.feature(5, number: 6))) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(r.text.contains("outside its area of use"), "\(r.text)")
+            }
+        }
+        #expect(try server.state.store.feature(layer: "parcels", id: "27484-998-5", asOf: nil) == nil)
+    }
+}
+
+/// The same checks on `POST /imports`, in the upload suite: it is serialized, and counts the
+/// upload folders this process leaves.
+extension ImportRoutesTests {
+    @Test func uploadsOverTheVertexLimitOrInTheWrongCRSAreRefused() async throws {
+        let server = try EditableServer.make("upload-checks") { $0.maxVertices = 200 }
+        let big = #"{"type":"FeatureCollection","features":[\#(InputChecksRoutesTests.feature(5, number: 2)),\#(InputChecksRoutesTests.feature(201, number: 3))]}"#
+        let lonLat = #"{"type":"FeatureCollection","features":[\#(InputChecksRoutesTests.feature(5, number: 5))]}"#
+        try await server.test { client in
+            try await client.execute(uri: "/imports?layer=parcels&filename=big.geojson", method: .post, headers: bearer(server.editor),
+                                     body: ByteBuffer(string: big)) { r in
+                #expect(r.status == .unprocessableContent)
+                let finding = r.json.value?["report"]?["findings"]?.arrayValue?.first
+                #expect(finding?["kind"] == "too_many_vertices" && finding?["feature"] == .integer(2), "\(r.text)")
+            }
+            try await client.execute(uri: "/imports?layer=parcels&crs=vn2000&filename=lonlat.geojson", method: .post, headers: bearer(server.editor),
+                                     body: ByteBuffer(string: lonLat)) { r in
+                #expect(r.status == .unprocessableContent)
+                let finding = r.json.value?["report"]?["findings"]?.arrayValue?.first
+                #expect(finding?["kind"] == "wrong_crs" && finding?["feature"] == .integer(1), "\(r.text)")
+                #expect(finding?["message"]?.stringValue?.hasSuffix("try --crs wgs84") == true)
+            }
+        }
+        for id in ["27484-998-2", "27484-998-5"] { #expect(try server.state.store.feature(layer: "parcels", id: id, asOf: nil) == nil) }
+        #expect(Self.uploadsLeft().isEmpty)
     }
 }
