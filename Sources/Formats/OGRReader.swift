@@ -39,12 +39,16 @@ public struct SourceFeature: Sendable {
     public var geometry: Geometry?
     /// Why the geometry could not be read, when it could not.
     public var geometryError: String?
+    /// The geometry's vertex count when it was over the reader's `maxVertices`; the geometry
+    /// is then nil, never decoded.
+    public var tooManyVertices: Int?
     public var fields: [String: JSONValue]
 
-    public init(index: Int, geometry: Geometry?, geometryError: String? = nil, fields: [String: JSONValue]) {
+    public init(index: Int, geometry: Geometry?, geometryError: String? = nil, tooManyVertices: Int? = nil, fields: [String: JSONValue]) {
         self.index = index
         self.geometry = geometry
         self.geometryError = geometryError
+        self.tooManyVertices = tooManyVertices
         self.fields = fields
     }
 }
@@ -98,6 +102,9 @@ public final class OGRReader {
     /// Shapefiles are opened without GDAL's recoding, so we see the raw DBF bytes.
     private let rawText: Bool
     private var nextIndex = 1
+    /// Geometries with more vertices than this are counted in GDAL's own structure and not
+    /// exported or decoded (SPEC §5: a 3 M-vertex polygon took 2.2 GB on its way to GEOS).
+    public var maxVertices: Int?
     /// A private copy made to rebuild a missing `.shx`; removed in `deinit`.
     private var scratch: URL?
 
@@ -406,10 +413,26 @@ public final class OGRReader {
         }
         var geometry: Geometry?
         var geometryError: String?
+        var tooMany: Int?
         if let g = OGR_F_GetGeometryRef(f) {
-            do { geometry = try Self.geometry(g) } catch { geometryError = "\(error)" }
+            if let maxVertices, case let n = Self.vertexCount(g), n > maxVertices {
+                tooMany = n
+            } else {
+                do { geometry = try Self.geometry(g) } catch { geometryError = "\(error)" }
+            }
         }
-        return SourceFeature(index: index, geometry: geometry, geometryError: geometryError, fields: fields)
+        return SourceFeature(index: index, geometry: geometry, geometryError: geometryError, tooManyVertices: tooMany, fields: fields)
+    }
+
+    /// Vertices of an OGR geometry, counted in place (curves by their stored points).
+    static func vertexCount(_ g: OGRGeometryH) -> Int {
+        let parts = Int(OGR_G_GetGeometryCount(g))
+        guard parts > 0 else { return Int(OGR_G_GetPointCount(g)) }
+        var n = 0
+        for i in 0..<parts {
+            if let part = OGR_G_GetGeometryRef(g, Int32(i)) { n += vertexCount(part) }
+        }
+        return n
     }
 
     /// OGR geometry → our value, through ISO WKB. Curves (DXF arcs, DGN) are linearised first.

@@ -28,6 +28,9 @@ struct ReadOptions: ParsableArguments {
     @Option(help: "Report computed vs declared area differences above this percentage.")
     var areaTolerance: Double = 5
 
+    @Option(help: "Refuse features with more vertices than this (SPEC §5).")
+    var maxVertices: Int = ImportOptions.defaultMaxVertices
+
     func options() throws -> ImportOptions {
         var o = ImportOptions(layer: layer)
         o.crs = try crs.map { try CRS.resolve($0) }
@@ -42,6 +45,8 @@ struct ReadOptions: ParsableArguments {
             o.mappings[parts[0]] = parts[1]
         }
         o.areaTolerance = areaTolerance / 100
+        guard maxVertices > 0 else { throw ValidationError("--max-vertices must be a positive number, not \(maxVertices)") }
+        o.maxVertices = maxVertices
         return o
     }
 }

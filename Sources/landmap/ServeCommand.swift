@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request may run before it is stopped and answered 503.",
                                discussion: "Long reads (low-zoom tiles over big layers) stop at the limit; uploads to POST /imports are exempt."))
     var requestTimeout = 30.0
+    @Option(help: "Refuse uploaded and edited features with more vertices than this (SPEC §5).")
+    var maxVertices = ImportOptions.defaultMaxVertices
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
@@ -55,6 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         guard requestTimeout > 0, requestTimeout <= 86_400 else { throw ValidationError("--request-timeout must be between 0 and 86400 seconds, not \(requestTimeout)") }
         configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
+        guard maxVertices > 0 else { throw ValidationError("--max-vertices must be a positive number, not \(maxVertices)") }
+        configuration.maxVertices = maxVertices
         if let url = basemapUrl ?? ProcessInfo.processInfo.environment["LANDMAP_BASEMAP_URL"], !url.isEmpty {
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.contains("{z}"), url.contains("{x}"), url.contains("{y}") else {
                 throw ValidationError("--basemap-url must be an http(s) URL with {z}, {x} and {y} in it, got '\(url)'")
