@@ -55,11 +55,21 @@ struct ParcelRoutes {
         let limit = try request.int("limit", default: 100, range: 1...10_000)
         let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
         let hidden = try state.hiddenFields(layer: "parcels", for: identity)
+        let geos = try GeosContext()
         return Reply.json(.object([
             "type": "FeatureCollection",
-            "features": .array(found.map { $0.geoJSON(hiding: hidden) }),
+            "features": .array(try found.map { try Self.withLabelPoint($0.geoJSON(hiding: hidden), $0, geos) }),
             "numberReturned": .integer(Int64(found.count)),
         ]), contentType: "application/geo+json")
+    }
+
+    /// A parcel's GeoJSON with `label_point`, [lon, lat]: the point furthest inside it, where
+    /// its label stands in tiles and where `/parcels/at` finds this parcel (the web map's search
+    /// opens it there; its box centre may lie in a neighbour).
+    static func withLabelPoint(_ json: JSONValue, _ parcel: Feature, _ geos: GeosContext) throws -> JSONValue {
+        guard var object = json.objectValue, let g = parcel.geometry, let p = try geos.geometry(g).labelPoint() else { return json }
+        object["label_point"] = .array([.number(p.x), .number(p.y)])
+        return .object(object)
     }
 
     func history(_ request: Request, _ id: String, _ identity: Identity?) throws -> Response {
