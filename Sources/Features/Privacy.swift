@@ -83,26 +83,35 @@ extension LayerSchema {
 }
 
 /// The properties an output leaves out for one caller and layer: nothing for a token holder,
-/// the layer's private ones (`LayerSchema.isPrivate`) for an anonymous caller.
+/// the layer's private ones (`LayerSchema.isPrivate`) for an anonymous caller. The canonical
+/// fields are decided once, when it is made: tiles ask for them once per feature.
 public struct HiddenProperties: Hashable, Sendable {
     private let schema: LayerSchema?
+    private let canonicalHidden: Set<String>
+    private let canonicalShown: Set<String>
 
     /// Hides nothing: what token holders get.
     public static let nothing = HiddenProperties(schema: nil)
 
     private init(schema: LayerSchema?) {
         self.schema = schema
+        let names = schema?.fields.map(\.name) ?? []
+        canonicalHidden = Set(names.filter { schema?.isPrivate($0) == true })
+        canonicalShown = Set(names).subtracting(canonicalHidden)
     }
 
     /// Hides the layer's private properties.
     public init(privateOf schema: LayerSchema) {
-        self.schema = schema
+        self.init(schema: schema)
     }
 
     public var isEmpty: Bool { schema == nil }
 
     public func contains(_ property: String) -> Bool {
-        schema?.isPrivate(property) ?? false
+        guard let schema else { return false }
+        if canonicalHidden.contains(property) { return true }
+        if canonicalShown.contains(property) { return false }
+        return schema.isPrivate(property)
     }
 
     /// The properties without the hidden ones.

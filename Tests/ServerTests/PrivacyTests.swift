@@ -185,6 +185,10 @@ import Tiles
         let db = server.state.store.path
         func run(_ args: String...) throws -> (status: Int32, output: String) { try SharedData.run(landmap, args + ["--db", db]) }
 
+        let warm = try #require(TileID.containing(Self.point, zoom: 18))
+        try await server.test { client in
+            try await client.execute(uri: "/tiles/shops/\(warm.z)/\(warm.x)/\(warm.y).mvt", method: .get) { r in #expect(r.text.contains("cafe")) }
+        }
         let shown = try run("layer", "show", "shops", "--json")
         #expect(shown.status == 0)
         #expect(try JSONValue.parse(shown.output)["private_fields"] == .array(["phone"]))
@@ -195,6 +199,12 @@ import Tiles
         #expect(set.status == 0, "\(set.output)")
         #expect(try JSONValue.parse(try run("layer", "show", "shops", "--json").output)["private_fields"] == .array(["phone", "amenity"]))
         #expect(try run("layer", "show", "shops").output.contains("private fields set: phone, amenity"))
+        // The running server sees the other process's change at once, its cached tile included.
+        try await server.test { client in
+            try await client.execute(uri: "/collections/shops/items/shop-1", method: .get) { r in #expect(!r.text.contains("cafe")) }
+            try await client.execute(uri: "/tiles/shops/\(warm.z)/\(warm.x)/\(warm.y).mvt", method: .get) { r in #expect(!r.text.contains("cafe")) }
+            try await client.execute(uri: "/collections/shops/items/shop-1", method: .get, headers: bearer(server.reader)) { r in #expect(r.text.contains("cafe")) }
+        }
         let empty = try run("layer", "set", "shops", "--private-fields", "phone,,amenity")
         #expect(empty.status != 0 && empty.output.contains("empty field name"), "\(empty.output)")
         let unknown = try run("layer", "set", "roads", "--private-fields", "x")
