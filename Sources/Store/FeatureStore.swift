@@ -135,8 +135,12 @@ public protocol FeatureStore: Sendable {
     /// Figures of a layer, counting its features: not for hot paths (see `schema(of:)`).
     func layer(_ name: String) throws -> LayerInfo?
 
-    /// A layer's schema, cheaply (no counting); nil for an unknown layer.
+    /// A layer's schema with its current metadata, cheaply (no counting); nil for an unknown layer.
     func schema(of layer: String) throws -> LayerSchema?
+
+    /// Replaces a layer's metadata (SPEC §8's `landmap layer set`); a new data version, so
+    /// nothing cached under the old metadata is served again; audited.
+    func setMetadata(_ metadata: LayerMetadata, of layer: String, actor: String) throws
 
     /// Runs `body` inside one write transaction: everything it puts is written, or nothing is.
     func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary

@@ -47,7 +47,8 @@ enum GeoPackageSchema {
           schema_json TEXT NOT NULL,
           data_version INTEGER NOT NULL DEFAULT 0,
           geometry_types TEXT NOT NULL DEFAULT '[]',
-          last_change TEXT);
+          last_change TEXT,
+          metadata_json TEXT NOT NULL DEFAULT '{}');
         CREATE TABLE IF NOT EXISTS landmap_batches (
           id INTEGER PRIMARY KEY, layer TEXT NOT NULL, mode TEXT NOT NULL, source TEXT NOT NULL,
           actor TEXT NOT NULL, started_at TEXT NOT NULL,
@@ -138,7 +139,15 @@ extension LayerSchema {
         ]).jsonText
     }
 
-    static func fromStored(name: String, json: String) throws -> LayerSchema {
+    /// A layer's schema from `landmap_layers`: its `schema_json` (built-in layers use the code's
+    /// schema) with the steward's metadata from `metadata_json`.
+    static func fromStored(name: String, json: String, metadata: String?) throws -> LayerSchema {
+        var schema = try fromStored(name: name, json: json)
+        if let metadata, metadata != "{}" { schema.metadata = LayerMetadata(json: try JSONValue.parse(metadata)) }
+        return schema
+    }
+
+    private static func fromStored(name: String, json: String) throws -> LayerSchema {
         if let builtIn = LayerSchema.builtIn(named: name) { return builtIn }
         let v = try JSONValue.parse(json)
         let fields: [FieldDefinition] = (v["fields"]?.arrayValue ?? []).compactMap { f in
