@@ -26,7 +26,8 @@ server_pid=$!
 for _ in $(seq 1 240); do curl -sf -o /dev/null "$server_url/health" && break; sleep 0.5; done
 echo "server pid $server_pid at $server_url, idle timeout ${idle}s, open files $(awk '/Max open files/ {print $4 "/" $5}' /proc/$server_pid/limits)"
 
-python3 - "$server_port" "$n" "$hold" > "$work/clients.txt" 2>&1 <<'PY' &
+echo opening > "$work/phase"
+python3 - "$server_port" "$n" "$hold" "$work/phase" > "$work/clients.txt" 2>&1 <<'PY' &
 import resource, socket, sys, time
 port, n, hold = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -39,6 +40,7 @@ for _ in range(n):
     except OSError:
         failed += 1
 print(f"opened {len(conns)} idle connections ({failed} refused)", flush=True)
+open(sys.argv[4], "w").write("holding")
 time.sleep(hold)
 closed = 0
 for s in conns:
@@ -49,14 +51,18 @@ for s in conns:
         pass
     except OSError:
         closed += 1
-print(f"after {hold:.0f} s the server had closed {closed} of them", flush=True)
+print(f"after {hold:.0f} s the server had closed {closed} of them (a reset from a full accept backlog counts too)", flush=True)
+open(sys.argv[4], "w").write("closing")
+for s in conns: s.close()
+time.sleep(5)
 PY
 clients=$!
 ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 start_ticks=$(ticks); start=$(date +%s.%N)
 : > "$work/health.txt"
 while kill -0 "$clients" 2>/dev/null; do
-  curl -s -o /dev/null --max-time 5 -w '%{http_code} %{time_total}\n' "$server_url/health" >> "$work/health.txt" || echo "000 5" >> "$work/health.txt"
+  phase=$(cat "$work/phase")
+  curl -s -o /dev/null --max-time 5 -w "%{http_code} %{time_total} $phase\n" "$server_url/health" >> "$work/health.txt" || echo "000 5 $phase" >> "$work/health.txt"
   sleep 1
 done
 end_ticks=$(ticks); end=$(date +%s.%N)
@@ -64,6 +70,6 @@ cat "$work/clients.txt"
 echo "server alive: $(kill -0 "$server_pid" 2>/dev/null && echo yes || echo NO); descriptors now: $(ls /proc/$server_pid/fd | wc -l)"
 awk -v t="$(getconf CLK_TCK)" -v s="$start_ticks" -v e="$end_ticks" -v d="$(echo "$end - $start" | bc)" \
   'BEGIN { printf "server CPU while held: %.0f %% of one core\n", (e - s) / t / d * 100 }'
-sort -k2 -n "$work/health.txt" | awk '{ n++; code[$1]++; v[n] = $2 } END {
-  for (c in code) printf "/health %s: %d\n", c, code[c];
-  printf "/health latency: median %.1f ms, max %.1f ms over %d requests\n", v[int((n + 1) / 2)] * 1000, v[n] * 1000, n }'
+echo "/health once a second while the clients were opening, holding and closing their connections:"
+sort -k3,3 -k2,2n "$work/health.txt" | awk '{ key = $3; n[key]++; v[key, n[key]] = $2; if ($1 != 200) bad[key]++ } END {
+  for (k in n) printf "  %-8s %3d requests, %d not 200, median %.1f ms, max %.1f ms\n", k, n[k], bad[k], v[k, int((n[k] + 1) / 2)] * 1000, v[k, n[k]] * 1000 }'
