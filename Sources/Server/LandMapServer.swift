@@ -69,6 +69,9 @@ public enum LandMapServer {
     /// Runs until SIGTERM or SIGINT, then finishes the requests in flight and stops.
     public static func run(_ state: ServerState, host: String, port: Int, logger: Logger) async throws {
         ImportRoutes.removeAbandonedUploads()
+        // The integrity check runs beside the server, for as long as it runs.
+        let monitor = Task { await state.health.monitor() }
+        defer { monitor.cancel() }
         try await application(state, host: host, port: port, logger: logger).runService()
     }
 

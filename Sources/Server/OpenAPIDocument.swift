@@ -68,7 +68,7 @@ enum OpenAPIDocument {
                 param("x", "query", number, "Easting in crs"), param("y", "query", number, "Northing in crs"),
                 param("crs", "query", string, "CRS of x/y (default vn2000)"), datetime,
             ]),
-            "/parcels": get("Parcels by cadastral key", [
+            "/parcels": get("Parcels by cadastral key, each with label_point [lon, lat]: a point inside it where /parcels/at finds it", [
                 param("ward", "query", string, "Ward code"), param("sheet", "query", ["type": "integer"], "Map sheet number"),
                 param("number", "query", ["type": "integer"], "Parcel number"),
                 param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 10000], "At most this many"), datetime,

@@ -66,6 +66,10 @@ public struct Problem: HTTPResponseError, Sendable {
         case let e as HTTPError where e.status == .notFound: return .notFound("no such resource")
         case let e as HTTPError: return Problem(e.status, e.body ?? e.status.reasonPhrase)
         case StoreError.unknownLayer(let name): return .notFound("no collection named '\(name)'")
+        case StoreError.duplicateKey(_, _, _, let holder):
+            var p = Problem(.conflict, "\(error)")
+            p.extra["conflicting_id"] = .string(holder)
+            return p
         case let e as StoreError:
             if case .noDatabase = e { return Problem(.serviceUnavailable, "the database is not available") }
             return .badRequest(e.description)

@@ -59,10 +59,11 @@ public enum TileExporter {
                 launch()
             }
         }
-        let vectorLayers = JSONValue.array(layers.map { info in
+        let vectorLayers = JSONValue.array(layers.flatMap { info -> [JSONValue] in
             var fields: [String: JSONValue] = ["id": "String"]
-            for f in info.schema.fields where !f.isPrivate { fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String") }
-            return .object(["id": .string(info.schema.name), "fields": .object(fields), "minzoom": .integer(Int64(o.minZoom)), "maxzoom": .integer(Int64(o.maxZoom))])
+            for f in info.schema.fields where !info.schema.isPrivate(f.name) { fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String") }
+            let names = [info.schema.name] + (info.hasLabelLayer ? [TileRenderer.labelLayer(of: info.schema.name)] : [])
+            return names.map { .object(["id": .string($0), "fields": .object(fields), "minzoom": .integer(Int64(o.minZoom)), "maxzoom": .integer(Int64(o.maxZoom))]) }
         })
         try archive.finish(metadata: TileArchiveMetadata(
             name: "LandMap: " + names.joined(separator: ","), bounds: (box.minX, box.minY, box.maxX, box.maxY),

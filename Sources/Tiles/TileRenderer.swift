@@ -6,6 +6,7 @@ import Store
 /// One rendered tile, as MVT and as GeoJSON, with what it holds per layer.
 public struct RenderedTile: Sendable {
     public var mvt: [UInt8]
+    /// Features per data layer (label anchors not counted).
     public var featureCounts: [String: Int]
 }
 
@@ -15,6 +16,13 @@ public struct RenderedTile: Sendable {
 /// valid (by `GridSnap` where it can vouch for the result, else by GEOS), wound as MVT
 /// requires, and thinned to the size target. Owns a GEOS context and a read connection: one
 /// renderer per task.
+///
+/// Each areal layer has a label layer beside it (`labelLayer(of:)`): one point per feature at
+/// its label point (`GeosGeometry.labelPoint`, computed from the whole feature, so the same in
+/// every tile), with the feature's properties, written only in the one tile of the zoom that
+/// holds that point. A style labels from these points, so a feature cut by tile edges is
+/// labelled once, not once per piece. Labels never thin polygons away: they fill the room the
+/// size target leaves, largest feature first.
 public final class TileRenderer {
     public static let extent = 4096.0
     public static let buffer = 64.0
@@ -46,18 +54,19 @@ public final class TileRenderer {
         return r
     }
 
-    /// `hidden` gives the fields a caller may not see, per layer.
+    /// `hidden` gives the properties a caller may not see, per layer (`LayerSchema.privateFields`
+    /// for anonymous callers and public artefacts).
     ///
     /// A tile over a dense district can hold sixty thousand parcels, of which a few thousand
     /// fit the size target. So every candidate is first sized from its WKB alone (area in tile
     /// units, no geometry built), and features are drawn largest first until the tile is full:
     /// the thinning ladder (areas of `minArea(z)`·4ᵏ) ends on its first step under the target,
     /// and GEOS never sees a feature that would have been thinned away.
-    public func mvt(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> RenderedTile {
+    public func mvt(layers: [String], tile: TileID, hidden: (LayerSchema) -> HiddenProperties) throws -> RenderedTile {
         let frame = TileFrame(tile)
         let floor = Self.minArea(tile.z)
         let ceiling = floor * 16_384  // seven steps of the ladder; beyond, nothing more is left out
-        var schemas = [(name: String, schema: LayerSchema, hide: Set<String>)]()
+        var schemas = [(name: String, schema: LayerSchema, hide: HiddenProperties)]()
         for name in layers {
             guard let schema = try store.schema(of: name) else { throw StoreError.unknownLayer(name) }
             schemas.append((name, schema, hidden(schema)))
@@ -66,6 +75,7 @@ public final class TileRenderer {
         var drawn = [[Drawn]](repeating: [], count: schemas.count)
         var minArea = floor
         var sizing = schemas.map { MVTLayer(name: $0.name) }
+        var order = [(layer: Int, index: Int)]()  // drawn features, largest first across layers
         var thinned = false
         try reader.snapshot { snapshot in
             var candidates = [Candidate]()
@@ -84,7 +94,9 @@ public final class TileRenderer {
                 let layer = schemas[c.layer]
                 guard let f = try snapshot.feature(layer: layer.name, key: c.key), let g = f.geometry,
                       let (geometry, area) = try draw(g, frame: frame) else { continue }
-                let item = Drawn(props: Self.properties(f, layer.schema, hidden: layer.hide), geometry: geometry, area: area)
+                let item = Drawn(props: Self.properties(f, layer.schema, hidden: layer.hide), geometry: geometry, area: area,
+                                 source: g.isAreal ? g : nil)
+                order.append((c.layer, drawn[c.layer].count))
                 drawn[c.layer].append(item)
                 guard !full, item.area >= minArea else { continue }
                 sizing[c.layer].add(id: nil, geometry: item.geometry, properties: item.props)
@@ -106,9 +118,43 @@ public final class TileRenderer {
                 encoded[index] = out
             }
         }
+        let labels = try labelLayers(schemas.map(\.name), drawn: drawn, order: order, minArea: minArea,
+                                     room: target - MVTLayer.tileSize(encoded), tile: tile, frame: frame)
         var counts = [String: Int]()
         for layer in encoded { counts[layer.name] = layer.featureCount }
-        return RenderedTile(mvt: MVTLayer.tile(encoded), featureCounts: counts)
+        return RenderedTile(mvt: MVTLayer.tile(encoded + labels), featureCounts: counts)
+    }
+
+    /// The label layers: the anchors this tile holds of the polygons it kept, largest first,
+    /// while they fit in `room` bytes (the last one that overflows is taken out again).
+    func labelLayers(_ names: [String], drawn: [[Drawn]], order: [(layer: Int, index: Int)], minArea: Double,
+                     room: Int, tile: TileID, frame: TileFrame) throws -> [MVTLayer] {
+        var labels = names.map { MVTLayer(name: Self.labelLayer(of: $0)) }
+        var placed = [(layer: Int, point: Coordinate, props: [(String, JSONValue)])]()
+        for (layer, index) in order {
+            let item = drawn[layer][index]
+            guard item.area >= minArea, let source = item.source, let anchor = try labelAnchor(source, tile: tile, frame: frame) else { continue }
+            labels[layer].add(id: nil, geometry: .point(anchor), properties: item.props)
+            guard MVTLayer.tileSize(labels) <= room else {
+                labels = names.map { MVTLayer(name: Self.labelLayer(of: $0)) }
+                for p in placed { labels[p.layer].add(id: nil, geometry: .point(p.point), properties: p.props) }
+                break
+            }
+            placed.append((layer, anchor, item.props))
+        }
+        return labels
+    }
+
+    /// The name of a layer's label layer in tiles: `parcels-label` for `parcels`. No stored
+    /// layer can have it (layer names have no `-`).
+    public static func labelLayer(of layer: String) -> String { layer + "-label" }
+
+    /// A feature's label point in tile units (rounded to the grid) when this tile holds it,
+    /// else nil: the tile is chosen from the point alone, so exactly one tile of the zoom does.
+    func labelAnchor(_ g: Geometry, tile: TileID, frame: TileFrame) throws -> Coordinate? {
+        guard let p = try geos.geometry(g).labelPoint(), TileID.containing(p, zoom: tile.z) == tile else { return nil }
+        let local = frame.tileCoordinate(p)
+        return Coordinate(local.x.rounded(), local.y.rounded())
     }
 
     /// A feature of the tile's box, sized before it is drawn.
@@ -119,11 +165,13 @@ public final class TileRenderer {
         var area: Double
     }
 
-    /// A feature ready to encode: geometry in tile units, area after clipping and snapping.
+    /// A feature ready to encode: geometry in tile units, area after clipping and snapping,
+    /// and for a polygon its WGS 84 geometry (its label point is found there).
     struct Drawn {
         var props: [(String, JSONValue)]
         var geometry: Geometry
         var area: Double
+        var source: Geometry?
     }
 
     /// Where a tile lies: its Web Mercator frame, the WGS 84 box its features are queried by
@@ -155,7 +203,7 @@ public final class TileRenderer {
     }
 
     /// The same tile as GeoJSON features in WGS 84, clipped to the tile (no buffer, not snapped).
-    public func geoJSON(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> [Feature] {
+    public func geoJSON(layers: [String], tile: TileID, hidden: (LayerSchema) -> HiddenProperties) throws -> [Feature] {
         let box = tile.lonLatBounds
         var out = [Feature]()
         for name in layers {
@@ -169,7 +217,7 @@ public final class TileRenderer {
                 var feature = f
                 feature.geometry = try clipped.value()
                 let hide = hidden(schema)
-                feature.properties = hide.isEmpty ? f.properties : f.properties.filter { !hide.contains($0.key) }
+                feature.properties = hide.filter(f.properties)
                 feature.properties["layer"] = .string(name)
                 out.append(feature)
             }
@@ -218,7 +266,7 @@ public final class TileRenderer {
     static func minArea(_ z: Int) -> Double { z >= 18 ? 4 : 64 }
 
     /// The canonical properties a tile carries (with the feature id), never a hidden one.
-    static func properties(_ f: Feature, _ schema: LayerSchema, hidden: Set<String>) -> [(String, JSONValue)] {
+    static func properties(_ f: Feature, _ schema: LayerSchema, hidden: HiddenProperties) -> [(String, JSONValue)] {
         var out: [(String, JSONValue)] = [("id", .string(f.id))]
         let fields = schema.fields.isEmpty ? f.properties.keys.sorted() : schema.fields.map(\.name)
         for name in fields where !hidden.contains(name) {
@@ -241,4 +289,9 @@ public final class TileRenderer {
         default: return .multiPolygon([])
         }
     }
+}
+
+extension LayerInfo {
+    /// Whether the layer's tiles have a label layer: only polygons are labelled from points.
+    public var hasLabelLayer: Bool { geometryTypes.contains { $0.uppercased().contains("POLYGON") } }
 }

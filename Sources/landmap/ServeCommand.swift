@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request may run before it is stopped and answered 503.",
                                discussion: "Long reads (low-zoom tiles over big layers) stop at the limit; uploads to POST /imports are exempt."))
     var requestTimeout = 30.0
+    @Option(help: "Refuse uploaded and edited features with more vertices than this (SPEC §5).")
+    var maxVertices = ImportOptions.defaultMaxVertices
     @Option(help: ArgumentHelp("Seconds a connection may sit idle, or take to send its request headers, before it is closed.",
                                discussion: "Idle keep-alive connections and slow (or stalled) clients hold a descriptor each; SPEC §5's default is 60."))
     var idleTimeout = 60.0
@@ -58,6 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         guard requestTimeout > 0, requestTimeout <= 86_400 else { throw ValidationError("--request-timeout must be between 0 and 86400 seconds, not \(requestTimeout)") }
         configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
+        guard maxVertices > 0 else { throw ValidationError("--max-vertices must be a positive number, not \(maxVertices)") }
+        configuration.maxVertices = maxVertices
         guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be between 0 and 86400 seconds, not \(idleTimeout)") }
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         if let files = DescriptorLimit.raise() {

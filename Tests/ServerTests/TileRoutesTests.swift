@@ -18,8 +18,10 @@ import Tiles
                 #expect(doc?["tilejson"] == "3.0.0")
                 #expect(doc?["tiles"]?.arrayValue?.first?.stringValue?.hasSuffix("/tiles/parcels,zoning/{z}/{x}/{y}.mvt") == true)
                 let layers = doc?["vector_layers"]?.arrayValue ?? []
-                #expect(layers.compactMap { $0["id"]?.stringValue } == ["parcels", "zoning"])
+                // Each polygon layer with its label points (one per feature: TileLabelTests).
+                #expect(layers.compactMap { $0["id"]?.stringValue } == ["parcels", "parcels-label", "zoning", "zoning-label"])
                 #expect(layers.first?["fields"]?["land_use"] == "String" && layers.first?["fields"]?["owner"] == nil)
+                #expect(layers.dropFirst().first?["fields"]?["number"] == "Number" && layers.dropFirst().first?["fields"]?["owner"] == nil)
             }
             let uri = "/tiles/parcels,zoning,admin/\(tile.z)/\(tile.x)/\(tile.y).mvt"
             let etag = try await client.execute(uri: uri, method: .get) { r in
@@ -72,6 +74,9 @@ import Tiles
                 #expect(r.status == .ok)
                 let url = r.json.value?["sources"]?["landmap"]?["url"]?.stringValue
                 #expect(url?.hasSuffix("/tiles/admin,zoning,parcels.json") == true && url?.contains("{base}") == false)
+                // Text is drawn from the label points, never placed on polygons cut at tile edges.
+                let symbols = (r.json.value?["layers"]?.arrayValue ?? []).filter { $0["type"] == "symbol" }
+                #expect(symbols.count == 3 && symbols.allSatisfy { $0["source-layer"]?.stringValue?.hasSuffix("-label") == true })
             }
             try await client.execute(uri: "/", method: .get, headers: [.accept: "text/html,application/xhtml+xml"]) { r in
                 #expect(r.text.contains("/assets/vendor/maplibre-gl.js") && r.text.contains("/assets/app.js"))

@@ -90,6 +90,39 @@ public final class GeosGeometry {
         try context.own(GEOSPointOnSurface_r(h, pointer), "point on surface")
     }
 
+    /// Where one label (or one click) stands for the whole feature: for an area, the centre of
+    /// its largest inscribed circle (the pole of inaccessibility, to 1/500 of the feature's
+    /// size), the point furthest inside it, so it falls in this feature and not in a neighbour
+    /// even for an L- or U-shaped parcel whose box centre lies outside it; GEOS's point on
+    /// surface where that centre would not be inside (invalid rings), and for lines and points.
+    /// nil for an empty geometry.
+    public func labelPoint() throws -> Coordinate? {
+        guard !isEmpty else { return nil }
+        if GEOSGeom_getDimensions_r(h, pointer) == 2 {
+            var minX = 0.0, minY = 0.0, maxX = 0.0, maxY = 0.0
+            guard GEOSGeom_getXMin_r(h, pointer, &minX) == 1, GEOSGeom_getYMin_r(h, pointer, &minY) == 1,
+                  GEOSGeom_getXMax_r(h, pointer, &maxX) == 1, GEOSGeom_getYMax_r(h, pointer, &maxY) == 1 else {
+                throw context.failure("extent")
+            }
+            let size = max(maxX - minX, maxY - minY)
+            if size > 0 {
+                // A line from the circle's centre to the nearest boundary point.
+                let circle = try context.own(GEOSMaximumInscribedCircle_r(h, pointer, size / 500), "largest inscribed circle")
+                let centre = try context.own(GEOSGeomGetStartPoint_r(h, circle.pointer), "circle centre")
+                if let c = centre.coordinate, try contains(centre) { return c }
+            }
+        }
+        return try pointOnSurface().coordinate
+    }
+
+    /// The coordinate of a point geometry; nil for anything else or an empty point.
+    public var coordinate: Coordinate? {
+        var x = 0.0, y = 0.0
+        guard GEOSGeomTypeId_r(h, pointer) == Int32(GEOS_POINT.rawValue), !isEmpty,
+              GEOSGeomGetX_r(h, pointer, &x) == 1, GEOSGeomGetY_r(h, pointer, &y) == 1 else { return nil }
+        return Coordinate(x, y)
+    }
+
     /// Fast clipping to a rectangle; the result may be invalid where the input was, and may
     /// need `makeValid()` for polygons (GEOS documents this).
     public func clipped(to box: BoundingBox) throws -> GeosGeometry {

@@ -33,10 +33,10 @@ struct ParcelRoutes {
             throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
         }
         let result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
-        let hidden = state.hiddenFields(.parcels, for: identity)
+        let hidden = try ["parcels", "zoning", "admin"].reduce(into: [String: HiddenProperties]()) { $0[$1] = try state.hiddenFields(layer: $1, for: identity) }
         let versions = result.dataVersions
         let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "", identity == nil ? "anonymous" : "private")
-        return Reply.json(result.json(hiding: hidden), cache: "public, max-age=60", etag: etag)
+        return Reply.json(result.json(hiding: { hidden[$0] ?? .nothing }), cache: "public, max-age=60", etag: etag)
     }
 
     func byKey(_ request: Request, _ identity: Identity?) throws -> Response {
@@ -54,18 +54,28 @@ struct ParcelRoutes {
         guard try state.store.schema(of: "parcels") != nil else { throw Problem.notFound("there is no parcels layer") }
         let limit = try request.int("limit", default: 100, range: 1...10_000)
         let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
-        let hidden = state.hiddenFields(.parcels, for: identity)
+        let hidden = try state.hiddenFields(layer: "parcels", for: identity)
+        let geos = try GeosContext()
         return Reply.json(.object([
             "type": "FeatureCollection",
-            "features": .array(found.map { $0.geoJSON(hiding: hidden) }),
+            "features": .array(try found.map { try Self.withLabelPoint($0.geoJSON(hiding: hidden), $0, geos) }),
             "numberReturned": .integer(Int64(found.count)),
         ]), contentType: "application/geo+json")
+    }
+
+    /// A parcel's GeoJSON with `label_point`, [lon, lat]: the point furthest inside it, where
+    /// its label stands in tiles and where `/parcels/at` finds this parcel (the web map's search
+    /// opens it there; its box centre may lie in a neighbour).
+    static func withLabelPoint(_ json: JSONValue, _ parcel: Feature, _ geos: GeosContext) throws -> JSONValue {
+        guard var object = json.objectValue, let g = parcel.geometry, let p = try geos.geometry(g).labelPoint() else { return json }
+        object["label_point"] = .array([.number(p.x), .number(p.y)])
+        return .object(object)
     }
 
     func history(_ request: Request, _ id: String, _ identity: Identity?) throws -> Response {
         let versions = try state.store.history(layer: "parcels", id: id)
         guard !versions.isEmpty else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
-        let hidden = state.hiddenFields(.parcels, for: identity)
+        let hidden = try state.hiddenFields(layer: "parcels", for: identity)
         let f = ISO8601DateFormatter()
         return Reply.json(.object([
             "id": .string(id),

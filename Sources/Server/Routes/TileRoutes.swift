@@ -107,14 +107,19 @@ struct TileRoutes {
             "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom)),
             "bounds": .array([.number(b.minX), .number(b.minY), .number(b.maxX), .number(b.maxY)]),
             "center": .array([.number((b.minX + b.maxX) / 2), .number((b.minY + b.maxY) / 2), 14]),
-            "vector_layers": .array(infos.map { info in
+            "vector_layers": .array(infos.flatMap { info -> [JSONValue] in
                 var fields: [String: JSONValue] = ["id": "String"]
                 let hidden = state.hiddenFields(info.schema, for: identity)
                 for f in info.schema.fields where !hidden.contains(f.name) {
                     fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String")
                 }
-                return .object(["id": .string(info.schema.name), "description": .string(info.schema.title), "fields": .object(fields),
-                                "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])
+                let layer = JSONValue.object(["id": .string(info.schema.name), "description": .string(info.schema.title), "fields": .object(fields),
+                                              "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])
+                guard info.hasLabelLayer else { return [layer] }
+                // Its label points: one per feature, in the one tile that holds it (TileRenderer).
+                return [layer, .object(["id": .string(TileRenderer.labelLayer(of: info.schema.name)),
+                                        "description": .string("\(info.schema.title): one label point per feature"), "fields": .object(fields),
+                                        "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])]
             }),
         ])
         return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL, identity == nil ? "anonymous" : "private"))
