@@ -121,6 +121,7 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "Import", "Store", "Projection", "Geometry", "Features", "TestSupport", "SeededRandom"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Store", "Import", "Geometry", "Features", "TestSupport", "Access", "Tiles",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "CompressNIO", package: "compress-nio"),

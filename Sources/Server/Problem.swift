@@ -36,6 +36,10 @@ public struct Problem: HTTPResponseError, Sendable {
 
     public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail) }
     public static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail) }
+    /// 507 (RFC 4918): the disk is full. Nothing half-written: the caller's transaction or temporary folder is gone.
+    public static func insufficientStorage(_ detail: String) -> Problem {
+        Problem(HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"), detail)
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = documentJSON(instance: request.uri.path)
@@ -81,6 +85,8 @@ public struct Problem: HTTPResponseError, Sendable {
         case let e as FormatError: return Problem(.unprocessableContent, e.description)
         case let e as ProjectionError: return .badRequest(e.description)
         case let e as GeometryError: return .badRequest(e.description)
+        case let e where DiskFull.cause(of: e) != nil:
+            return .insufficientStorage("the server's disk is full (\(DiskFull.cause(of: e) ?? "")): nothing was written")
         default: return Problem(.internalServerError, "the server failed to answer; the failure is logged")
         }
     }

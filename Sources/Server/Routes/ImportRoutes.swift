@@ -87,13 +87,23 @@ struct ImportRoutes {
             throw Problem(.internalServerError, "could not create a temporary file for the upload")
         }
         defer { try? handle.close() }
+        return try await Self.write(body, to: handle, limit: limit)
+    }
+
+    /// Writes the body to `handle`: 413 past `limit`, 507 when the disk fills up (the caller
+    /// removes the partial file with its folder).
+    static func write(_ body: RequestBody, to handle: FileHandle, limit: Int) async throws -> Int {
         var total = 0
         for try await chunk in body {
             total += chunk.readableBytes
             guard total <= limit else {
                 throw Problem(.contentTooLarge, "the upload is larger than the limit of \(limit >> 20) MiB")
             }
-            try handle.write(contentsOf: chunk.readableBytesView)
+            do {
+                try handle.write(contentsOf: chunk.readableBytesView)
+            } catch let error where DiskFull.cause(of: error) != nil {
+                throw Problem.insufficientStorage("the server's temporary folder is full (\(DiskFull.cause(of: error) ?? "")) after \(total - chunk.readableBytes) bytes of the upload: nothing was imported")
+            }
         }
         return total
     }
