@@ -18,7 +18,8 @@ import Testing
                 #expect(get.status == .ok && head.status == .ok, "\(uri): GET \(get.status), HEAD \(head.status)")
                 #expect(head.body.readableBytes == 0, "\(uri)")
                 #expect(head.headers[.contentType] == get.headers[.contentType], "\(uri)")
-                #expect(head.headers[.contentLength] == get.headers[.contentLength], "\(uri)")
+                // /health's body names the last integrity check and its time: its length moves between calls.
+                if uri != "/health" { #expect(head.headers[.contentLength] == get.headers[.contentLength], "\(uri)") }
                 #expect(head.headers[.eTag] == get.headers[.eTag], "\(uri)")
             }
         }
