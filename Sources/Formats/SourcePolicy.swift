@@ -49,6 +49,11 @@ public enum SourcePolicy {
         return found
     }
 
+    /// The files GDAL's drivers read beside the one named (same stem, any letter case): a
+    /// Shapefile's parts and indexes, a MapInfo table's, a CSV's column types and CRS.
+    static let sidecars: Set<String> = ["shp", "shx", "dbf", "prj", "cpg", "qix", "sbn", "sbx", "qpj", "shp.xml", "aux.xml", "shp.aux.xml",
+                                        "csvt", "tab", "dat", "map", "id", "ind", "mif", "mid"]
+
     /// Why a name is not a plain local path, or nil: GDAL's virtual file systems (`/vsicurl/`,
     /// `/vsizip/` given by hand, `/vsistdin/`…) and URLs.
     static func nameProblem(_ path: String) -> String? {
@@ -79,6 +84,7 @@ public enum SourcePolicy {
         let folder = (real as NSString).deletingLastPathComponent
         let stem = ((real as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() + "."
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.lowercased().hasPrefix(stem) {
+            guard sidecars.contains(String(name.lowercased().dropFirst(stem.count))) else { continue }
             if let id = Identity(folder + "/" + name), protected.contains(id) {
                 throw FormatError(file: path, "\(name) beside it is LandMap's own database (or its -wal/-shm): refused")
             }

@@ -119,6 +119,53 @@ import TestSupport
         SourcePolicy.protect(database: dir.appendingPathComponent("live.dbf").path)
         try FileManager.default.createSymbolicLink(atPath: other.appendingPathComponent("x.dbf").path, withDestinationPath: dir.appendingPathComponent("live.dbf").path)
         #expect(Self.refusal(other.appendingPathComponent("x.shp").path)?.contains("x.dbf beside it is LandMap's own database") == true)
+        // A database beside a Shapefile of the same stem is no part of it: the Shapefile is read.
+        try Data("SQLite format 3\0".utf8).write(to: other.appendingPathComponent("y.gpkg"))
+        SourcePolicy.protect(database: other.appendingPathComponent("y.gpkg").path)
+        for ext in ["shp", "shx", "dbf", "prj"] {
+            try FileManager.default.copyItem(at: Self.zoning.appendingPathComponent("d7_zoning_plots.\(ext)"), to: other.appendingPathComponent("y.\(ext)"))
+        }
+        #expect(Self.refusal(other.appendingPathComponent("y.shp").path) == nil)
+    }
+
+    /// Even a `/vsicurl/` name given to GDAL directly fetches nothing: the process-wide
+    /// configuration (`GDALLibrary`) lets /vsicurl/ open no name at all.
+    @Test func gdalFetchesNoURLEvenWhenAskedDirectly() throws {
+        let script = """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    print("REQUEST", self.path, flush=True)
+                    self.send_response(200); self.end_headers(); self.wfile.write(b'{"type":"FeatureCollection","features":[]}')
+                do_HEAD = do_GET
+                def log_message(self, *args): pass
+            s = http.server.HTTPServer(("127.0.0.1", 0), H)
+            print(s.server_address[1], flush=True)
+            s.serve_forever()
+            """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-c", script]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        // SIGKILL: the child may inherit a mask that blocks SIGTERM.
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        var first = Data()
+        while !first.contains(0x0A) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            first += chunk
+        }
+        let port = try #require(Int(String(decoding: first, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        _ = GDALLibrary.ready
+        let url = "/vsicurl/http://127.0.0.1:\(port)/parcels.geojson"
+        #expect(SourcePolicy.read(url, upTo: 100).isEmpty)
+        #expect(OGRReader.open(url, rawShapefileText: false) == nil)
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        let rest = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!rest.contains("REQUEST"), "GDAL fetched: \(rest)")
     }
 
     @Test(.enabled(if: SharedData.which("sqlite3") != nil, Comment(rawValue: "skipped: sqlite3 is missing")))
