@@ -95,6 +95,19 @@ public enum SourcePolicy {
         return real
     }
 
+    /// Checks a path GDAL is to create: a local name, and no file GDAL would write beside it
+    /// (a Shapefile's `.dbf`, `.shx`…) there already — not even a symlink, which GDAL would follow
+    /// and truncate, whatever it names (the live database included).
+    public static func checkOutput(_ path: String) throws {
+        if let problem = nameProblem(path) { throw FormatError(file: path, problem) }
+        let folder = (path as NSString).deletingLastPathComponent
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() + "."
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        where name.lowercased().hasPrefix(stem) && sidecars.contains(String(name.lowercased().dropFirst(stem.count))) {
+            throw FormatError(file: path, "\(name) exists already beside it and would be overwritten; remove it or choose another --out")
+        }
+    }
+
     /// Refuses content that names other files, whatever the file's extension: GDAL VRT XML, and
     /// MapInfo view or seamless tables (which open the tables they list).
     static func checkContent(gdalPath: String, file: String) throws {

@@ -189,6 +189,19 @@ import TestSupport
         #expect(Self.refusal(plain)?.contains("plain.sqlite: not one of the formats LandMap reads") == true, "\(Self.refusal(plain) ?? "read")")
     }
 
+    @Test func anExportNeverWritesThroughAFileBesideItsOutput() throws {
+        let dir = try SharedData.temporaryDirectory("policy-out")
+        let live = dir.appendingPathComponent("live.gpkg")
+        try Data("SQLite format 3\0 the live database".utf8).write(to: live)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("out.dbf").path, withDestinationPath: live.path)
+        let wkt = #"GEOGCRS["WGS 84",DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.257223563]],CS[ellipsoidal,2],AXIS["latitude",north],AXIS["longitude",east],ANGLEUNIT["degree",0.0174532925199433],ID["EPSG",4326]]"#
+        #expect(throws: FormatError(file: dir.appendingPathComponent("out.shp").path, "out.dbf exists already beside it and would be overwritten; remove it or choose another --out")) {
+            try OGRFeatureWriter(path: dir.appendingPathComponent("out.shp").path, driver: "ESRI Shapefile", layerName: "out", crsWKT: wkt, fields: [])
+        }
+        #expect(try String(contentsOf: live, encoding: .utf8) == "SQLite format 3\0 the live database")
+        #expect(throws: FormatError.self) { try OGRFeatureWriter(path: "/vsimem/out.gpkg", driver: "GPKG", layerName: "out", crsWKT: wkt, fields: []) }
+    }
+
     @Test func aMapInfoViewIsRefused() throws {
         let dir = try SharedData.temporaryDirectory("policy-tab")
         let view = dir.appendingPathComponent("view.tab")
