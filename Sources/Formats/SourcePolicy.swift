@@ -58,8 +58,8 @@ public enum SourcePolicy {
     /// `/vsizip/` given by hand, `/vsistdin/`…) and URLs.
     static func nameProblem(_ path: String) -> String? {
         let lower = path.lowercased()
-        if lower.hasPrefix("/vsi") { return "names a GDAL virtual file system (/vsi…), not a local file: refused" }
-        if lower.contains("://") { return "is a URL, not a local file: LandMap reads local files only" }
+        if lower.hasPrefix("/vsi") { return "'\(path)' names a GDAL virtual file system (/vsi…), not a local file: refused" }
+        if lower.contains("://") { return "'\(path)' is a URL, not a local file: LandMap reads local files only" }
         return nil
     }
 
