@@ -127,6 +127,7 @@ public final class OGRFeatureWriter: FeatureWriter {
         self.path = path
         guard let drv = GDALGetDriverByName(driver) else { throw FormatError(file: path, "GDAL has no \(driver) driver") }
         if FileManager.default.fileExists(atPath: path) { throw FormatError(file: path, "the file exists already; remove it or choose another --out") }
+        try SourcePolicy.checkOutput(path)
         guard let ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, nil) else {
             throw FormatError(file: path, "cannot create it: \(GDALLibrary.lastError())")
         }

@@ -49,12 +49,17 @@ public enum SourcePolicy {
         return found
     }
 
+    /// The files GDAL's drivers read beside the one named (same stem, any letter case): a
+    /// Shapefile's parts and indexes, a MapInfo table's, a CSV's column types and CRS.
+    static let sidecars: Set<String> = ["shp", "shx", "dbf", "prj", "cpg", "qix", "sbn", "sbx", "qpj", "shp.xml", "aux.xml", "shp.aux.xml",
+                                        "csvt", "tab", "dat", "map", "id", "ind", "mif", "mid"]
+
     /// Why a name is not a plain local path, or nil: GDAL's virtual file systems (`/vsicurl/`,
     /// `/vsizip/` given by hand, `/vsistdin/`…) and URLs.
     static func nameProblem(_ path: String) -> String? {
         let lower = path.lowercased()
-        if lower.hasPrefix("/vsi") { return "names a GDAL virtual file system (/vsi…), not a local file: refused" }
-        if lower.contains("://") { return "is a URL, not a local file: LandMap reads local files only" }
+        if lower.hasPrefix("/vsi") { return "'\(path)' names a GDAL virtual file system (/vsi…), not a local file: refused" }
+        if lower.contains("://") { return "'\(path)' is a URL, not a local file: LandMap reads local files only" }
         return nil
     }
 
@@ -79,6 +84,7 @@ public enum SourcePolicy {
         let folder = (real as NSString).deletingLastPathComponent
         let stem = ((real as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() + "."
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.lowercased().hasPrefix(stem) {
+            guard sidecars.contains(String(name.lowercased().dropFirst(stem.count))) else { continue }
             if let id = Identity(folder + "/" + name), protected.contains(id) {
                 throw FormatError(file: path, "\(name) beside it is LandMap's own database (or its -wal/-shm): refused")
             }
@@ -87,6 +93,19 @@ public enum SourcePolicy {
         if ext == "zip" { return real }
         try checkContent(gdalPath: real, file: path)
         return real
+    }
+
+    /// Checks a path GDAL is to create: a local name, and no file GDAL would write beside it
+    /// (a Shapefile's `.dbf`, `.shx`…) there already — not even a symlink, which GDAL would follow
+    /// and truncate, whatever it names (the live database included).
+    public static func checkOutput(_ path: String) throws {
+        if let problem = nameProblem(path) { throw FormatError(file: path, problem) }
+        let folder = (path as NSString).deletingLastPathComponent
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() + "."
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        where name.lowercased().hasPrefix(stem) && sidecars.contains(String(name.lowercased().dropFirst(stem.count))) {
+            throw FormatError(file: path, "\(name) exists already beside it and would be overwritten; remove it or choose another --out")
+        }
     }
 
     /// Refuses content that names other files, whatever the file's extension: GDAL VRT XML, and

@@ -119,6 +119,53 @@ import TestSupport
         SourcePolicy.protect(database: dir.appendingPathComponent("live.dbf").path)
         try FileManager.default.createSymbolicLink(atPath: other.appendingPathComponent("x.dbf").path, withDestinationPath: dir.appendingPathComponent("live.dbf").path)
         #expect(Self.refusal(other.appendingPathComponent("x.shp").path)?.contains("x.dbf beside it is LandMap's own database") == true)
+        // A database beside a Shapefile of the same stem is no part of it: the Shapefile is read.
+        try Data("SQLite format 3\0".utf8).write(to: other.appendingPathComponent("y.gpkg"))
+        SourcePolicy.protect(database: other.appendingPathComponent("y.gpkg").path)
+        for ext in ["shp", "shx", "dbf", "prj"] {
+            try FileManager.default.copyItem(at: Self.zoning.appendingPathComponent("d7_zoning_plots.\(ext)"), to: other.appendingPathComponent("y.\(ext)"))
+        }
+        #expect(Self.refusal(other.appendingPathComponent("y.shp").path) == nil)
+    }
+
+    /// Even a `/vsicurl/` name given to GDAL directly fetches nothing: the process-wide
+    /// configuration (`GDALLibrary`) lets /vsicurl/ open no name at all.
+    @Test func gdalFetchesNoURLEvenWhenAskedDirectly() throws {
+        let script = """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    print("REQUEST", self.path, flush=True)
+                    self.send_response(200); self.end_headers(); self.wfile.write(b'{"type":"FeatureCollection","features":[]}')
+                do_HEAD = do_GET
+                def log_message(self, *args): pass
+            s = http.server.HTTPServer(("127.0.0.1", 0), H)
+            print(s.server_address[1], flush=True)
+            s.serve_forever()
+            """
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-c", script]
+        let out = Pipe()
+        server.standardOutput = out
+        try server.run()
+        // SIGKILL: the child may inherit a mask that blocks SIGTERM.
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        var first = Data()
+        while !first.contains(0x0A) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            first += chunk
+        }
+        let port = try #require(Int(String(decoding: first, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        _ = GDALLibrary.ready
+        let url = "/vsicurl/http://127.0.0.1:\(port)/parcels.geojson"
+        #expect(SourcePolicy.read(url, upTo: 100).isEmpty)
+        #expect(OGRReader.open(url, rawShapefileText: false) == nil)
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        let rest = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!rest.contains("REQUEST"), "GDAL fetched: \(rest)")
     }
 
     @Test(.enabled(if: SharedData.which("sqlite3") != nil, Comment(rawValue: "skipped: sqlite3 is missing")))
@@ -140,6 +187,19 @@ import TestSupport
         let plain = dir.appendingPathComponent("plain.sqlite").path
         #expect(try SharedData.run("/usr/bin/sqlite3", [plain, "CREATE TABLE t(a TEXT, WKT TEXT); INSERT INTO t VALUES ('x', 'POINT (1 2)');"]).status == 0)
         #expect(Self.refusal(plain)?.contains("plain.sqlite: not one of the formats LandMap reads") == true, "\(Self.refusal(plain) ?? "read")")
+    }
+
+    @Test func anExportNeverWritesThroughAFileBesideItsOutput() throws {
+        let dir = try SharedData.temporaryDirectory("policy-out")
+        let live = dir.appendingPathComponent("live.gpkg")
+        try Data("SQLite format 3\0 the live database".utf8).write(to: live)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("out.dbf").path, withDestinationPath: live.path)
+        let wkt = #"GEOGCRS["WGS 84",DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,298.257223563]],CS[ellipsoidal,2],AXIS["latitude",north],AXIS["longitude",east],ANGLEUNIT["degree",0.0174532925199433],ID["EPSG",4326]]"#
+        #expect(throws: FormatError(file: dir.appendingPathComponent("out.shp").path, "out.dbf exists already beside it and would be overwritten; remove it or choose another --out")) {
+            try OGRFeatureWriter(path: dir.appendingPathComponent("out.shp").path, driver: "ESRI Shapefile", layerName: "out", crsWKT: wkt, fields: [])
+        }
+        #expect(try String(contentsOf: live, encoding: .utf8) == "SQLite format 3\0 the live database")
+        #expect(throws: FormatError.self) { try OGRFeatureWriter(path: "/vsimem/out.gpkg", driver: "GPKG", layerName: "out", crsWKT: wkt, fields: []) }
     }
 
     @Test func aMapInfoViewIsRefused() throws {
