@@ -70,6 +70,9 @@ let package = Package(
         .target(name: "Server", dependencies: [
             "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Tiles", "Access", "CMalloc",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -14,12 +14,12 @@ public struct Feature: Hashable, Sendable {
     }
 
     /// The feature as a GeoJSON Feature object, leaving out the named properties.
-    public func geoJSON(hiding hidden: Set<String> = []) -> JSONValue {
+    public func geoJSON(hiding hidden: HiddenProperties = .nothing) -> JSONValue {
         .object([
             "type": "Feature",
             "id": .string(id),
             "geometry": geometry.map(GeoJSONGeometry.encode) ?? .null,
-            "properties": .object(hidden.isEmpty ? properties : properties.filter { !hidden.contains($0.key) }),
+            "properties": .object(hidden.filter(properties)),
         ])
     }
 }

@@ -33,19 +33,25 @@ public struct LayerSchema: Hashable, Sendable {
     public let fields: [FieldDefinition]
     /// Fields whose combination identifies a feature for people (parcels: ward, sheet, number).
     public let keyFields: [String]
+    /// What the layer's steward set (private fields so far); changes without a new schema.
+    public var metadata: LayerMetadata
 
-    public init(name: String, title: String, geometryType: String = "GEOMETRY", fields: [FieldDefinition] = [], keyFields: [String] = []) {
+    public init(name: String, title: String, geometryType: String = "GEOMETRY", fields: [FieldDefinition] = [], keyFields: [String] = [],
+                metadata: LayerMetadata = .empty) {
         self.name = name
         self.title = title
         self.geometryType = geometryType
         self.fields = fields
         self.keyFields = keyFields
+        self.metadata = metadata
     }
+
+    /// True when no two present features may share their key fields: a ward, sheet and number
+    /// name one parcel. Zones share codes, and custom layers have no key, so only parcels.
+    public var keyIsUnique: Bool { name == "parcels" && !keyFields.isEmpty }
 
     /// Built-in areal layers store polygons as multipolygons (promoted on write).
     public var isAreal: Bool { geometryType == "MULTIPOLYGON" }
-
-    public var privateFields: Set<String> { Set(fields.filter(\.isPrivate).map(\.name)) }
 
     public func field(_ name: String) -> FieldDefinition? { fields.first { $0.name == name } }
 

@@ -39,12 +39,16 @@ public struct SourceFeature: Sendable {
     public var geometry: Geometry?
     /// Why the geometry could not be read, when it could not.
     public var geometryError: String?
+    /// The geometry's vertex count when it was over the reader's `maxVertices`; the geometry
+    /// is then nil, never decoded.
+    public var tooManyVertices: Int?
     public var fields: [String: JSONValue]
 
-    public init(index: Int, geometry: Geometry?, geometryError: String? = nil, fields: [String: JSONValue]) {
+    public init(index: Int, geometry: Geometry?, geometryError: String? = nil, tooManyVertices: Int? = nil, fields: [String: JSONValue]) {
         self.index = index
         self.geometry = geometry
         self.geometryError = geometryError
+        self.tooManyVertices = tooManyVertices
         self.fields = fields
     }
 }
@@ -56,6 +60,11 @@ enum GDALLibrary {
         GDALAllRegister()
         CPLSetErrorHandler(CPLQuietErrorHandler)
         CPLSetConfigOption("OGR_GEOJSON_MAX_OBJ_SIZE", "0")
+        // Nothing read is ever remote or from stdin, even if a name slipped past `SourcePolicy`:
+        // /vsicurl/ opens only names ending in an extension no file has, /vsistdin/ is off.
+        CPLSetConfigOption("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", ".landmap-network-disabled")
+        CPLSetConfigOption("CPL_ALLOW_VSISTDIN", "NO")
+        CPLSetConfigOption("GDAL_VRT_ENABLE_PYTHON", "NO")
         return true
     }()
 
@@ -67,8 +76,8 @@ enum GDALLibrary {
 }
 
 /// Streams the features of one layer of a vector file through OGR: Shapefile (or a `.zip` of
-/// one), GeoPackage, GeoJSON and GeoJSON sequences, CSV, DXF, DGN, MapInfo TAB/MIF, and anything
-/// else GDAL reads. One feature is in memory at a time.
+/// one), GeoPackage, GeoJSON and GeoJSON sequences, CSV, DXF, DGN, MapInfo TAB/MIF — only these,
+/// and only after `SourcePolicy` has checked the file. One feature is in memory at a time.
 ///
 /// Owns its dataset handle (closed in `deinit`), so it is not `Sendable`: one reader per task.
 public final class OGRReader {
@@ -86,11 +95,16 @@ public final class OGRReader {
     public private(set) var encodingSource: String
 
     private let dataset: GDALDatasetH
+    /// The name GDAL was given (the real path, or `/vsizip/<real zip>/<entry>`).
+    private let gdalSource: String
     private let layer: OGRLayerH
     private let fieldTypes: [OGRFieldType]
     /// Shapefiles are opened without GDAL's recoding, so we see the raw DBF bytes.
     private let rawText: Bool
     private var nextIndex = 1
+    /// Geometries with more vertices than this are counted in GDAL's own structure and not
+    /// exported or decoded (SPEC §5: a 3 M-vertex polygon took 2.2 GB on its way to GEOS).
+    public var maxVertices: Int?
     /// A private copy made to rebuild a missing `.shx`; removed in `deinit`.
     private var scratch: URL?
 
@@ -98,10 +112,10 @@ public final class OGRReader {
     /// Shapefiles first), or the path itself.
     public static func sources(_ path: String) throws -> [String] {
         _ = GDALLibrary.ready
+        let real = try SourcePolicy.checkLocalFile(path)
         guard path.lowercased().hasSuffix(".zip") else { return [path] }
-        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(file: path, "no such file") }
-        try ZipLimits.check(path)
-        guard let list = VSIReadDirRecursive("/vsizip/" + path) else {
+        try ZipLimits.check(real, name: path)
+        guard let list = VSIReadDirRecursive("/vsizip/" + real) else {
             throw FormatError(file: path, "not a readable zip archive (damaged, or not a zip)")
         }
         defer { CSLDestroy(list) }
@@ -111,7 +125,7 @@ public final class OGRReader {
             entries.append(String(cString: entry))
             i += 1
         }
-        let vectors = ["shp", "gpkg", "geojson", "json", "tab", "mif", "dxf", "dgn", "csv", "kml", "gml"]
+        let vectors = ["shp", "gpkg", "geojson", "json", "geojsons", "geojsonl", "geojsonseq", "tab", "mif", "dxf", "dgn", "csv"]
         for ext in vectors {
             let found = entries.filter { ($0 as NSString).pathExtension.lowercased() == ext && !$0.hasPrefix("__MACOSX") }.sorted()
             if !found.isEmpty { return found.map { path + "/" + $0 } }
@@ -120,7 +134,8 @@ public final class OGRReader {
     }
 
     /// What a zip may hold before GDAL opens it: no entry that names a place outside the archive
-    /// (zip-slip: `..`, absolute paths, drive letters), at most `maxEntries` entries, and no more
+    /// (zip-slip: `..`, absolute paths, drive letters), no symbolic link and no VRT (they name
+    /// other files; see `SourcePolicy`), at most `maxEntries` entries, and no more
     /// than `maxExpandedBytes` once expanded, nor `maxRatio` times its own size past 64 MiB (a
     /// zip bomb). Sizes come from the central directory, so nothing is expanded to find out.
     public enum ZipLimits {
@@ -128,19 +143,23 @@ public final class OGRReader {
         public static let maxRatio: UInt64 = 200
         public static let maxEntries = 10_000
 
-        public static func check(_ path: String) throws {
-            let entries = try ZipDirectory(path: path).entries
-            guard entries.count <= maxEntries else { throw FormatError(file: path, "the zip archive has \(entries.count) entries (at most \(maxEntries))") }
+        /// `name` is the archive as the user named it, for messages (`path` may be its real path).
+        public static func check(_ path: String, name: String? = nil) throws {
+            let shown = name ?? path
+            let entries: [ZipDirectory.Entry]
+            do { entries = try ZipDirectory(path: path).entries } catch let e as FormatError { throw FormatError(file: shown, e.message) }
+            guard entries.count <= maxEntries else { throw FormatError(file: shown, "the zip archive has \(entries.count) entries (at most \(maxEntries))") }
             if let bad = entries.first(where: { e in
                 e.name.hasPrefix("/") || e.name.hasPrefix("\\") || e.name.contains(":")
                     || e.name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).contains("..")
             }) {
-                throw FormatError(file: path, "the zip archive has an entry that points outside it ('\(bad.name)'): refused")
+                throw FormatError(file: shown, "the zip archive has an entry that points outside it ('\(bad.name)'): refused")
             }
+            if let problem = entries.lazy.compactMap(SourcePolicy.zipEntryProblem).first { throw FormatError(file: shown, problem) }
             let packed = UInt64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.int64Value ?? 0)
             let expanded = entries.reduce(UInt64(0)) { $0 &+ $1.expandedSize }
             if expanded > maxExpandedBytes || (expanded > 64 << 20 && expanded > packed * maxRatio) {
-                throw FormatError(file: path, "the zip archive expands to \(expanded >> 20) MiB from \(packed >> 10) KiB: refused as a possible zip bomb")
+                throw FormatError(file: shown, "the zip archive expands to \(expanded >> 20) MiB from \(packed >> 10) KiB: refused as a possible zip bomb")
             }
         }
     }
@@ -167,8 +186,14 @@ public final class OGRReader {
         let owned: [UnsafeMutablePointer<CChar>?] = texts.map { strdup($0) }
         defer { for o in owned { free(o) } }
         let options: [UnsafePointer<CChar>?] = owned.map { $0.map { UnsafePointer($0) } } + [nil]
-        return options.withUnsafeBufferPointer { buffer in
-            GDALOpenEx(gdalPath, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, buffer.baseAddress, nil)
+        // Only SPEC §3's drivers (`SourcePolicy.drivers`) may claim the file.
+        let ownedDrivers: [UnsafeMutablePointer<CChar>?] = SourcePolicy.drivers.map { strdup($0) }
+        defer { for d in ownedDrivers { free(d) } }
+        let drivers: [UnsafePointer<CChar>?] = ownedDrivers.map { $0.map { UnsafePointer($0) } } + [nil]
+        return drivers.withUnsafeBufferPointer { allowed in
+            options.withUnsafeBufferPointer { buffer in
+                GDALOpenEx(gdalPath, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), allowed.baseAddress, buffer.baseAddress, nil)
+            }
         }
     }
 
@@ -177,18 +202,32 @@ public final class OGRReader {
     public init(path: String, layer requested: String? = nil, encoding: TextEncoding = .auto) throws {
         _ = GDALLibrary.ready
         self.path = path
-        let gdalPath = Self.gdalPath(path)
-        if !gdalPath.hasPrefix("/vsi"), !FileManager.default.fileExists(atPath: path) { throw FormatError(file: path, "no such file") }
+        // GDAL is given the checked real path (symlinks resolved), never the name as typed.
+        let gdalPath: String
+        if let r = path.range(of: ".zip/", options: [.caseInsensitive, .backwards]) {
+            let zip = String(path[..<r.upperBound].dropLast())
+            let real = try SourcePolicy.checkLocalFile(zip)
+            try ZipLimits.check(real, name: zip)
+            gdalPath = "/vsizip/" + real + "/" + path[r.upperBound...]
+            try SourcePolicy.checkContent(gdalPath: gdalPath, file: path)
+        } else {
+            let real = try SourcePolicy.checkLocalFile(path)
+            if path.lowercased().hasSuffix(".zip") { try ZipLimits.check(real, name: path) }
+            gdalPath = Self.gdalPath(real)
+        }
+        self.gdalSource = gdalPath
         let lower = path.lowercased()
         let isShapefile = lower.hasSuffix(".shp") || lower.hasSuffix(".dbf") || lower.hasSuffix(".zip")
         // GDAL passes CSV text through as it is: decode it ourselves like a DBF's.
         let isCSV = lower.hasSuffix(".csv")
         var dataset = Self.open(gdalPath, rawShapefileText: isShapefile)
         var restored: URL?
+        var openedPath = gdalPath
         if dataset == nil, isShapefile, GDALLibrary.lastError().contains("SHAPE_RESTORE_SHX") {
             // The .shx index is missing: rebuild it in a private copy, never beside the user's file.
             if let copy = try? Self.copyWithoutIndex(gdalPath) {
                 restored = copy.deletingLastPathComponent()
+                openedPath = copy.path
                 CPLSetThreadLocalConfigOption("SHAPE_RESTORE_SHX", "YES")
                 dataset = Self.open(copy.path, rawShapefileText: true)
                 CPLSetThreadLocalConfigOption("SHAPE_RESTORE_SHX", nil)
@@ -197,7 +236,9 @@ public final class OGRReader {
         guard let opened = dataset else {
             if let restored { try? FileManager.default.removeItem(at: restored) }
             let detail = GDALLibrary.lastError()
-            throw FormatError(file: path, detail.isEmpty ? "GDAL cannot read it as a vector file (unknown format or damaged)" : detail)
+            throw FormatError(file: path, detail.isEmpty
+                ? "not one of the formats LandMap reads (Shapefile, GeoPackage, GeoJSON, GeoJSON sequence, CSV, DXF, DGN, MapInfo TAB/MIF), or damaged"
+                : detail)
         }
         scratch = restored
         if restored != nil { notes.append("its .shx index was missing and was rebuilt in a temporary copy") }
@@ -213,6 +254,16 @@ public final class OGRReader {
             GDALClose(opened)
             if let restored { try? FileManager.default.removeItem(at: restored) }
             throw FormatError(file: path, count == 0 ? "the file holds no vector layer" : "no layer named '\(requested ?? "")'")
+        }
+        // A Shapefile's attributes are its .dbf: without a sound one GDAL reads bare shapes.
+        // A GeoPackage's virtual tables (other than R-tree indexes) are SQLite modules that
+        // can read outside the file.
+        let driver = GDALGetDatasetDriver(opened).map { String(cString: GDALGetDriverShortName($0)) } ?? ""
+        if let problem = driver == "ESRI Shapefile" ? Self.dbfProblem(shp: openedPath, shapes: Int(OGR_L_GetFeatureCount(chosen, 1)))
+            : driver == "GPKG" ? Self.virtualTable(opened) : nil {
+            GDALClose(opened)
+            if let restored { try? FileManager.default.removeItem(at: restored) }
+            throw FormatError(file: path, problem)
         }
         layer = chosen
         layerName = OGR_L_GetName(chosen).map { String(cString: $0) } ?? ""
@@ -281,7 +332,8 @@ public final class OGRReader {
     /// `.cpg` beside a Shapefile first, else the bytes of the first 500 features' text.
     private func resolveAutoEncoding() {
         let cpg = (path as NSString).deletingPathExtension + ".cpg"
-        if rawText, let text = Self.smallText(Self.gdalPath(cpg)) ?? Self.smallText(Self.gdalPath((path as NSString).deletingPathExtension + ".CPG")),
+        let stem = Self.withoutExtension(gdalSource)
+        if rawText, let text = Self.smallText(stem + ".cpg") ?? Self.smallText(stem + ".CPG"),
            let named = VietnameseText.encoding(cpg: text) {
             encoding = named
             encodingSource = "from \((cpg as NSString).lastPathComponent)"
@@ -361,10 +413,26 @@ public final class OGRReader {
         }
         var geometry: Geometry?
         var geometryError: String?
+        var tooMany: Int?
         if let g = OGR_F_GetGeometryRef(f) {
-            do { geometry = try Self.geometry(g) } catch { geometryError = "\(error)" }
+            if let maxVertices, case let n = Self.vertexCount(g), n > maxVertices {
+                tooMany = n
+            } else {
+                do { geometry = try Self.geometry(g) } catch { geometryError = "\(error)" }
+            }
         }
-        return SourceFeature(index: index, geometry: geometry, geometryError: geometryError, fields: fields)
+        return SourceFeature(index: index, geometry: geometry, geometryError: geometryError, tooManyVertices: tooMany, fields: fields)
+    }
+
+    /// Vertices of an OGR geometry, counted in place (curves by their stored points).
+    static func vertexCount(_ g: OGRGeometryH) -> Int {
+        let parts = Int(OGR_G_GetGeometryCount(g))
+        guard parts > 0 else { return Int(OGR_G_GetPointCount(g)) }
+        var n = 0
+        for i in 0..<parts {
+            if let part = OGR_G_GetGeometryRef(g, Int32(i)) { n += vertexCount(part) }
+        }
+        return n
     }
 
     /// OGR geometry → our value, through ISO WKB. Curves (DXF arcs, DGN) are linearised first.
@@ -379,5 +447,70 @@ public final class OGRReader {
         let err = bytes.withUnsafeMutableBufferPointer { OGR_G_ExportToIsoWkb(source, wkbNDR, $0.baseAddress) }
         guard err == OGRERR_NONE else { throw GeometryError("OGR could not export the geometry (error \(err))") }
         return try WKB.decode(bytes)
+    }
+}
+
+extension OGRReader {
+    /// A GDAL path without its extension, by plain string slicing (NSString would fold the
+    /// double slash of "/vsizip//abs/path").
+    static func withoutExtension(_ gdalPath: String) -> String {
+        let name = gdalPath.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return gdalPath }
+        return String(gdalPath.dropLast(name.distance(from: dot, to: name.endIndex)))
+    }
+
+    /// Why a Shapefile's `.dbf` cannot be trusted, or nil when it is sound: missing, a header
+    /// that does not describe its own fields, fewer bytes than its records need, or a record
+    /// count other than the number of shapes. GDAL would read such a file as bare shapes.
+    static func dbfProblem(shp gdalPath: String, shapes: Int) -> String? {
+        let stem = withoutExtension(gdalPath)
+        let names: [String] = ["dbf", "DBF", "Dbf"].map { stem + "." + $0 }
+        guard let file = names.lazy.compactMap({ VSIFOpenL($0, "rb") }).first else {
+            return "its .dbf (the attribute table) is missing: a Shapefile needs its .shp, .shx and .dbf together"
+        }
+        defer { VSIFCloseL(file) }
+        VSIFSeekL(file, 0, SEEK_END)
+        let size = Int(VSIFTellL(file))
+        VSIFSeekL(file, 0, SEEK_SET)
+        var header = [UInt8](repeating: 0, count: 32)
+        let got = header.withUnsafeMutableBytes { VSIFReadL($0.baseAddress, 1, 32, file) }
+        func damaged(_ why: String) -> String { "its .dbf (the attribute table) is damaged (\(why)): refused rather than imported without attributes" }
+        guard got == 32 else { return damaged("\(size) bytes, shorter than a header") }
+        let versions: Set<UInt8> = [0x02, 0x03, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B, 0x8E, 0xCB, 0xE5, 0xF5, 0xFB]
+        guard versions.contains(header[0]) else { return damaged("not a dBASE header") }
+        let records = Int(header[4]) | Int(header[5]) << 8 | Int(header[6]) << 16 | Int(header[7]) << 24
+        let headerLength = Int(header[8]) | Int(header[9]) << 8
+        let recordLength = Int(header[10]) | Int(header[11]) << 8
+        guard headerLength >= 33, recordLength >= 1 else { return damaged("impossible header or record length") }
+        var descriptors = [UInt8](repeating: 0, count: headerLength - 32)
+        let read = descriptors.withUnsafeMutableBytes { VSIFReadL($0.baseAddress, 1, headerLength - 32, file) }
+        guard read == headerLength - 32 else { return damaged("the file ends inside its header") }
+        var fieldsLength = 1, at = 0
+        while at < descriptors.count, descriptors[at] != 0x0D {
+            guard at + 32 <= descriptors.count else { return damaged("a field description runs past the header") }
+            fieldsLength += Int(descriptors[at + 16])
+            at += 32
+        }
+        guard at < descriptors.count else { return damaged("the field list has no end mark") }
+        guard fieldsLength == recordLength else { return damaged("its fields take \(fieldsLength) bytes a record, its header says \(recordLength)") }
+        guard size >= headerLength + records * recordLength else {
+            return damaged("\(size) bytes, too few for its \(records) records of \(recordLength) bytes")
+        }
+        guard records == shapes else { return damaged("\(records) attribute records for \(shapes) shapes") }
+        return nil
+    }
+}
+
+extension OGRReader {
+    /// Why a GeoPackage may not be read, or nil: a virtual table other than an R-tree index
+    /// (a module such as GDAL's VirtualOGR reads whatever file or URL its definition names).
+    static func virtualTable(_ dataset: GDALDatasetH) -> String? {
+        let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND lower(sql) LIKE 'create virtual table%' AND lower(sql) NOT LIKE '%using rtree(%'"
+        guard let result = GDALDatasetExecuteSQL(dataset, sql, nil, nil) else { return nil }
+        defer { GDALDatasetReleaseResultSet(dataset, result) }
+        guard let row = OGR_L_GetNextFeature(result) else { return nil }
+        defer { OGR_F_Destroy(row) }
+        let name = OGR_F_GetFieldAsString(row, 0).map { String(cString: $0) } ?? ""
+        return "the GeoPackage holds a virtual table ('\(name)') that is not a spatial index; such tables can read other files: refused"
     }
 }

@@ -7,6 +7,8 @@ public struct ZipDirectory: Sendable {
     public struct Entry: Sendable, Hashable {
         public var name: String
         public var expandedSize: UInt64
+        /// A Unix symbolic link (its content is the path it names).
+        public var isSymlink = false
     }
 
     public let entries: [Entry]
@@ -41,7 +43,7 @@ public struct ZipDirectory: Sendable {
         var entries = [Entry]()
         var p = Int(offset)
         for _ in 0..<count {
-            guard u32(p) == 0x0201_4b50, var size = u32(p + 24), let compressed = u32(p + 20), let nameLength = u16(p + 28),
+            guard u32(p) == 0x0201_4b50, let madeBy = u16(p + 4), let attributes = u32(p + 38), var size = u32(p + 24), let compressed = u32(p + 20), let nameLength = u16(p + 28),
                   let extraLength = u16(p + 30), let commentLength = u16(p + 32), p + 46 + nameLength + extraLength <= data.count else { throw damaged }
             let nameStart = data.startIndex + p + 46
             let name = String(decoding: data[nameStart..<nameStart + nameLength], as: UTF8.self)
@@ -55,7 +57,9 @@ public struct ZipDirectory: Sendable {
                 }
             }
             _ = compressed
-            entries.append(Entry(name: name, expandedSize: size))
+            // Made on Unix (host 3): the high 16 bits of the external attributes are st_mode.
+            let symlink = madeBy >> 8 == 3 && (attributes >> 16) & 0o170000 == 0o120000
+            entries.append(Entry(name: name, expandedSize: size, isSymlink: symlink))
             p += 46 + nameLength + extraLength + commentLength
         }
         return entries

@@ -22,8 +22,11 @@ public final class FeatureEditor {
     let run: Run
     private var transformers: [CRS: Transformer] = [:]
 
-    public init(layer: String) throws {
-        run = try Run(options: ImportOptions(layer: layer))
+    /// `maxVertices`: SPEC §5's limit, as the server is configured.
+    public init(layer: String, maxVertices: Int = ImportOptions.defaultMaxVertices) throws {
+        var options = ImportOptions(layer: layer)
+        options.maxVertices = maxVertices
+        run = try Run(options: options)
     }
 
     /// The feature as it would be stored (WGS 84, canonical values, `area_m2` computed), and the

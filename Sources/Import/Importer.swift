@@ -28,7 +28,12 @@ public struct ImportOptions: Sendable {
     public var sliverArea = 1.0
     /// Overlaps between parcels larger than this (m²) are reported.
     public var overlapArea = 0.5
+    /// Features with more vertices are refused (`--max-vertices`; SPEC §5).
+    public var maxVertices = ImportOptions.defaultMaxVertices
     public var actor = "cli"
+
+    /// SPEC §5's vertex limit per feature.
+    public static let defaultMaxVertices = 1_000_000
 
     public init(layer: String) {
         self.layer = layer
@@ -55,9 +60,11 @@ public final class Importer {
 
     let store: (any FeatureStore)?
 
-    /// `store` nil validates only.
+    /// `store` nil validates only. A GeoPackage store's file is protected from GDAL from now on
+    /// in this process (`SourcePolicy`): no file given to an import may be it.
     public init(store: (any FeatureStore)?) {
         self.store = store
+        if let file = (store as? GeoPackageStore)?.path { SourcePolicy.protect(database: file) }
     }
 
     /// Validates the files without writing (`landmap validate`): the same pipeline as an import,
@@ -113,6 +120,10 @@ final class Run {
     let schema: LayerSchema
     let geos: GeosContext
     let area: CadastralArea
+    /// Area-of-use checks per CRS met (PROJ transformers inside: made once).
+    private var areaChecks: [CRS: AreaOfUseCheck] = [:]
+    /// TM-3 zones already suggested for UTM data: one warning per zone and file.
+    private var suggestedZones: Set<Int> = []
 
     init(options: ImportOptions) throws {
         guard LayerSchema.isValidName(options.layer) else { throw StoreError.invalidLayerName(options.layer) }
@@ -188,6 +199,11 @@ final class Run {
                     report.skipped += 1
                     report.findings += findings
                     continue
+                } catch StoreError.duplicateKey(_, _, let key, let holder) {
+                    add(.error, .duplicateKey, "\(key) is the key of feature '\(holder)' already (in the layer or earlier in this import); a key names one parcel")
+                    report.skipped += 1
+                    report.findings += findings
+                    continue
                 }
                 report.findings += findings
                 report.accepted += 1
@@ -217,6 +233,10 @@ final class Run {
             add(.error, .unreadableGeometry, "the geometry cannot be read: \(error)", nil)
             return nil
         }
+        if let n = source.tooManyVertices ?? source.geometry.map(\.coordinateCount), n > options.maxVertices {
+            add(.error, .tooManyVertices, Self.tooManyVertices(n, options.maxVertices), nil)
+            return nil
+        }
         guard var g = source.geometry, !g.isEmpty else {
             // Built-in layers are maps of areas; other layers may hold unlocated features.
             add(schema.isAreal ? .error : .warning, .emptyGeometry, "the geometry is empty or NULL", nil)
@@ -227,7 +247,12 @@ final class Run {
             return nil
         }
         if let bad = Self.outOfRange(g, crs) {
-            add(.error, .outOfRange, bad, nil)
+            let hint = g.boundingBox.flatMap { box in areaCheck(crs).map { ";" + $0.suggestion(box) } } ?? ""
+            add(.error, .outOfRange, bad + hint, nil)
+            return nil
+        }
+        if let box = g.boundingBox, let problem = areaCheck(crs)?.problem(box) {
+            add(.error, .wrongCRS, problem, nil)
             return nil
         }
         do {
@@ -249,11 +274,42 @@ final class Run {
                     return nil
                 }
             }
-            return try toStorage.transform(g)
+            let stored = try toStorage.transform(g)
+            adviseTM3(g, stored, crs: crs, toStorage: toStorage, add: add)
+            return stored
         } catch {
             add(.error, .outOfRange, "cannot be transformed to WGS 84: \(error)", nil)
             return nil
         }
+    }
+
+    func areaCheck(_ crs: CRS) -> AreaOfUseCheck? {
+        if let known = areaChecks[crs] { return known }
+        let made = try? AreaOfUseCheck(crs: crs)
+        areaChecks[crs] = made
+        return made
+    }
+
+    /// Cadastral sheets are drawn in their province's VN-2000 TM-3 zone, yet files often declare
+    /// VN-2000 / UTM (EPSG:3405/3406); in Hà Nội the two readings lie ~700 m apart. Data read as
+    /// UTM that lies in a province gets a warning naming the zone to try, once per zone and file.
+    func adviseTM3(_ source: Geometry, _ stored: Geometry, crs: CRS, toStorage: Transformer,
+                   add: (Finding.Severity, Finding.Kind, String, Coordinate?) -> Void) {
+        guard crs.epsg == 3405 || crs.epsg == 3406, let box = stored.boundingBox, let from = source.boundingBox else { return }
+        let here = Coordinate((box.minX + box.maxX) / 2, (box.minY + box.maxY) / 2)
+        guard let province = CadastralZones.province(at: here), !suggestedZones.contains(province.epsg) else { return }
+        suggestedZones.insert(province.epsg)
+        let centre = Coordinate((from.minX + from.maxX) / 2, (from.minY + from.maxY) / 2)
+        var apart = ""
+        if let zone = try? CRS.resolve(epsg: province.epsg), let other = try? Transformer(from: zone, to: .wgs84).transform(centre),
+           let read = try? toStorage.transform(centre) {
+            let dx = (other.x - read.x) * 111_320 * cos(read.y * .pi / 180), dy = (other.y - read.y) * 110_574
+            apart = " (read that way, the data moves \(Int((dx * dx + dy * dy).squareRoot().rounded())) m here)"
+        }
+        let meridian = CadastralZones.meridianText(province.meridian)
+        add(.warning, .cadastralZone,
+            "read as \(crs.description), but the cadastral maps of \(province.name) are drawn in VN-2000 / TM-3 \(meridian) (EPSG:\(province.epsg), central meridian \(meridian)E): if these are cadastral sheets, try --crs EPSG:\(province.epsg)\(apart)",
+            here)
     }
 
     /// Parcels already in the layer (or earlier in this batch) whose interiors overlap this one
@@ -374,6 +430,10 @@ final class Run {
             }
         }
         return problem
+    }
+
+    static func tooManyVertices(_ n: Int, _ limit: Int) -> String {
+        "the geometry has \(n) vertices, more than the limit of \(limit) (--max-vertices): split it, or simplify it"
     }
 
     static func polygonalPart(_ g: Geometry) -> Geometry {

@@ -26,6 +26,11 @@ public struct Finding: Hashable, Sendable {
         case badValue = "bad_value"
         case invalidGeoJSON = "invalid_geojson"
         case overlap
+        case tooManyVertices = "too_many_vertices"
+        /// Coordinates outside the area of use of the CRS they are read in.
+        case wrongCRS = "wrong_crs"
+        /// Read as VN-2000 / UTM where the province draws its cadastral maps in a TM-3 zone.
+        case cadastralZone = "cadastral_zone"
     }
 
     public var severity: Severity

@@ -94,6 +94,7 @@ enum ReadingStage {
         let run = try Run(options: options)
         let schema = run.schema
         let reader = try OGRReader(path: path, encoding: options.encoding)
+        reader.maxVertices = options.maxVertices
         let declaredWithNote = try reader.crsWKT.map { try CRS.resolveDeclared($0) }
         let declared = declaredWithNote?.crs
         let ext = (path as NSString).pathExtension.lowercased()

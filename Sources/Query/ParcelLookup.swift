@@ -245,23 +245,29 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension LookupResult {
-    /// The answer in the shape of the HTTP API (`GET /parcels/at`), leaving out hidden fields.
-    public func json(hiding hidden: Set<String>) -> JSONValue {
-        .object([
+    /// The answer in the shape of the HTTP API (`GET /parcels/at`), leaving out what `hidden`
+    /// hides of each layer (`parcels`, `zoning`, `admin`): the parcel's, each zone's and the
+    /// unit's properties alike.
+    public func json(hiding hidden: (_ layer: String) -> HiddenProperties) -> JSONValue {
+        let parcelHidden = hidden("parcels"), zoningHidden = hidden("zoning"), adminHidden = hidden("admin")
+        let landUse = parcelHidden.contains("land_use") ? nil : parcel?.properties["land_use"]?.stringValue
+        return .object([
             "point": .object(["type": "Point", "coordinates": .array([.number(point.x), .number(point.y)])]),
-            "parcel": parcel.map { $0.geoJSON(hiding: hidden) } ?? .null,
+            "parcel": parcel.map { $0.geoJSON(hiding: parcelHidden) } ?? .null,
             "parcel_area_m2": parcelAreaM2.map { .number($0) } ?? .null,
-            "parcel_land_use": parcel?.properties["land_use"]?.stringValue.flatMap { code in
+            "parcel_land_use": landUse.flatMap { code in
                 LandUseCodes.names[code.uppercased()].map { .object(["code": .string(code), "vi": .string($0.vi), "en": .string($0.en)]) }
             } ?? .null,
             "zoning": .array(zoning.map { z in
-                var o = z.zone.properties
+                var o = zoningHidden.filter(z.zone.properties)
                 o["id"] = .string(z.zone.id)
                 o["area_m2"] = z.areaM2.map { .number($0) } ?? .null
                 o["share"] = z.share.map { .number($0) } ?? .null
                 return .object(o)
             }),
-            "admin": admin.map { .object(["code": .string($0.code), "name": .string($0.name), "level": .string($0.level)]) } ?? .null,
+            "admin": admin.map { unit in
+                .object(adminHidden.filter(["code": .string(unit.code), "name": .string(unit.name), "level": .string(unit.level)]))
+            } ?? .null,
         ])
     }
 }

@@ -12,7 +12,10 @@ import Prometheus
 public enum LandMapServer {
     /// The router with every route and middleware, for `serve` and for tests.
     public static func router(_ state: ServerState) -> Router<LandMapContext> {
-        let router = Router(context: LandMapContext.self)
+        // HEAD wherever GET: Hummingbird runs the GET route and drops the body, keeping its headers.
+        let router = Router(context: LandMapContext.self, options: .autoGenerateHeadEndpoints)
+        let routes = RouteTable()
+        router.add(middleware: RouteProbeMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())
         // Any origin may read, and write with a bearer token (no cookies: no cross-site forgery).
@@ -21,6 +24,7 @@ public enum LandMapServer {
         router.add(middleware: GzipMiddleware())
         router.add(middleware: ConditionalGetMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
         router.add(middleware: TimeoutMiddleware(limit: state.configuration.requestTimeout))
         router.add(middleware: AuthMiddleware(state: state))
 
@@ -52,6 +56,7 @@ public enum LandMapServer {
         FontRoutes(folder: styles.folder?.appendingPathComponent("fonts")).add(to: router)
         FeatureEditRoutes(state: state).add(to: router)
         ImportRoutes(state: state).add(to: router)
+        routes.use(router.buildResponder())
         return router
     }
 
@@ -64,10 +69,19 @@ public enum LandMapServer {
     /// Runs until SIGTERM or SIGINT, then finishes the requests in flight and stops.
     public static func run(_ state: ServerState, host: String, port: Int, logger: Logger) async throws {
         ImportRoutes.removeAbandonedUploads()
-        let app = Application(
+        // The integrity check runs beside the server, for as long as it runs.
+        let monitor = Task { await state.health.monitor() }
+        defer { monitor.cancel() }
+        try await application(state, host: host, port: port, logger: logger).runService()
+    }
+
+    /// The application `run` serves: the router over LandMap's HTTP/1.1 channel (idle and
+    /// slow-header connections closed, bad request heads answered with a problem document).
+    static func application(_ state: ServerState, host: String, port: Int, logger: Logger? = nil) -> some ApplicationProtocol {
+        Application(
             router: router(state),
+            server: LandMapHTTP1Channel.builder(idleTimeout: state.configuration.idleTimeout),
             configuration: .init(address: .hostname(host, port: port), serverName: "LandMap"),
             logger: logger)
-        try await app.runService()
     }
 }

@@ -38,14 +38,20 @@ public struct Problem: HTTPResponseError, Sendable {
     public static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var members = extra
-        for (k, v) in [("type", JSONValue.string(type)), ("title", .string(title)), ("status", .integer(Int64(status.code))),
-                       ("detail", .string(detail)), ("instance", .string(request.uri.path))] { members[k] = v }
-        let body = JSONValue.object(members).jsonText
+        let body = documentJSON(instance: request.uri.path)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The problem document's JSON; `instance` is the request path, when there is one.
+    func documentJSON(instance: String?) -> String {
+        var members = extra
+        for (k, v) in [("type", JSONValue.string(type)), ("title", .string(title)), ("status", .integer(Int64(status.code))),
+                       ("detail", .string(detail))] { members[k] = v }
+        if let instance { members["instance"] = .string(instance) }
+        return JSONValue.object(members).jsonText
     }
 
     /// The problem an error from a lower layer stands for: bad input is the client's (400/404),
@@ -56,6 +62,10 @@ public struct Problem: HTTPResponseError, Sendable {
         case let e as HTTPError where e.status == .notFound: return .notFound("no such resource")
         case let e as HTTPError: return Problem(e.status, e.body ?? e.status.reasonPhrase)
         case StoreError.unknownLayer(let name): return .notFound("no collection named '\(name)'")
+        case StoreError.duplicateKey(_, _, _, let holder):
+            var p = Problem(.conflict, "\(error)")
+            p.extra["conflicting_id"] = .string(holder)
+            return p
         case let e as StoreError:
             if case .noDatabase = e { return Problem(.serviceUnavailable, "the database is not available") }
             return .badRequest(e.description)

@@ -1,4 +1,5 @@
 import Foundation
+import Import
 
 /// What an operator may tune on `landmap serve`; every field has the default of SPEC §5.
 public struct ServerConfiguration: Sendable {
@@ -12,6 +13,11 @@ public struct ServerConfiguration: Sendable {
     public var maxFeatureBodyBytes = 16 << 20
     /// How long a request may run before it is answered 503 and cancelled (SPEC §5: 30 s).
     public var requestTimeout = Duration.seconds(30)
+    /// Features with more vertices are refused in uploads and Part 4 writes (SPEC §5).
+    public var maxVertices = ImportOptions.defaultMaxVertices
+    /// How long a connection may sit idle, or take to send its request headers, before it is
+    /// closed (SPEC §5: 60 s), so idle sockets cannot use up the process's descriptors.
+    public var idleTimeout = Duration.seconds(60)
     /// A raster basemap drawn under the layers; none by default, so the web map works offline.
     public var basemap: Basemap?
 

@@ -1,5 +1,6 @@
 import Access
 import Features
+import Formats
 import Foundation
 import Geometry
 import NIOCore
@@ -23,23 +24,37 @@ public final class ServerState: Sendable {
     public let configuration: ServerConfiguration
     let tokens: AccessTokens
     let audit: AuditTrail
+    /// The database's last integrity check, for `/health` and `/metrics`.
+    let health: DatabaseHealth
 
     public init(store: GeoPackageStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         self.store = store
         self.configuration = configuration
+        // No upload may make GDAL open the served database (see `SourcePolicy`).
+        SourcePolicy.protect(database: store.path)
         tokens = AccessTokens(store: store)
         audit = AuditTrail(store: store)
         tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)
         lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
         self.metrics = metrics
+        health = DatabaseHealth(store: store, metrics: metrics)
         crs = try CRSCatalog()
     }
 
-    /// The fields of a layer a caller may not see: its private ones (owners' names and ids, and
-    /// any the layer marks private) for an anonymous caller, none for a token holder.
-    func hiddenFields(_ layer: LayerSchema, for identity: Identity?) -> Set<String> {
-        identity == nil ? layer.privateFields : []
+    /// The properties of a layer a caller may not see: its private ones (`LayerSchema.isPrivate`:
+    /// owners' names and ids under any name, and the fields the layer marks private) for an
+    /// anonymous caller, none for a token holder. Every route that answers with properties or
+    /// field names asks this, with a schema from `store.schema(of:)` (current metadata).
+    func hiddenFields(_ layer: LayerSchema, for identity: Identity?) -> HiddenProperties {
+        identity == nil ? layer.privateFields : .nothing
+    }
+
+    /// The same by layer name; a layer not in the store hides owner-like names all the same.
+    func hiddenFields(layer name: String, for identity: Identity?) throws -> HiddenProperties {
+        guard identity == nil else { return .nothing }
+        let schema = try store.schema(of: name) ?? LayerSchema.builtIn(named: name) ?? .custom(name)
+        return schema.privateFields
     }
 }
 

@@ -135,8 +135,12 @@ public protocol FeatureStore: Sendable {
     /// Figures of a layer, counting its features: not for hot paths (see `schema(of:)`).
     func layer(_ name: String) throws -> LayerInfo?
 
-    /// A layer's schema, cheaply (no counting); nil for an unknown layer.
+    /// A layer's schema with its current metadata, cheaply (no counting); nil for an unknown layer.
     func schema(of layer: String) throws -> LayerSchema?
+
+    /// Replaces a layer's metadata (SPEC §8's `landmap layer set`); a new data version, so
+    /// nothing cached under the old metadata is served again; audited.
+    func setMetadata(_ metadata: LayerMetadata, of layer: String, actor: String) throws
 
     /// Runs `body` inside one write transaction: everything it puts is written, or nothing is.
     func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary
@@ -178,6 +182,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownLayer(String)
     case invalidLayerName(String)
     case duplicateID(layer: String, id: String)
+    /// Another present feature (`holder`) has the key (`key`: `ward_code 27484, sheet 1, number 1`).
+    case duplicateKey(layer: String, id: String, key: String, holder: String)
     case wrongGeometryType(layer: String, id: String, expected: String, got: String)
     case invalidFeature(layer: String, id: String, detail: String)
 
@@ -193,6 +199,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "'\(name)' cannot be a layer name: use lower-case letters, digits and _, starting with a letter"
         case .duplicateID(let layer, let id):
             "layer '\(layer)' already has a feature with id '\(id)' (use --mode upsert to update it)"
+        case .duplicateKey(let layer, let id, let key, let holder):
+            "feature '\(id)': \(key) is the key of feature '\(holder)' of layer '\(layer)' already; a key names one feature (change one of them, or delete '\(holder)')"
         case .wrongGeometryType(let layer, let id, let expected, let got):
             "feature '\(id)': layer '\(layer)' holds \(expected), not \(got)"
         case .invalidFeature(let layer, let id, let detail):

@@ -22,6 +22,10 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     private let archive: Statement
     private let touch: Statement?
     private let nearbyGeometries: Statement
+    /// Another present feature with the same key (layers whose key is unique), see `checkKey`.
+    private let keyHolder: Statement?
+    /// Where the key fields sit in `row.columns(of:)`'s canonical values.
+    private let keyPositions: [Int]
 
     init(db: Database, schema: LayerSchema, request: BatchRequest, batchID: Int64, timestamp: String) throws {
         self.db = db
@@ -57,6 +61,19 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?
             \(request.mode == .replace ? "AND t.id IN (SELECT id FROM temp.landmap_touched)" : "")
             """)
+        keyPositions = schema.keyFields.compactMap { key in schema.fields.firstIndex { $0.name == key } }
+        if schema.keyIsUnique, keyPositions.count == schema.keyFields.count {
+            // Uses the layer's key index. In replace mode, as for overlaps, only what the batch has
+            // written counts: a row it has not named yet is about to be deleted, or to be named
+            // later (then this check runs for that row, against this one).
+            let match = schema.keyFields.map { "\(GeoPackageSchema.quoted($0)) = ?" }.joined(separator: " AND ")
+            keyHolder = try db.makeStatement(sql: """
+                SELECT id FROM \(q) WHERE \(match) AND id <> ?
+                \(request.mode == .replace ? "AND id IN (SELECT id FROM temp.landmap_touched)" : "") LIMIT 1
+                """)
+        } else {
+            keyHolder = nil
+        }
     }
 
     func put(_ feature: Feature) throws {
@@ -75,6 +92,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         }
         let blob = geometry.map { Data(GeoPackageBinary.encode($0)) }
         let (canonical, extra) = try row.columns(of: feature)
+        try checkKey(feature.id, canonical)
         if let geometry { geometryTypes.insert(geometry.typeName) }
 
         if let touch {
@@ -111,6 +129,22 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             throw StoreError.duplicateID(layer: schema.name, id: feature.id)
         }
         summary.inserted += 1
+    }
+
+    /// Refuses a feature whose key another present feature has (checked before anything of the
+    /// feature is written, so a caller may skip it and go on). A feature missing part of its key
+    /// is not keyed. Checked here rather than by a unique index: a replace batch, or a re-survey
+    /// that renumbers parcels, passes through states where an old row still holds a key.
+    private func checkKey(_ id: String, _ canonical: [DatabaseValue]) throws {
+        guard let keyHolder else { return }
+        let key = keyPositions.map { canonical[$0] }
+        guard !key.contains(where: \.isNull) else { return }
+        guard let holder = try String.fetchOne(keyHolder, arguments: StatementArguments(key + [id.databaseValue])) else { return }
+        let named: String = zip(schema.keyFields, key).map { (field: String, value: DatabaseValue) -> String in
+            let v = FeatureRow.json(value)
+            return "\(field) \(v.stringValue ?? v.jsonText)"
+        }.joined(separator: ", ")
+        throw StoreError.duplicateKey(layer: schema.name, id: id, key: named, holder: holder)
     }
 
     @discardableResult

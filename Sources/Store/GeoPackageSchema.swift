@@ -47,7 +47,8 @@ enum GeoPackageSchema {
           schema_json TEXT NOT NULL,
           data_version INTEGER NOT NULL DEFAULT 0,
           geometry_types TEXT NOT NULL DEFAULT '[]',
-          last_change TEXT);
+          last_change TEXT,
+          metadata_json TEXT NOT NULL DEFAULT '{}');
         CREATE TABLE IF NOT EXISTS landmap_batches (
           id INTEGER PRIMARY KEY, layer TEXT NOT NULL, mode TEXT NOT NULL, source TEXT NOT NULL,
           actor TEXT NOT NULL, started_at TEXT NOT NULL,
@@ -61,6 +62,17 @@ enum GeoPackageSchema {
           min_x REAL, min_y REAL, max_x REAL, max_y REAL,
           PRIMARY KEY (layer, id, version));
         CREATE INDEX IF NOT EXISTS landmap_history_time ON landmap_history (layer, valid_from, valid_to);
+        """
+
+    /// GDAL's GeoPackage driver lists every table missing from `gpkg_contents` as a layer
+    /// (`LIST_ALL_TABLES=AUTO`) unless the file registers its attribute tables there, which
+    /// this row of GDAL's `gdal_aspatial` extension declares (exactly one such row: GDAL counts
+    /// them). So `ogrinfo` and QGIS list the feature layers, not `landmap_*`. Added on every
+    /// open (older files gain it); `write-only`, since it changes nothing a reader decodes.
+    static let registeredTablesOnly = """
+        INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope)
+        SELECT NULL, NULL, 'gdal_aspatial', 'http://gdal.org/geopackage_aspatial.html', 'write-only'
+        WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE lower(extension_name) = 'gdal_aspatial' AND table_name IS NULL AND column_name IS NULL)
         """
 
     /// API tokens (only their SHA-256 is kept) and the audit log; made on every open, so older
@@ -127,7 +139,15 @@ extension LayerSchema {
         ]).jsonText
     }
 
-    static func fromStored(name: String, json: String) throws -> LayerSchema {
+    /// A layer's schema from `landmap_layers`: its `schema_json` (built-in layers use the code's
+    /// schema) with the steward's metadata from `metadata_json`.
+    static func fromStored(name: String, json: String, metadata: String?) throws -> LayerSchema {
+        var schema = try fromStored(name: name, json: json)
+        if let metadata, metadata != "{}" { schema.metadata = LayerMetadata(json: try JSONValue.parse(metadata)) }
+        return schema
+    }
+
+    private static func fromStored(name: String, json: String) throws -> LayerSchema {
         if let builtIn = LayerSchema.builtIn(named: name) { return builtIn }
         let v = try JSONValue.parse(json)
         let fields: [FieldDefinition] = (v["fields"]?.arrayValue ?? []).compactMap { f in

@@ -2,6 +2,7 @@ import Features
 import Foundation
 import Geometry
 import GRDB
+import Synchronization
 
 /// The embedded store: one GeoPackage 1.3 file that GDAL and QGIS open as it is.
 ///
@@ -14,6 +15,8 @@ public final class GeoPackageStore: FeatureStore {
     let pool: DatabasePool
     let catalog = LayerCatalog()
     let versionWatch: DataVersionWatch
+    /// See `checkpointPending`.
+    let walBehind = Atomic<Bool>(false)
 
     /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
     /// tables and is not a GeoPackage is refused rather than written into.
@@ -39,7 +42,26 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
-    /// Makes an empty file a GeoPackage with LandMap's tables; true if it created anything.
+    /// Copies the committed pages of the `-wal` file into the database file, so that the file
+    /// alone is the database: a copy of `landmap.gpkg` taken after a batch holds the batch.
+    /// Runs after every batch that changed data. PASSIVE, because it neither waits for readers
+    /// nor blocks them (TRUNCATE and RESTART wait, up to the busy timeout, for every reader
+    /// still on an older snapshot, and hold off writers meanwhile); pages such a reader still
+    /// needs stay in the WAL until the next call. True when nothing is left in the WAL; never
+    /// throws, since the batch is committed either way (a busy file answers false).
+    @discardableResult
+    public func checkpoint() -> Bool {
+        let done: Bool
+        if let (frames, copied) = try? pool.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) { done = copied == frames } else { done = false }
+        walBehind.store(!done, ordering: .relaxed)
+        return done
+    }
+
+    /// True when the last checkpoint left pages in the WAL (a reader held them); the server's
+    /// health monitor then checkpoints again.
+    public var checkpointPending: Bool { walBehind.load(ordering: .relaxed) }
+
+    /// Makes an empty file a GeoPackage with LandMap's tables; true if it changed anything.
     static func initialise(_ db: Database, path: String) throws -> Bool {
         let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let hasLandMap = try db.tableExists("landmap_layers")
@@ -56,7 +78,12 @@ public final class GeoPackageStore: FeatureStore {
             try db.execute(sql: GeoPackageSchema.landmap)
         }
         if try !db.tableExists("landmap_audit") { try db.execute(sql: GeoPackageSchema.access) }
-        return appID != GeoPackageSchema.applicationID || !hasLandMap
+        if try !db.columns(in: "landmap_layers").contains(where: { $0.name == "metadata_json" }) {
+            try db.execute(sql: "ALTER TABLE landmap_layers ADD COLUMN metadata_json TEXT NOT NULL DEFAULT '{}'")
+        }
+        try db.execute(sql: GeoPackageSchema.registeredTablesOnly)
+        let listed = db.changesCount > 0
+        return appID != GeoPackageSchema.applicationID || !hasLandMap || listed
     }
 
     // MARK: Layers
@@ -80,20 +107,27 @@ public final class GeoPackageStore: FeatureStore {
     }
 
     func storedSchema(_ db: Database, _ name: String) throws -> LayerSchema? {
-        guard let json = try String.fetchOne(db, sql: "SELECT schema_json FROM landmap_layers WHERE name = ?", arguments: [name]) else { return nil }
-        return try LayerSchema.fromStored(name: name, json: json)
+        try storedEntry(db, name)?.schema
+    }
+
+    /// The stored schema with its metadata, and the data version they were read at.
+    func storedEntry(_ db: Database, _ name: String) throws -> (schema: LayerSchema, dataVersion: Int64)? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT schema_json, metadata_json, data_version FROM landmap_layers WHERE name = ?",
+                                         arguments: [name]) else { return nil }
+        return (try LayerSchema.fromStored(name: name, json: row[0], metadata: row[1]), row[2])
     }
 
     func requireSchema(_ db: Database, _ name: String) throws -> LayerSchema {
         try layerSQL(db, name).schema
     }
 
-    /// The layer's schema and SQL, from the catalog, or read once from the file.
+    /// The layer's SQL, from the catalog, or read once from the file. Its schema's metadata
+    /// may be older than the file's: callers that need it use `schema(of:)`.
     func layerSQL(_ db: Database, _ name: String) throws -> LayerSQL {
-        if let known = catalog.get(name) { return known }
-        guard let schema = try storedSchema(db, name) else { throw StoreError.unknownLayer(name) }
-        let sql = LayerSQL(schema)
-        catalog.set(sql)
+        if let known = catalog.get(name) { return known.sql }
+        guard let stored = try storedEntry(db, name) else { throw StoreError.unknownLayer(name) }
+        let sql = LayerSQL(stored.schema)
+        catalog.set(sql, dataVersion: stored.dataVersion)
         return sql
     }
 
@@ -104,9 +138,28 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
+    /// From the catalog while the layer's data version is the one its entry was read at; read
+    /// again after any write or metadata change, by this process or another.
     public func schema(of layer: String) throws -> LayerSchema? {
-        if let known = catalog.get(layer) { return known.schema }
-        return try pool.read { db in try self.storedSchema(db, layer) == nil ? nil : try self.layerSQL(db, layer).schema }
+        guard let version = try versionWatch.versions()[layer] else { return nil }
+        if let known = catalog.get(layer), known.dataVersion == version { return known.sql.schema }
+        return try pool.read { db in
+            guard let stored = try self.storedEntry(db, layer) else { return nil }
+            self.catalog.set(LayerSQL(stored.schema), dataVersion: stored.dataVersion)
+            return stored.schema
+        }
+    }
+
+    public func setMetadata(_ metadata: LayerMetadata, of layer: String, actor: String) throws {
+        try pool.write { db in
+            guard try self.storedSchema(db, layer) != nil else { throw StoreError.unknownLayer(layer) }
+            // A new data version: cached tiles, ETags and schemas made under the old metadata
+            // are keyed by the old one, in this process and any other.
+            try db.execute(sql: "UPDATE landmap_layers SET metadata_json = ?, data_version = data_version + 1 WHERE name = ?",
+                           arguments: [metadata.json.jsonText, layer])
+            try Self.appendAudit(db, actor: actor, action: "layer.set", target: layer,
+                                 detail: "private fields: \(metadata.privateFields.isEmpty ? "none" : metadata.privateFields.joined(separator: ", "))")
+        }
     }
 
     public func layer(_ name: String) throws -> LayerInfo? {
@@ -115,10 +168,10 @@ public final class GeoPackageStore: FeatureStore {
 
     func info(_ db: Database, _ name: String) throws -> LayerInfo? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT l.schema_json, l.data_version, l.geometry_types, l.last_change, c.min_x, c.min_y, c.max_x, c.max_y
+            SELECT l.schema_json, l.data_version, l.geometry_types, l.last_change, c.min_x, c.min_y, c.max_x, c.max_y, l.metadata_json
             FROM landmap_layers l JOIN gpkg_contents c ON c.table_name = l.name WHERE l.name = ?
             """, arguments: [name]) else { return nil }
-        let schema = try LayerSchema.fromStored(name: name, json: row[0])
+        let schema = try LayerSchema.fromStored(name: name, json: row[0], metadata: row[8])
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(GeoPackageSchema.quoted(name))") ?? 0
         var extent: BoundingBox?
         if count > 0, let minX: Double = row[4], let minY: Double = row[5], let maxX: Double = row[6], let maxY: Double = row[7] {
@@ -133,7 +186,7 @@ public final class GeoPackageStore: FeatureStore {
     // MARK: Writing
 
     public func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary {
-        try pool.write { db in
+        let summary = try pool.write { db in
             let schema: LayerSchema
             if let stored = try self.storedSchema(db, request.layer) {
                 schema = stored
@@ -161,6 +214,8 @@ public final class GeoPackageStore: FeatureStore {
             }
             return summary
         }
+        if summary.inserted + summary.updated + summary.deleted > 0 { checkpoint() }
+        return summary
     }
 
     /// Strictly later than every earlier batch, so versions never share an instant.

@@ -38,16 +38,23 @@ struct LayerSQL: Sendable {
     }
 }
 
-/// The layers this process has seen. Layer schemas never change once created, so an entry
-/// stays valid; a layer another process creates is simply read on first use.
+/// The layers this process has seen. A layer's fields never change once created, so its SQL
+/// stays valid; its metadata (private fields) may, and bumps the layer's data version when it
+/// does, so each entry remembers the data version its schema was read at. A layer another
+/// process creates is simply read on first use.
 final class LayerCatalog: Sendable {
-    private let entries = Mutex<[String: LayerSQL]>([:])
+    struct Entry: Sendable {
+        let sql: LayerSQL
+        let dataVersion: Int64
+    }
 
-    func get(_ name: String) -> LayerSQL? {
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func get(_ name: String) -> Entry? {
         entries.withLock { $0[name] }
     }
 
-    func set(_ sql: LayerSQL) {
-        entries.withLock { $0[sql.schema.name] = sql }
+    func set(_ sql: LayerSQL, dataVersion: Int64) {
+        entries.withLock { $0[sql.schema.name] = Entry(sql: sql, dataVersion: dataVersion) }
     }
 }

@@ -61,7 +61,7 @@ public enum TileExporter {
         }
         let vectorLayers = JSONValue.array(layers.flatMap { info -> [JSONValue] in
             var fields: [String: JSONValue] = ["id": "String"]
-            for f in info.schema.fields where !f.isPrivate { fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String") }
+            for f in info.schema.fields where !info.schema.isPrivate(f.name) { fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String") }
             func layer(_ name: String, _ fields: [String: JSONValue]) -> JSONValue {
                 .object(["id": .string(name), "fields": .object(fields), "minzoom": .integer(Int64(o.minZoom)), "maxzoom": .integer(Int64(o.maxZoom))])
             }

@@ -54,18 +54,19 @@ public final class TileRenderer {
         return r
     }
 
-    /// `hidden` gives the fields a caller may not see, per layer.
+    /// `hidden` gives the properties a caller may not see, per layer (`LayerSchema.privateFields`
+    /// for anonymous callers and public artefacts).
     ///
     /// A tile over a dense district can hold sixty thousand parcels, of which a few thousand
     /// fit the size target. So every candidate is first sized from its WKB alone (area in tile
     /// units, no geometry built), and features are drawn largest first until the tile is full:
     /// the thinning ladder (areas of `minArea(z)`·4ᵏ) ends on its first step under the target,
     /// and GEOS never sees a feature that would have been thinned away.
-    public func mvt(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> RenderedTile {
+    public func mvt(layers: [String], tile: TileID, hidden: (LayerSchema) -> HiddenProperties) throws -> RenderedTile {
         let frame = TileFrame(tile)
         let floor = Self.minArea(tile.z)
         let ceiling = floor * 16_384  // seven steps of the ladder; beyond, nothing more is left out
-        var schemas = [(name: String, schema: LayerSchema, hide: Set<String>)]()
+        var schemas = [(name: String, schema: LayerSchema, hide: HiddenProperties)]()
         for name in layers {
             guard let schema = try store.schema(of: name) else { throw StoreError.unknownLayer(name) }
             schemas.append((name, schema, hidden(schema)))
@@ -228,7 +229,7 @@ public final class TileRenderer {
     }
 
     /// The same tile as GeoJSON features in WGS 84, clipped to the tile (no buffer, not snapped).
-    public func geoJSON(layers: [String], tile: TileID, hidden: (LayerSchema) -> Set<String>) throws -> [Feature] {
+    public func geoJSON(layers: [String], tile: TileID, hidden: (LayerSchema) -> HiddenProperties) throws -> [Feature] {
         let box = tile.lonLatBounds
         var out = [Feature]()
         for name in layers {
@@ -242,7 +243,7 @@ public final class TileRenderer {
                 var feature = f
                 feature.geometry = try clipped.value()
                 let hide = hidden(schema)
-                feature.properties = hide.isEmpty ? f.properties : f.properties.filter { !hide.contains($0.key) }
+                feature.properties = hide.filter(f.properties)
                 feature.properties["layer"] = .string(name)
                 out.append(feature)
             }
@@ -291,7 +292,7 @@ public final class TileRenderer {
     static func minArea(_ z: Int) -> Double { z >= 18 ? 4 : 64 }
 
     /// The canonical properties a tile carries (with the feature id), never a hidden one.
-    static func properties(_ f: Feature, _ schema: LayerSchema, hidden: Set<String>) -> [(String, JSONValue)] {
+    static func properties(_ f: Feature, _ schema: LayerSchema, hidden: HiddenProperties) -> [(String, JSONValue)] {
         var out: [(String, JSONValue)] = [("id", .string(f.id))]
         let fields = schema.fields.isEmpty ? f.properties.keys.sorted() : schema.fields.map(\.name)
         for name in fields where !hidden.contains(name) {

@@ -12,8 +12,9 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a layer out as GeoJSON, CSV (WKT) or GeoPackage, optionally in another CRS.",
         discussion: """
             Streams: the layer is never held in memory. GeoJSON and CSV go to standard output
-            unless --out is given; a GeoPackage needs --out. Private fields (owner, owner_id) are
-            included unless --hide-private is given.
+            unless --out is given; a GeoPackage needs --out. Private fields (owners' names and ids
+            under any name — owner, ChuSuDung, HoTen, CCCD, … — and the layer's --private-fields)
+            are included unless --hide-private is given.
 
             Examples:
               landmap export --layer parcels --format geojson --out parcels.geojson
@@ -42,7 +43,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Export the layer as it was at this time (ISO 8601, e.g. 2026-01-01T00:00:00Z).")
     var datetime: String?
 
-    @Flag(help: "Leave out private fields (owner, owner_id, …).")
+    @Flag(help: "Leave out private fields (owners' names and ids under any name, and the layer's --private-fields).")
     var hidePrivate = false
 
     func run() throws {
@@ -51,7 +52,7 @@ struct ExportCommand: ParsableCommand {
         let target = try crs.map { try CRS.resolve($0) } ?? .wgs84
         let asOf = try datetime.map(parseDate)
         let transformer = target == .wgs84 ? nil : try Transformer(from: .wgs84, to: target)
-        let hidden = hidePrivate ? info.schema.privateFields : []
+        let hidden = hidePrivate ? info.schema.privateFields : .nothing
         let fields = info.schema.fields.filter { !hidden.contains($0.name) }
         let writer: any FeatureWriter
         switch format {
@@ -68,7 +69,7 @@ struct ExportCommand: ParsableCommand {
         try store.forEachFeature(layer: layer, asOf: asOf) { feature in
             var f = feature
             if let transformer, let g = f.geometry { f.geometry = try transformer.transform(g) }
-            if !hidden.isEmpty { f.properties = f.properties.filter { !hidden.contains($0.key) } }
+            f.properties = hidden.filter(f.properties)
             try writer.write(f)
             count += 1
         }

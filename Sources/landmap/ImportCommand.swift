@@ -28,6 +28,9 @@ struct ReadOptions: ParsableArguments {
     @Option(help: "Report computed vs declared area differences above this percentage.")
     var areaTolerance: Double = 5
 
+    @Option(help: "Refuse features with more vertices than this (SPEC §5).")
+    var maxVertices: Int = ImportOptions.defaultMaxVertices
+
     func options() throws -> ImportOptions {
         var o = ImportOptions(layer: layer)
         o.crs = try crs.map { try CRS.resolve($0) }
@@ -42,6 +45,8 @@ struct ReadOptions: ParsableArguments {
             o.mappings[parts[0]] = parts[1]
         }
         o.areaTolerance = areaTolerance / 100
+        guard maxVertices > 0 else { throw ValidationError("--max-vertices must be a positive number, not \(maxVertices)") }
+        o.maxVertices = maxVertices
         return o
     }
 }
@@ -93,6 +98,7 @@ struct ImportCommand: ParsableCommand {
         o.skipInvalid = skipInvalid
         o.dryRun = dryRun
         o.actor = cliActor
+        SourcePolicy.protect(database: options.db)
         // A dry run checks against the database when there is one, and never creates it.
         let store = dryRun && !FileManager.default.fileExists(atPath: options.db) ? nil : try options.openStore(create: true)
         let progress = ProgressBar(label: "importing")
@@ -129,6 +135,8 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var read: ReadOptions
 
     func run() throws {
+        // The database is not opened here, but a file to check may still not be it.
+        SourcePolicy.protect(database: options.db)
         let progress = ProgressBar(label: "checking")
         let report = try Importer(store: nil).validate(read.files, try read.options(), progress: progress.update)
         progress.finish()

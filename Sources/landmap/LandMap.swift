@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Formats
 import Geometry
 import Projection
 import Store
@@ -28,7 +29,7 @@ struct LandMap: AsyncParsableCommand {
               landmap serve                       the HTTP API on http://127.0.0.1:8080/
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
-        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self,
+        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, LayerCommand.self,
                       HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self,
                       TokenCommand.self, AuditCommand.self, BackupCommand.self])
 }
@@ -41,8 +42,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    /// The database; GDAL may never open it in this process (`SourcePolicy`).
     func openStore(create: Bool = false) throws -> GeoPackageStore {
-        try GeoPackageStore(path: db, create: create)
+        SourcePolicy.protect(database: db)
+        return try GeoPackageStore(path: db, create: create)
     }
 }
 

@@ -58,7 +58,7 @@ extension LayerInfo {
             "geometry_types": .array(geometryTypes.map { .string($0) }),
             "last_change": lastChange.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null,
             "data_version": .integer(dataVersion),
-            "fields": .array(schema.fields.map { .object(["name": .string($0.name), "type": .string($0.type.rawValue), "private": .bool($0.isPrivate)]) }),
+            "fields": .array(schema.fields.map { .object(["name": .string($0.name), "type": .string($0.type.rawValue), "private": .bool(schema.isPrivate($0.name))]) }),
         ])
     }
 }

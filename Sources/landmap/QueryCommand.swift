@@ -64,7 +64,7 @@ struct QueryAt: ParsableCommand {
         }
         let result = try ParcelLookup(store: options.openStore()).at(point, in: source, asOf: asOf.date())
         if options.json {
-            printJSON(result.json(hiding: []))
+            printJSON(result.json(hiding: { _ in .nothing }))
         } else {
             print(result.humanText(given: given))
         }

@@ -35,6 +35,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request may run before it is stopped and answered 503.",
                                discussion: "Long reads (low-zoom tiles over big layers) stop at the limit; uploads to POST /imports are exempt."))
     var requestTimeout = 30.0
+    @Option(help: "Refuse uploaded and edited features with more vertices than this (SPEC §5).")
+    var maxVertices = ImportOptions.defaultMaxVertices
+    @Option(help: ArgumentHelp("Seconds a connection may sit idle, or take to send its request headers, before it is closed.",
+                               discussion: "Idle keep-alive connections and slow (or stalled) clients hold a descriptor each; SPEC §5's default is 60."))
+    var idleTimeout = 60.0
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
@@ -55,6 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         guard requestTimeout > 0, requestTimeout <= 86_400 else { throw ValidationError("--request-timeout must be between 0 and 86400 seconds, not \(requestTimeout)") }
         configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
+        guard maxVertices > 0 else { throw ValidationError("--max-vertices must be a positive number, not \(maxVertices)") }
+        configuration.maxVertices = maxVertices
+        guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be between 0 and 86400 seconds, not \(idleTimeout)") }
+        configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        if let files = DescriptorLimit.raise() {
+            logger.info("open files limit", metadata: ["before": .stringConvertible(files.before), "now": .stringConvertible(files.after)])
+        }
         if let url = basemapUrl ?? ProcessInfo.processInfo.environment["LANDMAP_BASEMAP_URL"], !url.isEmpty {
             guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.contains("{z}"), url.contains("{x}"), url.contains("{y}") else {
                 throw ValidationError("--basemap-url must be an http(s) URL with {z}, {x} and {y} in it, got '\(url)'")

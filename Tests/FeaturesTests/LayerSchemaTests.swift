@@ -5,7 +5,7 @@ import Geometry
 @Suite struct LayerSchemaTests {
     @Test func builtInLayersCarryTheContractFields() {
         #expect(LayerSchema.parcels.fields.map(\.name) == ["ward_code", "sheet", "number", "land_use", "area_m2", "declared_area_m2", "address", "owner", "owner_id"])
-        #expect(LayerSchema.parcels.privateFields == ["owner", "owner_id"])
+        #expect(LayerSchema.parcels.fields.filter(\.isPrivate).map(\.name) == ["owner", "owner_id"])
         #expect(LayerSchema.zoning.field("far_max")?.type == .real)
         #expect(LayerSchema.admin.keyFields == ["code"])
         #expect(LayerSchema.builtIn(named: "zoning") == .zoning)

@@ -155,7 +155,7 @@ import TestSupport
         #expect(answer.parcel == nil && answer.zoning.isEmpty)
         #expect(answer.admin?.name == "Bến Thành" && answer.admin?.level == "ward")
         #expect(throws: QueryError.self) { try lookup.at(Coordinate(200, 10)) }
-        let json = answer.json(hiding: [])
+        let json = answer.json(hiding: { _ in .nothing })
         #expect(json["parcel"] == .null && json["admin"]?["code"] != nil)
     }
 

@@ -110,6 +110,39 @@ import Tiles
         let writes = try server.state.store.auditLog(limit: 20, actor: "token:test-editor", action: "write")
         #expect(writes.count == 4)  // create, replace, create (VN-2000), delete
     }
+
+    /// A ward, sheet and number name one parcel: a PUT or a POST that would give a parcel's key
+    /// to a second one is a conflict naming the parcel that has it, and nothing is written.
+    @Test func aCadastralKeyAnotherParcelHasIsAConflict() async throws {
+        let server = try EditableServer.make("edit-key")
+        try await server.test { client in
+            let item = try await client.execute(uri: "/collections/parcels/items/27484-1-1", method: .get, headers: bearer(server.editor)) { $0.json.value }
+            guard case .object(var body)? = item, case .object(var properties)? = body["properties"] else {
+                Issue.record("no parcel 27484-1-1 in the sample")
+                return
+            }
+            properties["number"] = .integer(2)
+            body["properties"] = .object(properties)
+            body["id"] = .string("27484-1-1")
+            try await client.execute(uri: "/collections/parcels/items/27484-1-1", method: .put, headers: bearer(server.editor),
+                                     body: ByteBuffer(string: JSONValue.object(body).jsonText)) { r in
+                #expect(r.status == .conflict && r.headers[.contentType] == "application/problem+json", "\(r.text)")
+                #expect(r.json.value?["conflicting_id"] == "27484-1-2", "\(r.text)")
+                #expect(r.json.value?["detail"]?.stringValue?.contains("ward_code 27484, sheet 1, number 2") == true, "\(r.text)")
+            }
+            let created = Self.parcel("new-1", landUse: "ODT", owner: "x").replacingOccurrences(of: "\"sheet\":999", with: "\"sheet\":1")
+            try await client.execute(uri: "/collections/parcels/items", method: .post, headers: bearer(server.editor), body: ByteBuffer(string: created)) { r in
+                #expect(r.status == .conflict && r.json.value?["conflicting_id"] == "27484-1-1", "\(r.text)")
+            }
+            for number in [1, 2] {
+                try await client.execute(uri: "/parcels?ward=27484&sheet=1&number=\(number)", method: .get) { r in
+                    let found = r.json.value?["features"]?.arrayValue ?? []
+                    #expect(r.status == .ok && found.count == 1, "\(r.text)")
+                }
+            }
+            try await client.execute(uri: "/collections/parcels/items/new-1", method: .get) { r in #expect(r.status == .notFound) }
+        }
+    }
 }
 
 func + (a: HTTPFields, b: HTTPFields) -> HTTPFields {

@@ -120,6 +120,87 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.geojson"))
     }
 
+    /// `count` square parcels of ward 26734 on sheet `sheet`, in a row of their own near (x, y).
+    static func parcels(count: Int, sheet: Int, x: Double, y: Double) -> String {
+        let features = (0..<count).map { i -> String in
+            let x0 = x + Double(i % 100) * 0.0002, y0 = y + Double(i / 100) * 0.0002
+            let ring = [[x0, y0], [x0 + 0.00018, y0], [x0 + 0.00018, y0 + 0.00018], [x0, y0 + 0.00018], [x0, y0]].map { "[\($0[0]),\($0[1])]" }.joined(separator: ",")
+            return #"{"type":"Feature","properties":{"MaXa":"26734","SoTo":\#(sheet),"SoThua":\#(i + 1),"LoaiDat":"ODT"},"geometry":{"type":"Polygon","coordinates":[[\#(ring)]]}}"#
+        }
+        return #"{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}"#
+    }
+
+    static func vrt(source: String) -> String {
+        #"<OGRVRTDataSource><OGRVRTLayer name="stolen"><SrcDataSource>\#(source)</SrcDataSource><SrcLayer>parcels</SrcLayer></OGRVRTLayer></OGRVRTDataSource>"#
+    }
+
+    /// Issue 15: an upload naming the live database (a VRT, a symlink in a zip), a URL or a VRT
+    /// in a zip is refused (422, naming the file and the cause) and GDAL never opens the database;
+    /// afterwards a CLI import in another process and an HTTP import run together and every
+    /// insert they report is there, with `integrity_check` ok.
+    @Test(.enabled(if: SharedData.product("landmap") != nil && SharedData.which("sqlite3") != nil,
+                   Comment(rawValue: "skipped: the landmap executable or sqlite3 is missing")))
+    func uploadsThatNameOtherFilesAreRefusedAndTheDatabaseStaysWhole() async throws {
+        let server = try EditableServer.make("live-db")
+        let db = server.state.store.path
+        let dir = try SharedData.temporaryDirectory("live-db-files")
+        let vrtZip = dir.appendingPathComponent("vrt.zip"), linkZip = dir.appendingPathComponent("link.zip")
+        try Self.zip(vrtZip, [("parcels.vrt", Self.vrt(source: db))])
+        let script = """
+            import sys, zipfile
+            info = zipfile.ZipInfo("parcels.gpkg"); info.create_system = 3; info.external_attr = 0o120777 << 16
+            with zipfile.ZipFile(sys.argv[1], "w") as z: z.writestr(info, sys.argv[2])
+            """
+        #expect(try SharedData.run("/usr/bin/python3", ["-c", script, linkZip.path, db]).status == 0)
+        let refusals: [(String, Data, String)] = [
+            ("evil.vrt", Data(Self.vrt(source: db).utf8), "evil.vrt: is a GDAL VRT"),
+            ("evil.geojson", Data(Self.vrt(source: db).utf8), "evil.geojson: holds a GDAL VRT"),
+            ("remote.vrt", Data(Self.vrt(source: "/vsicurl/http://127.0.0.1:9/x.gpkg").utf8), "remote.vrt: is a GDAL VRT"),
+            ("vrt.zip", try Data(contentsOf: vrtZip), "vrt.zip: the zip archive holds a GDAL VRT ('parcels.vrt')"),
+            ("link.zip", try Data(contentsOf: linkZip), "link.zip: the zip archive holds a symbolic link ('parcels.gpkg')"),
+        ]
+        try await server.test { client in
+            for (name, body, message) in refusals {
+                try await client.execute(uri: "/imports?layer=stolen&filename=\(name)", method: .post, headers: bearer(server.editor),
+                                         body: ByteBuffer(bytes: body)) { r in
+                    #expect(r.status == .unprocessableContent && r.headers[.contentType] == "application/problem+json", "\(name): \(r.status)")
+                    #expect(r.text.contains(message), "\(name): \(r.text)")
+                }
+            }
+        }
+        #expect(try server.state.store.layer("stolen") == nil)
+
+        func sql(_ query: String) throws -> String {
+            try SharedData.run("/usr/bin/sqlite3", [db, query]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let before = Int(try sql("SELECT count(*) FROM parcels")) ?? -1
+        let cliFile = dir.appendingPathComponent("cli.geojson"), httpBody = Self.parcels(count: 6_000, sheet: 902, x: 106.62, y: 10.95)
+        try Data(Self.parcels(count: 6_000, sheet: 901, x: 106.62, y: 10.90).utf8).write(to: cliFile)
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: try #require(SharedData.product("landmap")))
+        cli.arguments = ["import", cliFile.path, "--layer", "parcels", "--db", db]
+        let output = Pipe()
+        cli.standardOutput = output
+        cli.standardError = output
+        try cli.run()
+        let httpInserted = try await server.test { client in
+            try await client.execute(uri: "/imports?layer=parcels&filename=http.geojson", method: .post, headers: bearer(server.editor),
+                                     body: ByteBuffer(string: httpBody)) { r in
+                #expect(r.status == .created, "\(r.text.prefix(400))")
+                return r.json.value?["written"]?["inserted"]?.doubleValue ?? -1
+            }
+        }
+        let cliText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        cli.waitUntilExit()
+        #expect(cli.terminationStatus == 0 && cliText.contains("6000 inserted"), "\(cliText.suffix(400))")
+        #expect(httpInserted == 6_000)
+        #expect(try sql("PRAGMA integrity_check") == "ok")
+        #expect(try sql("SELECT count(*) FROM parcels WHERE sheet = 901") == "6000")
+        #expect(try sql("SELECT count(*) FROM parcels WHERE sheet = 902") == "6000")
+        #expect(try sql("SELECT count(*) FROM parcels") == "\(before + 12_000)")
+        #expect(try sql("SELECT count(*) FROM rtree_parcels_geom") == "\(before + 12_000)")
+    }
+
     @Test func uploadFoldersOfDeadServersAreRemovedAtStart() throws {
         // A process that has ended: its pid names no running process (until reused, long after).
         let ended = Process()

@@ -207,3 +207,37 @@ import TestSupport
         #expect(try store.reader().snapshot { try $0.dataVersions() } == ["parcels": 2, "zoning": 1])
     }
 }
+
+/// A layer's metadata (SPEC §8's `landmap layer set`): kept in `landmap_layers`, seen at once
+/// by every store open on the file, and a new data version when it changes.
+@Suite struct LayerMetadataTests {
+    @Test func privateFieldsAreStoredAndSeenByOtherConnections() throws {
+        let (store, url) = try StoreFixtures.store()
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(1, owner: "Nguyễn Văn A")) }
+        let other = try GeoPackageStore(path: url.path)
+        #expect(try other.schema(of: "parcels")?.isPrivate("SoHieu") == false)  // cached by the other store now
+        let before = try #require(try store.dataVersions()["parcels"])
+
+        try store.setMetadata(LayerMetadata(privateFields: ["SoHieu"]), of: "parcels", actor: "tests")
+        #expect(try store.dataVersions()["parcels"] == before + 1)
+        #expect(try other.schema(of: "parcels")?.metadata.privateFields == ["SoHieu"])
+        #expect(try other.schema(of: "parcels")?.isPrivate("sohieu") == true)
+        #expect(try other.layer("parcels")?.schema.isPrivate("SoHieu") == true)
+        #expect(try GeoPackageStore(path: url.path).schema(of: "parcels")?.metadata.privateFields == ["SoHieu"])
+        #expect(try store.auditLog(limit: 10, actor: nil, action: "layer.set").first?.target == "parcels")
+
+        try store.setMetadata(.empty, of: "parcels", actor: "tests")
+        #expect(try other.schema(of: "parcels")?.isPrivate("SoHieu") == false)
+        #expect(throws: StoreError.unknownLayer("roads")) { try store.setMetadata(.empty, of: "roads", actor: "tests") }
+    }
+
+    /// A file made before `metadata_json` existed gains the column when it is opened.
+    @Test func olderFilesGainTheMetadataColumn() throws {
+        let (store, url) = try StoreFixtures.store()
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(1)) }
+        try DatabaseQueue(path: url.path).write { db in try db.execute(sql: "ALTER TABLE landmap_layers DROP COLUMN metadata_json") }
+        let reopened = try GeoPackageStore(path: url.path)
+        try reopened.setMetadata(LayerMetadata(privateFields: ["SoHieu"]), of: "parcels", actor: "tests")
+        #expect(try reopened.schema(of: "parcels")?.metadata.privateFields == ["SoHieu"])
+    }
+}

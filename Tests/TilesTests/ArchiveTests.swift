@@ -1,4 +1,5 @@
 import CompressNIO
+import Features
 import Foundation
 import Geometry
 import GRDB
@@ -19,6 +20,42 @@ import TestSupport
     static func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
         var b = ByteBuffer(bytes: bytes)
         return Array(try b.decompress(with: .gzip()).readableBytesView)
+    }
+
+    /// Archives are public artefacts: no owner-like property, in any layer, nor a field the layer
+    /// marks private, is in a tile or in the archive's field list.
+    @Test func archivesCarryNoPrivateField() async throws {
+        let dir = try SharedData.temporaryDirectory("archives-private")
+        let store = try GeoPackageStore(path: dir.appendingPathComponent("t.gpkg").path)
+        let p = Coordinate(106.70, 10.78)
+        let square: Geometry = .polygon([[p, Coordinate(p.x + 0.001, p.y), Coordinate(p.x + 0.001, p.y + 0.001), Coordinate(p.x, p.y + 0.001), p]])
+        _ = try store.write(BatchRequest(layer: "shops", mode: .append, source: "test", actor: "tests")) { w in
+            try w.put(Feature(id: "s1", geometry: .point(Coordinate(p.x + 0.0005, p.y + 0.0005)),
+                              properties: ["amenity": "cafe", "HoTen": "SECRET-1", "CCCD": "SECRET-2", "phone": "SECRET-3"]))
+        }
+        _ = try store.write(BatchRequest(layer: "zoning", mode: .append, source: "test", actor: "tests")) { w in
+            try w.put(Feature(id: "z1", geometry: square, properties: ["zone_code": "A1", "plan_name": "SECRET-4", "owner": "SECRET-5"]))
+        }
+        try store.setMetadata(LayerMetadata(privateFields: ["phone"]), of: "shops", actor: "tests")
+        try store.setMetadata(LayerMetadata(privateFields: ["plan_name"]), of: "zoning", actor: "tests")
+        var o = TileExportOptions(layers: ["shops", "zoning"])
+        o.minZoom = 14
+        o.maxZoom = 16
+        let mb = dir.appendingPathComponent("t.mbtiles").path
+        let a = try await TileExporter.export(store: store, options: o, into: MBTilesWriter(path: mb))
+        #expect(a.written >= 3)
+        let rows = try DatabaseQueue(path: mb).read { db in try Row.fetchAll(db, sql: "SELECT tile_data FROM tiles") }
+        var values = Set<String>()
+        for row in rows {
+            let tile = try DecodedTile(try Self.gunzip([UInt8](row[0] as Data)))
+            for layer in tile.layers {
+                #expect(Set(layer.keys).isDisjoint(with: ["HoTen", "CCCD", "phone", "plan_name", "owner"]), "\(layer.name): \(layer.keys)")
+                for v in layer.values { if case .string(let s) = v { values.insert(s) } }
+            }
+        }
+        #expect(values.contains("cafe") && values.contains("A1") && !values.contains { $0.hasPrefix("SECRET") })
+        let json = try await DatabaseQueue(path: mb).read { db in try String.fetchOne(db, sql: "SELECT value FROM metadata WHERE name = 'json'") }
+        #expect(json?.contains("zone_code") == true && json?.contains("plan_name") == false)
     }
 
     /// Exported archives hold exactly the tiles the renderer (hence the server) gives, and

@@ -136,9 +136,9 @@ struct FeatureEditRoutes {
     /// then `put` (which checks what the route needs) inside the transaction, off the event loop.
     func write(_ body: Body, id: String, layer: String, crs: CRSCatalog.Entry, mode: WriteMode, _ editor: Identity,
                put: @escaping @Sendable (any FeatureBatchWriter, Feature) throws -> Void) async throws -> (Feature, [Finding], FeatureRevision?) {
-        let store = state.store
+        let store = state.store, maxVertices = state.configuration.maxVertices
         return try await Blocking.run {
-            let check = try FeatureEditor(layer: layer)
+            let check = try FeatureEditor(layer: layer, maxVertices: maxVertices)
             let (feature, warnings) = try check.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
             var all = warnings
             var revision: FeatureRevision?
@@ -176,7 +176,7 @@ struct FeatureEditRoutes {
 
     /// The stored feature (with its computed area) and the import's warnings about it.
     func written(_ feature: Feature, _ warnings: [Finding]) -> JSONValue {
-        guard case .object(var body) = feature.geoJSON(hiding: []) else { return feature.geoJSON(hiding: []) }
+        guard case .object(var body) = feature.geoJSON() else { return feature.geoJSON() }
         body["warnings"] = .array(warnings.map(\.json))
         return .object(body)
     }

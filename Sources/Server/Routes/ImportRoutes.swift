@@ -27,6 +27,7 @@ struct ImportRoutes {
         guard let layer = request.query("layer") else { throw Problem.badRequest("give the layer to import into: ?layer=parcels|zoning|admin|<name>") }
         guard LayerSchema.isValidName(layer) else { throw Problem.badRequest("'\(layer)' cannot be a layer name: lower-case letters, digits and _") }
         var options = ImportOptions(layer: layer)
+        options.maxVertices = state.configuration.maxVertices
         if let crs = request.query("crs") { options.crs = try CRS.resolve(crs) }
         if let mode = request.query("mode") {
             guard let m = WriteMode(rawValue: mode) else { throw Problem.badRequest("mode must be append, upsert or replace, not '\(mode)'") }

@@ -75,7 +75,7 @@ struct OGCFeaturesRoutes {
         return .object([
             "id": .string(name),
             "title": .string(info.schema.title),
-            "description": .string("\(info.featureCount) features; \(info.schema.fields.filter { !$0.isPrivate }.map(\.name).joined(separator: ", "))"),
+            "description": .string("\(info.featureCount) features; \(info.schema.fields.filter { !info.schema.isPrivate($0.name) }.map(\.name).joined(separator: ", "))"),
             "itemType": "feature",
             "extent": .object(["spatial": .object(["bbox": bbox, "crs": .string(CRSCatalog.crs84)])]),
             "crs": .array(state.crs.uris.map { .string($0) }),
@@ -105,7 +105,7 @@ struct OGCFeaturesRoutes {
             r.boxCRS = boxCRS.crs
         }
         let reserved: Set<String> = ["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]
-        let queryable = Set(schema.fields.filter { !$0.isPrivate }.map(\.name) + ["id"])
+        let queryable = Set(schema.fields.filter { !schema.isPrivate($0.name) }.map(\.name) + ["id"])
         for (key, value) in request.uri.queryParameters where !reserved.contains(String(key)) {
             guard queryable.contains(String(key)) else {
                 throw Problem.badRequest("'\(key)' is not a query parameter of this collection; queryables: \(queryable.sorted().joined(separator: ", "))")
@@ -173,7 +173,7 @@ struct OGCFeaturesRoutes {
     func queryables(_ request: Request, _ name: String) throws -> Response {
         guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
         var properties: [String: JSONValue] = ["id": .object(["type": "string", "title": "Feature id"])]
-        for f in info.schema.fields where !f.isPrivate {
+        for f in info.schema.fields where !info.schema.isPrivate(f.name) {
             let type: String = switch f.type {
             case .integer: "integer"
             case .real: "number"
@@ -231,7 +231,7 @@ struct OGCFeaturesRoutes {
     }
 
     /// A feature as the client gets it: private fields left out, in the output CRS and axis order.
-    static func present(_ f: Feature, hidden: Set<String>, transform: Transformer?, swap: Bool) throws -> JSONValue {
+    static func present(_ f: Feature, hidden: HiddenProperties, transform: Transformer?, swap: Bool) throws -> JSONValue {
         var f = f
         if var g = f.geometry {
             if let transform { g = try transform.transform(g) }

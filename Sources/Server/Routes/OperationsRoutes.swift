@@ -15,17 +15,36 @@ struct OperationsRoutes {
         }
     }
 
+    /// 200 while the database answers and its last integrity check found nothing; else 503 with
+    /// a problem document saying what is wrong. Never runs the check itself (`DatabaseHealth`).
     func health() throws -> Response {
+        let versions: [String: Int64]
         do {
-            let versions = try state.store.dataVersions()
-            return Reply.json(.object([
-                "status": "ok",
-                "layers": .object(versions.mapValues { .integer($0) }),
-                "uptime_s": .number((Date().timeIntervalSince(state.started) * 10).rounded() / 10),
-            ]), cache: "no-store")
+            versions = try state.store.dataVersions()
         } catch {
-            return Reply.text(JSONValue.object(["status": "unavailable", "detail": .string("\(error)")]).jsonText,
-                              contentType: "application/json", cache: "no-store", status: .serviceUnavailable)
+            throw Problem(.serviceUnavailable, "the database cannot be read: \(error)", title: "Database unavailable")
         }
+        let check = state.health.latest
+        let at = check.map { ISO8601DateFormatter().string(from: $0.checkedAt) } ?? ""
+        var database: [String: JSONValue] = ["quick_check": check.map { $0.isOK ? "ok" : "failed" } ?? "pending"]
+        if let check {
+            database["checked_at"] = .string(at)
+            database["seconds"] = .number((check.seconds * 1000).rounded() / 1000)
+            if !check.isOK { database["problems"] = .array(check.problems.map { .string($0) }) }
+        }
+        if let check, !check.isOK {
+            var problem = Problem(.serviceUnavailable,
+                                  "the database failed its integrity check (PRAGMA quick_check) at \(at): "
+                                  + check.problems.prefix(3).joined(separator: "; ") + "; restore it from a backup (landmap backup)",
+                                  title: "Database damaged")
+            problem.extra["database"] = .object(database)
+            throw problem
+        }
+        return Reply.json(.object([
+            "status": "ok",
+            "database": .object(database),
+            "layers": .object(versions.mapValues { .integer($0) }),
+            "uptime_s": .number((Date().timeIntervalSince(state.started) * 10).rounded() / 10),
+        ]), cache: "no-store")
     }
 }

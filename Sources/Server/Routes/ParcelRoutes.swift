@@ -33,10 +33,10 @@ struct ParcelRoutes {
             throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
         }
         let result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
-        let hidden = state.hiddenFields(.parcels, for: identity)
+        let hidden = try ["parcels", "zoning", "admin"].reduce(into: [String: HiddenProperties]()) { $0[$1] = try state.hiddenFields(layer: $1, for: identity) }
         let versions = result.dataVersions
         let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "", identity == nil ? "anonymous" : "private")
-        return Reply.json(result.json(hiding: hidden), cache: "public, max-age=60", etag: etag)
+        return Reply.json(result.json(hiding: { hidden[$0] ?? .nothing }), cache: "public, max-age=60", etag: etag)
     }
 
     func byKey(_ request: Request, _ identity: Identity?) throws -> Response {
@@ -54,7 +54,7 @@ struct ParcelRoutes {
         guard try state.store.schema(of: "parcels") != nil else { throw Problem.notFound("there is no parcels layer") }
         let limit = try request.int("limit", default: 100, range: 1...10_000)
         let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
-        let hidden = state.hiddenFields(.parcels, for: identity)
+        let hidden = try state.hiddenFields(layer: "parcels", for: identity)
         let geos = try GeosContext()
         return Reply.json(.object([
             "type": "FeatureCollection",
@@ -75,7 +75,7 @@ struct ParcelRoutes {
     func history(_ request: Request, _ id: String, _ identity: Identity?) throws -> Response {
         let versions = try state.store.history(layer: "parcels", id: id)
         guard !versions.isEmpty else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
-        let hidden = state.hiddenFields(.parcels, for: identity)
+        let hidden = try state.hiddenFields(layer: "parcels", for: identity)
         let f = ISO8601DateFormatter()
         return Reply.json(.object([
             "id": .string(id),
