@@ -62,8 +62,13 @@ public enum TileExporter {
         let vectorLayers = JSONValue.array(layers.flatMap { info -> [JSONValue] in
             var fields: [String: JSONValue] = ["id": "String"]
             for f in info.schema.fields where !info.schema.isPrivate(f.name) { fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String") }
-            let names = [info.schema.name] + (info.hasLabelLayer ? [TileRenderer.labelLayer(of: info.schema.name)] : [])
-            return names.map { .object(["id": .string($0), "fields": .object(fields), "minzoom": .integer(Int64(o.minZoom)), "maxzoom": .integer(Int64(o.maxZoom))]) }
+            func layer(_ name: String, _ fields: [String: JSONValue]) -> JSONValue {
+                .object(["id": .string(name), "fields": .object(fields), "minzoom": .integer(Int64(o.minZoom)), "maxzoom": .integer(Int64(o.maxZoom))])
+            }
+            guard info.hasLabelLayer else { return [layer(info.schema.name, fields)] }
+            let labelFields = TileRenderer.labelFields(of: info.schema.name)
+            return [layer(info.schema.name, fields),
+                    layer(TileRenderer.labelLayer(of: info.schema.name), fields.filter { $0.key == "id" || labelFields.contains($0.key) })]
         })
         try archive.finish(metadata: TileArchiveMetadata(
             name: "LandMap: " + names.joined(separator: ","), bounds: (box.minX, box.minY, box.maxX, box.maxY),

@@ -19,9 +19,9 @@ public struct RenderedTile: Sendable {
 ///
 /// Each areal layer has a label layer beside it (`labelLayer(of:)`): one point per feature at
 /// its label point (`GeosGeometry.labelPoint`, computed from the whole feature, so the same in
-/// every tile), with the feature's properties, written only in the one tile of the zoom that
-/// holds that point. A style labels from these points, so a feature cut by tile edges is
-/// labelled once, not once per piece. Labels never thin polygons away: they fill the room the
+/// every tile), with the feature id and the fields a label shows (`labelFields(of:)`), written
+/// only in the one tile of the zoom that holds that point. A style labels from these points, so
+/// a feature cut by tile edges is labelled once, not once per piece. Labels never thin polygons away: they fill the room the
 /// size target leaves, largest feature first.
 public final class TileRenderer {
     public static let extent = 4096.0
@@ -95,7 +95,7 @@ public final class TileRenderer {
                 guard let f = try snapshot.feature(layer: layer.name, key: c.key), let g = f.geometry,
                       let (geometry, area) = try draw(g, frame: frame) else { continue }
                 let item = Drawn(props: Self.properties(f, layer.schema, hidden: layer.hide), geometry: geometry, area: area,
-                                 source: g.isAreal ? g : nil)
+                                 source: g.isAreal && c.area.isFinite && c.area >= Self.labelMinArea ? g : nil)
                 order.append((c.layer, drawn[c.layer].count))
                 drawn[c.layer].append(item)
                 guard !full, item.area >= minArea else { continue }
@@ -134,16 +134,41 @@ public final class TileRenderer {
         for (layer, index) in order {
             let item = drawn[layer][index]
             guard item.area >= minArea, let source = item.source, let anchor = try labelAnchor(source, tile: tile, frame: frame) else { continue }
-            labels[layer].add(id: nil, geometry: .point(anchor), properties: item.props)
+            let props = Self.labelProperties(item.props, layer: names[layer])
+            labels[layer].add(id: nil, geometry: .point(anchor), properties: props)
             guard MVTLayer.tileSize(labels) <= room else {
                 labels = names.map { MVTLayer(name: Self.labelLayer(of: $0)) }
                 for p in placed { labels[p.layer].add(id: nil, geometry: .point(p.point), properties: p.props) }
                 break
             }
-            placed.append((layer, anchor, item.props))
+            placed.append((layer, anchor, props))
         }
         return labels
     }
+
+    /// The fields a layer's label points carry besides `id`: what a style writes there (a
+    /// parcel's sheet and number; a zone's code, use and limits; a unit's code and name; `name`
+    /// in other layers). Only these, so labels stay small; a hidden field never, as the
+    /// feature's own properties, already without them, are what is filtered.
+    public static func labelFields(of layer: String) -> Set<String> {
+        switch layer {
+        case "parcels": ["sheet", "number"]
+        case "zoning": ["zone_code", "land_use", "density_max_pct", "floors_max", "height_max_m"]
+        case "admin": ["code", "name"]
+        default: ["name"]
+        }
+    }
+
+    static func labelProperties(_ props: [(String, JSONValue)], layer: String) -> [(String, JSONValue)] {
+        let keep = labelFields(of: layer)
+        return props.filter { $0.0 == "id" || keep.contains($0.0) }
+    }
+
+    /// A polygon gets a label point at a zoom where the whole of it covers this many tile
+    /// units² (a 16 × 16 px square on a 512-px tile): room for a short label. Smaller ones
+    /// would not show one, and finding their label points would cost the render for nothing
+    /// (a parcel of 100 m² is labelled from z17).
+    public static let labelMinArea = 16_384.0
 
     /// The name of a layer's label layer in tiles: `parcels-label` for `parcels`. No stored
     /// layer can have it (layer names have no `-`).
@@ -166,7 +191,8 @@ public final class TileRenderer {
     }
 
     /// A feature ready to encode: geometry in tile units, area after clipping and snapping,
-    /// and for a polygon its WGS 84 geometry (its label point is found there).
+    /// and for a polygon large enough to be labelled its WGS 84 geometry (its label point is
+    /// found there).
     struct Drawn {
         var props: [(String, JSONValue)]
         var geometry: Geometry

@@ -28,6 +28,21 @@
     document.documentElement.lang = lang;
     document.title = t("page");
     if (shown) document.getElementById("answer").innerHTML = shown();
+    if (map.isStyleLoaded()) translateMap();
+  }
+
+  // The words the style's labels are written with (Vietnamese), in the other language.
+  const styleWords = { en: { " tầng": " floors", "MĐXD ": "coverage ", "cao ≤ ": "height ≤ " } };
+  let styleText = null;  // each symbol layer's text-field as the style gives it
+  function translateMap() {
+    if (!styleText) {
+      styleText = {};
+      for (const l of map.getStyle().layers) if (l.type === "symbol" && l.layout && l.layout["text-field"]) styleText[l.id] = l.layout["text-field"];
+    }
+    const words = styleWords[lang] || {};
+    const swap = (v) => (typeof v === "string" ? words[v] ?? v : Array.isArray(v) ? v.map(swap)
+      : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, swap(x)])) : v);
+    for (const [id, field] of Object.entries(styleText)) map.setLayoutProperty(id, "text-field", swap(field));
   }
   const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
   const row = (k, v) => (v === undefined || v === null ? "" : `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`);
@@ -41,6 +56,7 @@
     hash: true,
     attributionControl: { compact: true },
   });
+  window.landmapMap = map;  // for scripted checks in a browser (Tools/viewer-check.mjs)
   map.addControl(new maplibregl.NavigationControl(), "top-left");
   map.addControl(new maplibregl.ScaleControl(), "bottom-left");
   let marker = null;
@@ -94,6 +110,7 @@
 
   map.on("click", (e) => lookup(e.lngLat.lng.toFixed(7), e.lngLat.lat.toFixed(7)));
   map.on("load", () => {
+    translateMap();
     // ?at=lon,lat opens the map with that point asked about (shareable links, screenshots).
     const at = params.get("at");
     if (at) {

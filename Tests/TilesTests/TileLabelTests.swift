@@ -18,8 +18,9 @@ import TestSupport
 
     /// Every tile of a zoom over the layers' extent: each feature's label is in exactly one tile
     /// (the one holding its label point, which lies inside the feature), drawn where that point
-    /// is, with the feature's public properties. `once`: the layers where every feature is drawn
-    /// at this zoom (at z12 small parcels and plots are below the smallest drawn area).
+    /// is, with its id and the public fields a label shows; every feature large enough at the
+    /// zoom to hold a label is labelled in `once` layers (those where every such feature is
+    /// drawn: at z12 small parcels and plots are thinned away).
     @Test(arguments: [(12, ["admin", "zoning", "parcels"], ["admin"]), (16, ["zoning", "parcels"], ["zoning", "parcels"])])
     func eachFeatureIsLabelledOnceFromAPointInsideIt(zoom: Int, layers: [String], once: [String]) throws {
         let store = try Self.store.get()
@@ -49,6 +50,7 @@ import TestSupport
                     var props = [String: JSONValue]()
                     for pair in stride(from: 0, to: f.tags.count - 1, by: 2) { props[layer.keys[Int(f.tags[pair])]] = layer.values[Int(f.tags[pair + 1])] }
                     let id = try #require(props["id"]?.stringValue)
+                    #expect(Set(props.keys).isSubset(of: TileRenderer.labelFields(of: name).union(["id"])), "\(name): \(props.keys.sorted())")
                     seen[name, default: [:]][id, default: []].append(tile)
                     let feature = try #require(features[name]?[id])
                     if name == "parcels" { #expect(props["number"] == feature.properties["number"]) }
@@ -71,14 +73,18 @@ import TestSupport
             let labelled = seen[name] ?? [:]
             #expect(labelled.values.allSatisfy { $0.count == 1 }, "\(name): \(labelled.filter { $0.value.count > 1 }.count) labelled more than once")
             guard once.contains(name), let all = features[name] else { continue }
-            // Every feature whose label point lies in the covered tiles is labelled, once.
+            // Every feature whose label point lies in the covered tiles, and which is large
+            // enough at this zoom to hold a label, is labelled, once.
             var expected = 0
             for f in all.values {
-                guard let g = f.geometry, let p = try geos.geometry(g).labelPoint(), let home = TileID.containing(p, zoom: zoom), covered.contains(home) else { continue }
+                guard let g = f.geometry, let p = try geos.geometry(g).labelPoint(), let home = TileID.containing(p, zoom: zoom), covered.contains(home),
+                      let area = try WKB.encode(g).withUnsafeBytes({ try WKB.planarArea($0, projected: TileRenderer.TileFrame(home).tileCoordinate) }),
+                      area >= TileRenderer.labelMinArea else { continue }
                 expected += 1
                 #expect(labelled[f.id] == [home], "\(name) \(f.id)")
             }
             #expect(expected > 0 && labelled.count == expected, "\(name)")
+            print("z\(zoom) \(name): \(labelled.count) of \(all.count) labelled")
         }
     }
 }

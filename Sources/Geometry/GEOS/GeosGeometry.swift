@@ -91,7 +91,7 @@ public final class GeosGeometry {
     }
 
     /// Where one label (or one click) stands for the whole feature: for an area, the centre of
-    /// its largest inscribed circle (the pole of inaccessibility, to 1/500 of the feature's
+    /// its largest inscribed circle (the pole of inaccessibility, to 1/100 of the feature's
     /// size), the point furthest inside it, so it falls in this feature and not in a neighbour
     /// even for an L- or U-shaped parcel whose box centre lies outside it; GEOS's point on
     /// surface where that centre would not be inside (invalid rings), and for lines and points.
@@ -107,7 +107,7 @@ public final class GeosGeometry {
             let size = max(maxX - minX, maxY - minY)
             if size > 0 {
                 // A line from the circle's centre to the nearest boundary point.
-                let circle = try context.own(GEOSMaximumInscribedCircle_r(h, pointer, size / 500), "largest inscribed circle")
+                let circle = try context.own(GEOSMaximumInscribedCircle_r(h, pointer, size / 100), "largest inscribed circle")
                 let centre = try context.own(GEOSGeomGetStartPoint_r(h, circle.pointer), "circle centre")
                 if let c = centre.coordinate, try contains(centre) { return c }
             }

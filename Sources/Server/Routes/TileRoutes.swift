@@ -117,8 +117,10 @@ struct TileRoutes {
                                               "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])
                 guard info.hasLabelLayer else { return [layer] }
                 // Its label points: one per feature, in the one tile that holds it (TileRenderer).
+                let labelFields = TileRenderer.labelFields(of: info.schema.name)
                 return [layer, .object(["id": .string(TileRenderer.labelLayer(of: info.schema.name)),
-                                        "description": .string("\(info.schema.title): one label point per feature"), "fields": .object(fields),
+                                        "description": .string("\(info.schema.title): one label point per feature"),
+                                        "fields": .object(fields.filter { $0.key == "id" || labelFields.contains($0.key) }),
                                         "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])]
             }),
         ])
