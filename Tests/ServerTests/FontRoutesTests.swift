@@ -115,7 +115,7 @@ import TestSupport
             let glyphs = try #require(style["glyphs"]?.stringValue)
             #expect(glyphs.hasSuffix("/fonts/{fontstack}/{range}.pbf") && !glyphs.contains("{base}"))
             let symbols = (style["layers"]?.arrayValue ?? []).filter { $0["type"] == "symbol" }
-            #expect(Set(symbols.compactMap { $0["source-layer"]?.stringValue }) == ["admin", "zoning", "parcels"])
+            #expect(Set(symbols.compactMap { $0["source-layer"]?.stringValue }) == ["admin-label", "zoning-label", "parcels-label"], "text comes from the label points, one per feature")
             let stacks = Set(symbols.flatMap { $0["layout"]?["text-font"]?.arrayValue ?? [] }.compactMap(\.stringValue))
             #expect(!stacks.isEmpty)
             for stack in stacks {
