@@ -206,6 +206,7 @@ public final class TileRenderer {
         let merc: BoundingBox
         let scale: Double
         let lonLatQuery: BoundingBox
+        let lonLatOuter: BoundingBox
         let clip: BoundingBox
         let tolerance: Double
 
@@ -216,6 +217,10 @@ public final class TileRenderer {
             let lower = WebMercator.lonLat(Coordinate(merc.minX - pad, merc.minY - pad))
             let upper = WebMercator.lonLat(Coordinate(merc.maxX + pad, merc.maxY + pad))
             lonLatQuery = BoundingBox(minX: lower.x, minY: lower.y, maxX: upper.x, maxY: upper.y)
+            // One tile unit more: large features are cut at it in lon/lat (`LargeFeatures`).
+            let more = WebMercator.lonLat(Coordinate(merc.maxX + pad + 1 / scale, merc.maxY + pad + 1 / scale))
+            let less = WebMercator.lonLat(Coordinate(merc.minX - pad - 1 / scale, merc.minY - pad - 1 / scale))
+            lonLatOuter = BoundingBox(minX: less.x, minY: less.y, maxX: more.x, maxY: more.y)
             clip = BoundingBox(minX: -TileRenderer.buffer, minY: -TileRenderer.buffer,
                                maxX: TileRenderer.extent + TileRenderer.buffer, maxY: TileRenderer.extent + TileRenderer.buffer)
             tolerance = tile.z >= 16 ? 0.5 : 1.5
@@ -236,7 +241,14 @@ public final class TileRenderer {
             guard let schema = try store.schema(of: name) else { throw StoreError.unknownLayer(name) }
             for f in try store.features(layer: name, intersecting: box, asOf: nil, limit: 1_000_000, offset: 0) {
                 try Deadline.check()
-                guard let g = f.geometry else { continue }
+                guard var g = f.geometry else { continue }
+                if g.coordinateCount > LargeFeatures.threshold {
+                    // Cut what lies beyond the tile before GEOS: exact inside it (`LargeFeatures`).
+                    let margin = (box.maxX - box.minX) / 4096
+                    let outer = BoundingBox(minX: box.minX - margin, minY: box.minY - margin, maxX: box.maxX + margin, maxY: box.maxY + margin)
+                    guard let cut = LargeFeatures.thinned(g, box: outer, project: { $0 }, epsilon: 0) else { continue }
+                    g = cut
+                }
                 var clipped = try geos.geometry(g).clipped(to: box)
                 if try !clipped.isValid() { clipped = try clipped.makeValid() }
                 guard !clipped.isEmpty else { continue }
@@ -254,26 +266,50 @@ public final class TileRenderer {
     /// One feature in tile units (y down): clipped, simplified, snapped and wound as MVT
     /// wants, with its area there (infinite for lines and points); nil when nothing drawable
     /// is left.
+    ///
+    /// A feature of more than `LargeFeatures.threshold` vertices is thinned before GEOS sees it:
+    /// what lies beyond the clip box cut to a few vertices, the rest to a quarter of the
+    /// simplification tolerance (see `LargeFeatures`). Should GEOS refuse the thinned shape (an
+    /// invalid source can make it so), it gets the whole feature, as before.
     func draw(_ g: Geometry, frame: TileFrame) throws -> (geometry: Geometry, area: Double)? {
-        let local = g.mapCoordinates(frame.tileCoordinate)
         var value: Geometry
-        if let snapped = Self.snappedParcel(local, frame: frame) {
-            value = snapped
-        } else {
-            var native = try geos.geometry(local).clipped(to: frame.clip)
-            if native.isEmpty { return nil }
-            if g.isAreal || g.typeName.contains("LINE") { native = try native.simplified(tolerance: frame.tolerance) }
-            native = try native.snapped(toGrid: 1)
-            guard !native.isEmpty else { return nil }
-            value = try native.value()
+        if g.coordinateCount > LargeFeatures.threshold {
+            guard let thin = LargeFeatures.thinned(g, box: frame.lonLatOuter, project: frame.tileCoordinate, epsilon: frame.tolerance / 4) else { return nil }
+            do {
+                guard let drawn = try geosDraw(thin, areal: g.isAreal, frame: frame) else { return nil }
+                value = drawn
+            } catch is GeometryError {
+                guard let drawn = try geosDraw(g.mapCoordinates(frame.tileCoordinate), areal: g.isAreal, frame: frame) else { return nil }
+                value = drawn
+            }
             guard g.isAreal else { return (value, .infinity) }
-            value = Self.polygonal(value)
+        } else {
+            let local = g.mapCoordinates(frame.tileCoordinate)
+            if let snapped = Self.snappedParcel(local, frame: frame) {
+                value = snapped
+            } else {
+                guard let drawn = try geosDraw(local, areal: g.isAreal, frame: frame) else { return nil }
+                value = drawn
+                guard g.isAreal else { return (value, .infinity) }
+            }
         }
         let area = value.planarArea
         guard area >= 1 else { return nil }
         // MVT 2.1 wants exterior rings of positive surveyor's area in tile coordinates and
         // holes negative: the same rule as RFC 7946's, applied to tile units.
         return (value.rewound(), area)
+    }
+
+    /// GEOS's clip, simplification and snap-rounding of a geometry in tile units; polygons only
+    /// for an areal feature; nil when nothing is left.
+    func geosDraw(_ local: Geometry, areal: Bool, frame: TileFrame) throws -> Geometry? {
+        var native = try geos.geometry(local).clipped(to: frame.clip)
+        if native.isEmpty { return nil }
+        if areal || local.typeName.contains("LINE") { native = try native.simplified(tolerance: frame.tolerance) }
+        native = try native.snapped(toGrid: 1)
+        guard !native.isEmpty else { return nil }
+        let value = try native.value()
+        return areal ? Self.polygonal(value) : value
     }
 
     /// A single small ring inside the clip rectangle, drawn without GEOS (see `GridSnap`).

@@ -17,7 +17,7 @@ struct TileRoutes {
 
     func add(to router: Router<LandMapContext>) {
         router.get("/tiles/:layers/:z/:x/:file") { request, context in
-            try self.tile(request, layers: context.parameters.require("layers"), z: context.parameters.require("z"),
+            try await self.tile(request, layers: context.parameters.require("layers"), z: context.parameters.require("z"),
                           x: context.parameters.require("x"), file: context.parameters.require("file"), identity: context.identity)
         }
         // One parameter name per position: the router refuses two at the same place.
@@ -36,7 +36,7 @@ struct TileRoutes {
         }
     }
 
-    func tile(_ request: Request, layers text: String, z: String, x: String, file: String, identity: Identity?) throws -> Response {
+    func tile(_ request: Request, layers text: String, z: String, x: String, file: String, identity: Identity?) async throws -> Response {
         let parts = file.split(separator: ".", maxSplits: 1)
         guard parts.count == 2, let format = ["mvt", "pbf", "geojson"].first(where: { $0 == parts[1] }) else {
             throw Problem.notFound("tiles end in .mvt or .geojson")
@@ -51,7 +51,9 @@ struct TileRoutes {
         let audience = identity == nil ? "anonymous" : "private"
         let etag = Reply.etag(versions: requested.map(\.version), names.joined(separator: ","), "\(tile)", format, audience)
         if format == "geojson" {
-            let features = try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
+            let features = try await Self.offLoop { [state] in
+                try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
+            }
             let body = JSONValue.object(["type": "FeatureCollection", "features": .array(features.map { $0.geoJSON() })])
             return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=300", etag: etag)
         }
@@ -62,7 +64,9 @@ struct TileRoutes {
             cached = hit
         } else {
             Self.cacheMisses.increment()
-            let rendered = try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
+            let rendered = try await Self.offLoop { [state] in
+                try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
+            }
             Self.releaseFreedMemory(after: rendered)
             let raw = ByteBuffer(bytes: rendered.mvt)
             cached = CachedTile(raw: raw, gzip: try GzipMiddleware<LandMapContext>.gzip(raw))
@@ -78,6 +82,14 @@ struct TileRoutes {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: gzip))
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: cached.raw))
+    }
+
+    /// Rendering on a Dispatch thread, under the request's deadline: a cold tile over a large
+    /// feature or a dense district takes a core for a while, and on the event loops or the
+    /// cooperative pool (two threads here) it held up every other request, `/health` included.
+    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let deadline = Deadline.current
+        return try await Blocking.run { try Deadline.$current.withValue(deadline) { try work() } }
     }
 
     /// A low-zoom tile walks a hundred thousand features; glibc keeps what they used in its
