@@ -36,7 +36,7 @@ enum ShopsFixture {
         try Data(geoJSON().utf8).write(to: shops)
         _ = try Importer(store: store).run([shops.path], ImportOptions(layer: "shops"))
         let stops = dir.appendingPathComponent("stops.geojson")
-        try Data(#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"route":"19"},"geometry":{"type":"Point","coordinates":[106.7,10.75]}}]}"#.utf8).write(to: stops)
+        try Data(#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"route":"19","owner":"Nguyễn Văn A","HoTen":"Trần Thị B"},"geometry":{"type":"Point","coordinates":[106.7,10.75]}}]}"#.utf8).write(to: stops)
         _ = try Importer(store: store).run([stops.path], ImportOptions(layer: "stops"))
         var configuration = ServerConfiguration()
         configuration.lookupWorkers = 1
@@ -128,6 +128,13 @@ enum ShopsFixture {
                 #expect(r.json.value?["properties"]?["geometry"]?["format"] == "geometry-point")
             }
             try await client.execute(uri: "/collections/nowhere/schema", method: .get) { r in #expect(r.status == .notFound) }
+            // Owner-like source fields of a custom layer are named nowhere an anonymous caller looks.
+            for uri in ["/collections/stops/schema", "/collections/stops/queryables", "/collections/stops", "/api", "/tiles/stops.json"] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    #expect(r.status == .ok && r.text.contains("route") == (uri != "/api" || r.text.contains("/collections/stops/items")), "\(uri)")
+                    #expect(!r.text.contains("owner") && !r.text.contains("HoTen"), "\(uri) names a private field")
+                }
+            }
         }
         try await ServerFixture.test { client in
             try await client.execute(uri: "/collections/parcels/schema", method: .get) { r in
