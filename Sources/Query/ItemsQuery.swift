@@ -66,7 +66,7 @@ public final class ItemsQuery {
                 guard let g = f.geometry, let fb = g.boundingBox else { continue }
                 let inside = rectangular && fb.minX >= outer.minX && fb.maxX <= outer.maxX && fb.minY >= outer.minY && fb.maxY <= outer.maxY
                 guard try inside || exact.intersects(geos.geometry(g)) else { continue }
-                guard r.filters.allSatisfy({ f.properties[$0.key] == $0.value || ($0.key == "id" && $0.value == .string(f.id)) }) else { continue }
+                guard r.filters.allSatisfy({ Self.equal(f.properties[$0.key], $0.value) || ($0.key == "id" && $0.value == .string(f.id)) }) else { continue }
                 if matched >= r.offset, out.count < r.limit { out.append(f) }
                 matched += 1
             }
@@ -74,6 +74,16 @@ public final class ItemsQuery {
             offset += batchSize
         }
         return ItemsPage(features: out, numberMatched: matched)
+    }
+
+    /// A property equals a filter value as SQLite's `=` decides it in the store's filters:
+    /// numbers by value (3 = 3.0), everything else exactly.
+    static func equal(_ stored: JSONValue?, _ wanted: JSONValue) -> Bool {
+        switch (stored, wanted) {
+        case (.integer(let a)?, .number(let b)): Double(a) == b
+        case (.number(let a)?, .integer(let b)): a == Double(b)
+        default: stored == wanted
+        }
     }
 
     /// The box as a WGS 84 polygon, 16 points per edge so that curved edges stay close.

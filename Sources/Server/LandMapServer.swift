@@ -39,14 +39,18 @@ public enum LandMapServer {
             return Reply.json(ogc.landingJSON(request))
         }
         styles.add(to: router)
+        // The layers with their public properties, read without counting or reading features.
+        @Sendable func apiLayers() throws -> [OpenAPIDocument.Layer] {
+            try state.store.dataVersions().keys.sorted().compactMap { name in
+                try state.publicProperties(of: name).map { OpenAPIDocument.Layer(name: name, properties: $0.properties) }
+            }
+        }
         router.get("/api") { request, _ in
-            let layers = try state.store.layers().map(\.schema.name)
-            let doc = OpenAPIDocument.make(base: request.baseURL, layers: layers, crs: state.crs.uris)
+            let doc = OpenAPIDocument.make(base: request.baseURL, layers: try apiLayers(), crs: state.crs.uris)
             return Reply.json(doc, contentType: "application/vnd.oai.openapi+json;version=3.0")
         }
         router.get("/api.html") { request, _ in
-            let layers = try state.store.layers().map(\.schema.name)
-            return Reply.text(htmlPage(title: "LandMap API", json: OpenAPIDocument.make(base: request.baseURL, layers: layers, crs: state.crs.uris)),
+            return Reply.text(htmlPage(title: "LandMap API", json: OpenAPIDocument.make(base: request.baseURL, layers: try apiLayers(), crs: state.crs.uris)),
                               contentType: "text/html; charset=utf-8")
         }
         ogc.add(to: router)

@@ -1,9 +1,20 @@
 import Foundation
 import Geometry
+import Store
 
 /// The OpenAPI 3.0 definition of the API (`GET /api`), written from the routes' contract.
 enum OpenAPIDocument {
-    static func make(base: String, layers: [String], crs: [String]) -> JSONValue {
+    /// A layer as `/api` lists it: its name and the public properties `items` filters on.
+    struct Layer {
+        var name: String
+        var properties: [LayerProperty]
+    }
+
+    /// `layers` are described each with a path of its own (`/collections/parcels/items`) whose
+    /// query parameters name every property it filters on: GDAL's OAPIF driver sends a filter
+    /// to the server only for properties it finds there, and filters everything on the client
+    /// otherwise.
+    static func make(base: String, layers: [Layer], crs: [String]) -> JSONValue {
         func param(_ name: String, _ location: String = "query", _ schema: JSONValue, _ description: String, required: Bool = false,
                    style: String? = nil, explode: Bool? = nil) -> JSONValue {
             var o: [String: JSONValue] = ["name": .string(name), "in": .string(location), "schema": schema,
@@ -16,19 +27,20 @@ enum OpenAPIDocument {
         let number: JSONValue = ["type": "number"]
         let problem: JSONValue = .object(["description": "A problem document (RFC 9457)",
                                           "content": .object(["application/problem+json": .object(["schema": ["$ref": "#/components/schemas/Problem"]])])])
-        func ok(_ types: [String], _ description: String) -> JSONValue {
+        func ok(_ types: [String], _ description: String, _ schema: JSONValue?) -> JSONValue {
             var content = [String: JSONValue]()
-            for t in types { content[t] = .object(["schema": t.hasPrefix("text/") ? ["type": "string"] : ["type": "object"]]) }
+            for t in types { content[t] = .object(["schema": t.hasPrefix("text/") ? ["type": "string"] : schema ?? ["type": "object"]]) }
             return .object(["description": .string(description), "content": .object(content)])
         }
-        func get(_ summary: String, _ parameters: [JSONValue], _ okType: String = "application/json", errors: [String] = ["400"]) -> JSONValue {
+        func get(_ summary: String, _ parameters: [JSONValue], _ okType: String = "application/json", errors: [String] = ["400"],
+                 schema: JSONValue? = nil) -> JSONValue {
             // Operations with an `f` parameter also answer HTML (f=html, or a browser's Accept).
             let types = parameters.contains { $0["name"] == "f" } ? [okType, "text/html"] : [okType]
-            var responses: [String: JSONValue] = ["200": ok(types, summary), "304": ["description": "Not modified (If-None-Match)"]]
+            var responses: [String: JSONValue] = ["200": ok(types, summary, schema), "304": ["description": "Not modified (If-None-Match)"]]
             for e in errors { responses[e] = problem }
             return .object(["get": .object(["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)])])
         }
-        let collectionId = param("collectionId", "path", .object(["type": "string", "enum": .array(layers.map { .string($0) })]), "A collection (layer)")
+        let collectionId = param("collectionId", "path", .object(["type": "string", "enum": .array(layers.map { .string($0.name) })]), "A collection (layer)")
         let f = param("f", "query", ["type": "string", "enum": ["json", "html"]], "Response format")
         let datetime = param("datetime", "query", string, "RFC 3339 instant (the data as it was then) or interval (its end)")
         let crsParam = param("crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "Output CRS")
@@ -45,6 +57,17 @@ enum OpenAPIDocument {
         let ifMatch = param("If-Match", "header", string, "The ETag of the version being replaced or deleted (412 if stale)")
         let contentCrs = param("Content-Crs", "header", string, "CRS of the body's coordinates, e.g. <http://www.opengis.net/def/crs/EPSG/0/9210>")
         let featureId = param("featureId", "path", string, "Feature id")
+        let itemsParameters = [
+            param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 10000, "default": 100], "Features per page"),
+            param("offset", "query", ["type": "integer", "minimum": 0, "default": 0], "Features to skip"),
+            param("bbox", "query", ["type": "array", "minItems": 4, "maxItems": 6, "items": number], "minx,miny,maxx,maxy in bbox-crs", style: "form", explode: false),
+            param("bbox-crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "CRS of bbox"),
+            crsParam, datetime, f,
+        ]
+        let layersParam = param("layers", "path", ["type": "string", "pattern": "^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$"],
+                                "One layer, or a comma list of up to 16 (e.g. parcels,zoning)")
+        let tileParams = [layersParam, param("z", "path", ["type": "integer", "minimum": 0, "maximum": 22], "Zoom"),
+                          param("x", "path", ["type": "integer", "minimum": 0], "Column"), param("y", "path", ["type": "integer", "minimum": 0], "Row (XYZ: 0 at the north)")]
         var paths: [String: JSONValue] = [
             "/": get("Landing page", [f]),
             "/api": get("This OpenAPI document", [], "application/vnd.oai.openapi+json;version=3.0", errors: []),
@@ -52,14 +75,10 @@ enum OpenAPIDocument {
             "/collections": get("Collections", [f]),
             "/collections/{collectionId}": get("A collection", [collectionId, f], errors: ["404"]),
             "/collections/{collectionId}/queryables": get("Queryable properties", [collectionId], "application/schema+json", errors: ["404"]),
-            "/collections/{collectionId}/items": get("Features of a collection", [
-                collectionId,
-                param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 10000, "default": 100], "Features per page"),
-                param("offset", "query", ["type": "integer", "minimum": 0, "default": 0], "Features to skip"),
-                param("bbox", "query", ["type": "array", "minItems": 4, "maxItems": 6, "items": number], "minx,miny,maxx,maxy in bbox-crs", style: "form", explode: false),
-                param("bbox-crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "CRS of bbox"),
-                crsParam, datetime, f,
-            ], "application/geo+json", errors: ["400", "404"]),
+            "/collections/{collectionId}/items": get("Features of a collection (each collection's own path lists its property filters)",
+                                                     [collectionId] + itemsParameters, "application/geo+json", errors: ["400", "404"]),
+            "/collections/{collectionId}/schema": get("The JSON Schema of a collection's features (OGC API – Features Part 5)", [collectionId],
+                                                      "application/schema+json", errors: ["404"]),
             "/collections/{collectionId}/items/{featureId}": get("A feature", [collectionId, param("featureId", "path", string, "Feature id"), crsParam, datetime, f],
                                                                  "application/geo+json", errors: ["400", "404"]),
             "/parcels/at": get("The parcel at a point, the zoning shares over it, and the ward", [
@@ -77,6 +96,26 @@ enum OpenAPIDocument {
             "/health": get("Liveness and readiness", [], errors: ["503"]),
             "/metrics": get("Prometheus metrics", [], "text/plain", errors: []),
         ]
+        for layer in layers {
+            let filters = [param("id", "query", string, "Feature id")] + layer.properties.map { p in
+                param(p.name, "query", p.schema, "Only features whose \(p.name) equals this (\(p.title))")
+            }
+            // A page's features are those the collection's schema describes (properties, geometry kind).
+            let page: JSONValue = .object(["type": "object", "properties": .object([
+                "features": .object(["type": "array", "items": .object(["$ref": .string("\(base)/collections/\(layer.name)/schema")])]),
+            ])])
+            paths["/collections/\(layer.name)/items"] = get("Features of \(layer.name), filtered by any of its properties", itemsParameters + filters,
+                                                             "application/geo+json", errors: ["400"], schema: page)
+        }
+        paths["/tiles/{layers}.json"] = get("TileJSON 3.0.0 of one or more layers: tile URL, bounds, the zooms with features, each layer's fields",
+                                             [layersParam], errors: ["400", "404"])
+        paths["/tiles/{layers}/{z}/{x}/{y}.mvt"] = get("A Mapbox Vector Tile 2.1 (extent 4096, buffer 64), one MVT layer per layer",
+                                                       tileParams, "application/vnd.mapbox-vector-tile", errors: ["400", "404"])
+        paths["/tiles/{layers}/{z}/{x}/{y}.geojson"] = get("The same tile as a GeoJSON FeatureCollection (clipped, WGS 84)",
+                                                           tileParams, "application/geo+json", errors: ["400", "404"])
+        paths["/styles/{name}.json"] = get("A MapLibre style (e.g. landmap) with its URLs pointed at this server",
+                                           [param("name", "path", ["type": "string", "pattern": "^[A-Za-z0-9_-]+$"], "Style name, e.g. landmap")],
+                                           errors: ["404"])
         func adding(_ path: String, _ method: String, _ operation: JSONValue) {
             var o = paths[path]?.objectValue ?? [:]
             o[method] = operation
@@ -118,6 +157,40 @@ enum OpenAPIDocument {
                     "type": string, "title": string, "status": ["type": "integer"], "detail": string, "instance": string,
                 ])]),
             ])]),
+        ])
+    }
+
+    /// OGC API – Features Part 5's JSON Schema of a layer's features: the id, the primary
+    /// geometry with its true kind, and every property a caller may see, with its type.
+    ///
+    /// Part 5 lists the properties flat, as `properties`; GDAL (3.6, whose OAPIF driver QGIS
+    /// also uses) reads only the GeoJSON shape, `properties.properties`, and follows `allOf`
+    /// when there is one. So the GeoJSON shape is given under `allOf` as well: both describe the
+    /// same feature, and an instance of either form satisfies the whole schema.
+    static func featureSchema(_ info: LayerInfo, _ properties: [LayerProperty], id: String) -> JSONValue {
+        var members = [String: JSONValue]()
+        for p in properties { members[p.name] = p.schema }
+        let idMember = JSONValue.object(["type": "string", "title": "Feature id", "x-ogc-role": "id"])
+        let geometry = JSONValue.object(["format": .string(GeometryKind.schemaFormat(info.declaredGeometryType)), "x-ogc-role": "primary-geometry",
+                                         "title": .string(GeometryKind.words(info.geometryTypes))])
+        let geoJSON = JSONValue.object([
+            "type": "object",
+            "properties": .object([
+                "type": .object(["type": "string", "enum": ["Feature"]]),
+                "id": idMember,
+                "geometry": geometry,
+                "properties": .object(["type": "object", "properties": .object(members)]),
+            ]),
+        ])
+        members["id"] = idMember
+        members["geometry"] = geometry
+        return .object([
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": .string(id),
+            "type": "object",
+            "title": .string(info.schema.title),
+            "properties": .object(members),
+            "allOf": .array([geoJSON]),
         ])
     }
 }

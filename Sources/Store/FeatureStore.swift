@@ -100,6 +100,31 @@ public struct FeatureVersion: Hashable, Sendable {
     }
 }
 
+/// The JSON type of a source field (one kept in the `properties` column, not a canonical
+/// column), merged over every value the layer's batches have written: what queryables, the
+/// features' schema and filters type it as.
+public enum SourceFieldType: String, Hashable, Sendable {
+    case integer, number, string, boolean
+
+    /// The type of one value; nil for null, which says nothing about the field.
+    public init?(of value: JSONValue) {
+        switch value {
+        case .null: return nil
+        case .integer: self = .integer
+        case .number: self = .number
+        case .bool: self = .boolean
+        default: self = .string  // text, and arrays or objects, which clients read as text
+        }
+    }
+
+    /// The type that holds both: integers widen to numbers, any other mix is text.
+    public func merged(_ other: SourceFieldType) -> SourceFieldType {
+        if self == other { return self }
+        if Set([self, other]) == [.integer, .number] { return .number }
+        return .string
+    }
+}
+
 /// A layer and its figures, as `landmap layers` shows them.
 public struct LayerInfo: Hashable, Sendable {
     public var schema: LayerSchema
@@ -110,14 +135,34 @@ public struct LayerInfo: Hashable, Sendable {
     public var lastChange: Date?
     /// Grows by one with every batch that changes the layer: keys caches and ETags.
     public var dataVersion: Int64
+    /// The source fields its features carry beyond the canonical ones, with their types.
+    public var sourceFields: [String: SourceFieldType]
+    /// The area of its largest polygon in Web Mercator with the world as a 1 × 1 square (what
+    /// a tile renderer sizes features by); nil when unknown or when it holds no polygon.
+    public var largestArea: Double?
 
-    public init(schema: LayerSchema, featureCount: Int, extent: BoundingBox?, geometryTypes: [String], lastChange: Date?, dataVersion: Int64) {
+    public init(schema: LayerSchema, featureCount: Int, extent: BoundingBox?, geometryTypes: [String], lastChange: Date?, dataVersion: Int64,
+                sourceFields: [String: SourceFieldType] = [:], largestArea: Double? = nil) {
         self.schema = schema
         self.featureCount = featureCount
         self.extent = extent
         self.geometryTypes = geometryTypes
         self.lastChange = lastChange
         self.dataVersion = dataVersion
+        self.sourceFields = sourceFields
+        self.largestArea = largestArea
+    }
+
+    /// The geometry type the layer truly holds, named as GeoPackage does: the one type of all
+    /// its features, `GEOMETRY` when they mix (points and polygons), or the schema's own while
+    /// it is empty. Polygons in a multipolygon layer count as multipolygons (promoted on write).
+    public var declaredGeometryType: String {
+        Self.declaredGeometryType(schema: schema, types: Set(geometryTypes))
+    }
+
+    static func declaredGeometryType(schema: LayerSchema, types: Set<String>) -> String {
+        if schema.geometryType != "GEOMETRY" || types.isEmpty { return schema.geometryType }
+        return types.count == 1 ? types.first ?? "GEOMETRY" : "GEOMETRY"
     }
 }
 
@@ -141,6 +186,10 @@ public protocol FeatureStore: Sendable {
     /// Replaces a layer's metadata (SPEC §8's `landmap layer set`); a new data version, so
     /// nothing cached under the old metadata is served again; audited.
     func setMetadata(_ metadata: LayerMetadata, of layer: String, actor: String) throws
+
+    /// The source fields a layer's features carry beyond its canonical fields (kept in the
+    /// JSON `properties` column), with their types, as recorded at write: no feature is read.
+    func sourceFields(of layer: String) throws -> [String: SourceFieldType]
 
     /// Runs `body` inside one write transaction: everything it puts is written, or nothing is.
     func write(_ request: BatchRequest, _ body: (any FeatureBatchWriter) throws -> Void) throws -> BatchSummary

@@ -14,6 +14,10 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     let row: FeatureRow
     private(set) var summary: BatchSummary
     private(set) var geometryTypes = Set<String>()
+    /// The source fields this batch wrote (not canonical columns), with their merged types.
+    private(set) var sourceFields = [String: SourceFieldType]()
+    /// The largest polygon this batch wrote, in `mercatorArea`'s units.
+    private(set) var largestArea: Double?
 
     private let insert: Statement
     private let select: Statement
@@ -93,7 +97,14 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         let blob = geometry.map { Data(GeoPackageBinary.encode($0)) }
         let (canonical, extra) = try row.columns(of: feature)
         try checkKey(feature.id, canonical)
-        if let geometry { geometryTypes.insert(geometry.typeName) }
+        if let geometry {
+            geometryTypes.insert(geometry.typeName)
+            if geometry.isAreal { largestArea = max(largestArea ?? 0, Self.mercatorArea(geometry)) }
+        }
+        for (name, value) in feature.properties where schema.field(name) == nil {
+            guard let type = SourceFieldType(of: value) else { continue }
+            sourceFields[name] = sourceFields[name].map { $0.merged(type) } ?? type
+        }
 
         if let touch {
             try touch.execute(arguments: [feature.id])
@@ -145,6 +156,15 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             return "\(field) \(v.stringValue ?? v.jsonText)"
         }.joined(separator: ", ")
         throw StoreError.duplicateKey(layer: schema.name, id: id, key: named, holder: holder)
+    }
+
+    /// The area of a WGS 84 polygon in Web Mercator, the world being a 1 × 1 square: a tile of
+    /// zoom z spans 2⁻ᶻ of it, so this times (4096 · 2ᶻ)² is the area in that tile's units.
+    static func mercatorArea(_ g: Geometry) -> Double {
+        g.mapCoordinates { c in
+            let lat = min(max(c.y, -85.051_128_78), 85.051_128_78) * .pi / 180
+            return Coordinate((c.x + 180) / 360, (1 - log(tan(lat) + 1 / cos(lat)) / .pi) / 2)
+        }.planarArea
     }
 
     @discardableResult

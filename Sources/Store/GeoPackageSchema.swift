@@ -48,7 +48,9 @@ enum GeoPackageSchema {
           data_version INTEGER NOT NULL DEFAULT 0,
           geometry_types TEXT NOT NULL DEFAULT '[]',
           last_change TEXT,
-          metadata_json TEXT NOT NULL DEFAULT '{}');
+          metadata_json TEXT NOT NULL DEFAULT '{}',
+          source_fields TEXT NOT NULL DEFAULT '{}',
+          largest_area REAL);
         CREATE TABLE IF NOT EXISTS landmap_batches (
           id INTEGER PRIMARY KEY, layer TEXT NOT NULL, mode TEXT NOT NULL, source TEXT NOT NULL,
           actor TEXT NOT NULL, started_at TEXT NOT NULL,

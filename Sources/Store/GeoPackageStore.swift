@@ -81,9 +81,52 @@ public final class GeoPackageStore: FeatureStore {
         if try !db.columns(in: "landmap_layers").contains(where: { $0.name == "metadata_json" }) {
             try db.execute(sql: "ALTER TABLE landmap_layers ADD COLUMN metadata_json TEXT NOT NULL DEFAULT '{}'")
         }
+        try addLayerFigures(db)
         try db.execute(sql: GeoPackageSchema.registeredTablesOnly)
         let listed = db.changesCount > 0
         return appID != GeoPackageSchema.applicationID || !hasLandMap || listed
+    }
+
+    /// Files made before `landmap_layers` kept each layer's source fields and largest polygon
+    /// gain the two columns, filled once from the data (later batches keep them up to date).
+    static func addLayerFigures(_ db: Database) throws {
+        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(landmap_layers)").map { $0["name"] as String }
+        guard !columns.contains("source_fields") else { return }
+        try db.execute(sql: "ALTER TABLE landmap_layers ADD COLUMN source_fields TEXT NOT NULL DEFAULT '{}'")
+        try db.execute(sql: "ALTER TABLE landmap_layers ADD COLUMN largest_area REAL")
+        for name in try String.fetchAll(db, sql: "SELECT name FROM landmap_layers") {
+            let q = GeoPackageSchema.quoted(name)
+            var fields = [String: SourceFieldType]()
+            let kinds = try Row.fetchAll(db, sql: "SELECT DISTINCT j.key, j.type FROM \(q), json_each(\(q).properties) j WHERE json_valid(\(q).properties)")
+            for row in kinds {
+                let key: String = row[0], kind: String = row[1]
+                guard let t: SourceFieldType = switch kind {
+                case "integer": .integer
+                case "real": .number
+                case "true", "false": .boolean
+                case "null": nil
+                default: .string
+                } else { continue }
+                fields[key] = fields[key].map { $0.merged(t) } ?? t
+            }
+            var largest: Double?
+            let blobs = try Data.fetchCursor(db, sql: "SELECT geom FROM \(q) WHERE geom IS NOT NULL")
+            while let blob = try blobs.next() {
+                let g = try GeoPackageBinary.decode(blob)
+                if g.isAreal { largest = max(largest ?? 0, GeoPackageBatchWriter.mercatorArea(g)) }
+            }
+            try db.execute(sql: "UPDATE landmap_layers SET source_fields = ?, largest_area = ? WHERE name = ?",
+                           arguments: [Self.sourceFieldsJSON(fields), largest, name])
+        }
+    }
+
+    static func sourceFieldsJSON(_ fields: [String: SourceFieldType]) -> String {
+        JSONValue.object(fields.mapValues { .string($0.rawValue) }).jsonText
+    }
+
+    static func sourceFields(fromJSON text: String?) -> [String: SourceFieldType] {
+        guard let text, let object = (try? JSONValue.parse(text))?.objectValue else { return [:] }
+        return object.compactMapValues { $0.stringValue.flatMap(SourceFieldType.init(rawValue:)) }
     }
 
     // MARK: Layers
@@ -162,13 +205,20 @@ public final class GeoPackageStore: FeatureStore {
         }
     }
 
+    public func sourceFields(of layer: String) throws -> [String: SourceFieldType] {
+        try pool.read { db in
+            Self.sourceFields(fromJSON: try String.fetchOne(db, sql: "SELECT source_fields FROM landmap_layers WHERE name = ?", arguments: [layer]))
+        }
+    }
+
     public func layer(_ name: String) throws -> LayerInfo? {
         try pool.read { db in try self.info(db, name) }
     }
 
     func info(_ db: Database, _ name: String) throws -> LayerInfo? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT l.schema_json, l.data_version, l.geometry_types, l.last_change, c.min_x, c.min_y, c.max_x, c.max_y, l.metadata_json
+            SELECT l.schema_json, l.data_version, l.geometry_types, l.last_change, c.min_x, c.min_y, c.max_x, c.max_y, l.metadata_json,
+              l.source_fields, l.largest_area
             FROM landmap_layers l JOIN gpkg_contents c ON c.table_name = l.name WHERE l.name = ?
             """, arguments: [name]) else { return nil }
         let schema = try LayerSchema.fromStored(name: name, json: row[0], metadata: row[8])
@@ -180,7 +230,8 @@ public final class GeoPackageStore: FeatureStore {
         let types = (try? JSONValue.parse(row[2] as String))?.arrayValue?.compactMap(\.stringValue) ?? []
         let last: String? = row[3]
         return LayerInfo(schema: schema, featureCount: count, extent: extent, geometryTypes: types.sorted(),
-                         lastChange: last.flatMap(Timestamp.date), dataVersion: row[1])
+                         lastChange: last.flatMap(Timestamp.date), dataVersion: row[1],
+                         sourceFields: Self.sourceFields(fromJSON: row[9]), largestArea: row[10])
     }
 
     // MARK: Writing
@@ -205,7 +256,7 @@ public final class GeoPackageStore: FeatureStore {
                            arguments: [summary.inserted, summary.updated, summary.unchanged, summary.deleted, batchID])
             let changed = summary.inserted + summary.updated + summary.deleted > 0
             if changed {
-                try self.recordChange(db, schema: schema, timestamp: timestamp, types: writer.geometryTypes, replace: request.mode == .replace)
+                try self.recordChange(db, schema: schema, timestamp: timestamp, writer: writer, replace: request.mode == .replace)
             }
             summary.dataVersion = try Int64.fetchOne(db, sql: "SELECT data_version FROM landmap_layers WHERE name = ?", arguments: [schema.name]) ?? 0
             if changed {
@@ -228,15 +279,26 @@ public final class GeoPackageStore: FeatureStore {
         return now
     }
 
-    /// New data version, geometry types, and the extent and last change GDAL reads.
-    func recordChange(_ db: Database, schema: LayerSchema, timestamp: String, types: Set<String>, replace: Bool) throws {
-        var all = types
-        if !replace, let stored = try String.fetchOne(db, sql: "SELECT geometry_types FROM landmap_layers WHERE name = ?", arguments: [schema.name]) {
-            all.formUnion((try? JSONValue.parse(stored))?.arrayValue?.compactMap(\.stringValue) ?? [])
+    /// New data version, geometry types, source fields and largest polygon (a replace starts
+    /// them afresh, other modes add to them), the geometry type GDAL and QGIS read, and the
+    /// extent and last change.
+    func recordChange(_ db: Database, schema: LayerSchema, timestamp: String, writer: GeoPackageBatchWriter, replace: Bool) throws {
+        var all = writer.geometryTypes
+        var fields = writer.sourceFields
+        var largest = writer.largestArea
+        if !replace, let stored = try Row.fetchOne(db, sql: "SELECT geometry_types, source_fields, largest_area FROM landmap_layers WHERE name = ?",
+                                                   arguments: [schema.name]) {
+            all.formUnion((try? JSONValue.parse(stored[0] as String))?.arrayValue?.compactMap(\.stringValue) ?? [])
+            fields.merge(Self.sourceFields(fromJSON: stored[1])) { $0.merged($1) }
+            if let before: Double = stored[2] { largest = max(largest ?? 0, before) }
         }
         let typesJSON = JSONValue.array(all.sorted().map { .string($0) }).jsonText
-        try db.execute(sql: "UPDATE landmap_layers SET data_version = data_version + 1, geometry_types = ?, last_change = ? WHERE name = ?",
-                       arguments: [typesJSON, timestamp, schema.name])
+        try db.execute(sql: """
+            UPDATE landmap_layers SET data_version = data_version + 1, geometry_types = ?, last_change = ?, source_fields = ?, largest_area = ?
+            WHERE name = ?
+            """, arguments: [typesJSON, timestamp, Self.sourceFieldsJSON(fields), largest, schema.name])
+        try db.execute(sql: "UPDATE gpkg_geometry_columns SET geometry_type_name = ? WHERE table_name = ?",
+                       arguments: [LayerInfo.declaredGeometryType(schema: schema, types: all), schema.name])
         let rtree = GeoPackageSchema.quoted("rtree_\(schema.name)_geom")
         try db.execute(sql: """
             UPDATE gpkg_contents SET last_change = ?,

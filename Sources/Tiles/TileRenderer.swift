@@ -327,6 +327,22 @@ public final class TileRenderer {
     /// Polygons below this area (tile units²) are not drawn: a display pixel is 16 × 16 units.
     static func minArea(_ z: Int) -> Double { z >= 18 ? 4 : 64 }
 
+    /// The first zoom at which a layer's tiles hold anything (TileJSON's `minzoom`): points and
+    /// lines are drawn at every zoom, but a polygon only once its area reaches `minArea`, so a
+    /// polygon layer starts where its largest polygon does. 0 while the largest is unknown.
+    public static func firstZoom(_ layer: LayerInfo) -> Int {
+        guard layer.geometryTypes.allSatisfy({ $0 == "POLYGON" || $0 == "MULTIPOLYGON" }), let largest = layer.largestArea else { return 0 }
+        return firstZoom(largestArea: largest)
+    }
+
+    /// The first zoom at which a polygon of this area (Web Mercator, the world 1 × 1) is drawn.
+    static func firstZoom(largestArea: Double) -> Int {
+        (0...TileID.maxZoom).first { z in
+            let side = extent * Double(1 << z)
+            return largestArea * side * side >= minArea(z)
+        } ?? TileID.maxZoom
+    }
+
     /// The canonical properties a tile carries (with the feature id), never a hidden one.
     static func properties(_ f: Feature, _ schema: LayerSchema, hidden: HiddenProperties) -> [(String, JSONValue)] {
         var out: [(String, JSONValue)] = [("id", .string(f.id))]

@@ -28,6 +28,7 @@ struct OGCFeaturesRoutes {
             try self.item(request, context.parameters.require("layer"), context.parameters.require("id"), context.identity)
         }
         router.get("/collections/:layer/queryables") { request, context in try self.queryables(request, context.parameters.require("layer")) }
+        router.get("/collections/:layer/schema") { request, context in try self.schema(request, context.parameters.require("layer")) }
     }
 
     func landingJSON(_ request: Request) -> JSONValue {
@@ -72,10 +73,12 @@ struct OGCFeaturesRoutes {
         let name = info.schema.name
         let bbox: JSONValue = info.extent.map { .array([.array([.number($0.minX), .number($0.minY), .number($0.maxX), .number($0.maxY)])]) }
             ?? .array([.array([-180, 180, -90, 90].map { .number(Double($0)) })])
+        let properties = state.publicProperties(info.schema, sourceFields: info.sourceFields)
+        let schemaLink = "\(base)/collections/\(name)/schema"
         return .object([
             "id": .string(name),
             "title": .string(info.schema.title),
-            "description": .string("\(info.featureCount) features; \(info.schema.fields.filter { !info.schema.isPrivate($0.name) }.map(\.name).joined(separator: ", "))"),
+            "description": .string(Self.describe(info, properties)),
             "itemType": "feature",
             "extent": .object(["spatial": .object(["bbox": bbox, "crs": .string(CRSCatalog.crs84)])]),
             "crs": .array(state.crs.uris.map { .string($0) }),
@@ -84,8 +87,27 @@ struct OGCFeaturesRoutes {
                 link("\(base)/collections/\(name)", "self", "application/json", info.schema.title),
                 link("\(base)/collections/\(name)/items", "items", "application/geo+json", "Items"),
                 link("\(base)/collections/\(name)/queryables", "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryables"),
+                link(schemaLink, "describedby", "application/schema+json", "The schema of the features (every property with its type)"),
+                // The same relation (RFC 8288 compares them case-insensitively); GDAL 3.6 looks for this spelling only.
+                link(schemaLink, "describedBy", "application/schema+json", "The schema of the features (every property with its type)"),
+                link(schemaLink, "http://www.opengis.net/def/rel/ogc/1.0/schema", "application/schema+json", "The schema of the features"),
             ]),
         ])
+    }
+
+    /// What a collection holds, in a sentence or three: what the layer is, how many features
+    /// of which geometry, and the properties a caller may filter on.
+    static func describe(_ info: LayerInfo, _ properties: [LayerProperty]) -> String {
+        let what = switch info.schema.name {
+        case "parcels": "Cadastral parcels (thửa đất) of Ho Chi Minh City, keyed by ward, map sheet and parcel number."
+        case "zoning": "Zoning plan zones (quy hoạch): planned land use, building limits and the decision that approved them."
+        case "admin": "Administrative units (đơn vị hành chính): the province, its wards and communes, with their official codes."
+        default: "A custom layer, '\(info.schema.title)', imported into LandMap."
+        }
+        let count = info.featureCount == 1 ? "1 feature" : "\(info.featureCount) features"
+        var text = "\(what) \(count), \(GeometryKind.words(info.geometryTypes)) (\(info.declaredGeometryType))."
+        if !properties.isEmpty { text += " Properties: \(properties.map(\.name).joined(separator: ", "))." }
+        return text
     }
 
     func items(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
@@ -105,12 +127,16 @@ struct OGCFeaturesRoutes {
             r.boxCRS = boxCRS.crs
         }
         let reserved: Set<String> = ["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]
-        let queryable = Set(schema.fields.filter { !schema.isPrivate($0.name) }.map(\.name) + ["id"])
+        let queryable = state.publicProperties(schema, sourceFields: try state.store.sourceFields(of: name))
         for (key, value) in request.uri.queryParameters where !reserved.contains(String(key)) {
-            guard queryable.contains(String(key)) else {
-                throw Problem.badRequest("'\(key)' is not a query parameter of this collection; queryables: \(queryable.sorted().joined(separator: ", "))")
+            if key == "id" {
+                r.filters["id"] = .string(String(value))
+                continue
             }
-            r.filters[String(key)] = Self.filterValue(String(value), schema.field(String(key)))
+            guard let property = queryable.first(where: { $0.name == String(key) }) else {
+                throw Problem.badRequest("'\(key)' is not a query parameter of this collection; queryables: \((["id"] + queryable.map(\.name)).joined(separator: ", "))")
+            }
+            r.filters[String(key)] = property.filterValue(String(value))
         }
         let page = try ItemsQuery(store: state.store).page(r)
         let hidden = state.hiddenFields(schema, for: identity)
@@ -170,20 +196,12 @@ struct OGCFeaturesRoutes {
         return Reply.json(.object(body), contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }
 
+    /// The properties `items` filters on (`property=value`): every public canonical and source
+    /// field of the layer, with its type.
     func queryables(_ request: Request, _ name: String) throws -> Response {
         guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
         var properties: [String: JSONValue] = ["id": .object(["type": "string", "title": "Feature id"])]
-        for f in info.schema.fields where !info.schema.isPrivate(f.name) {
-            let type: String = switch f.type {
-            case .integer: "integer"
-            case .real: "number"
-            case .text: "string"
-            case .date: "string"
-            }
-            var p: [String: JSONValue] = ["type": .string(type), "title": .string(f.summary.isEmpty ? f.name : f.summary)]
-            if f.type == .date { p["format"] = "date" }
-            properties[f.name] = .object(p)
-        }
+        for p in state.publicProperties(info.schema, sourceFields: info.sourceFields) { properties[p.name] = p.schema }
         let body = JSONValue.object([
             "$schema": "https://json-schema.org/draft/2019-09/schema",
             "$id": .string("\(request.baseURL)/collections/\(name)/queryables"),
@@ -192,6 +210,16 @@ struct OGCFeaturesRoutes {
             "properties": .object(properties),
         ])
         return Reply.json(body, contentType: "application/schema+json", etag: Reply.etag(versions: [info.dataVersion], "queryables"))
+    }
+
+    /// OGC API – Features Part 5: the JSON Schema of the layer's features, every property with
+    /// its type and the primary geometry with its true kind (`geometry-any` when it mixes), so
+    /// that clients need not guess fields and geometry from the first page.
+    func schema(_ request: Request, _ name: String) throws -> Response {
+        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let body = OpenAPIDocument.featureSchema(info, state.publicProperties(info.schema, sourceFields: info.sourceFields),
+                                                 id: "\(request.baseURL)/collections/\(name)/schema")
+        return Reply.json(body, contentType: "application/schema+json", etag: Reply.etag(versions: [info.dataVersion], "schema", request.baseURL))
     }
 
     // MARK: Helpers
@@ -219,15 +247,6 @@ struct OGCFeaturesRoutes {
         if swap { (minX, minY, maxX, maxY) = (minY, minX, maxY, maxX) }
         guard minX <= maxX, minY <= maxY else { throw Problem.badRequest("bbox minimum exceeds maximum") }
         return BoundingBox(minX: minX, minY: minY, maxX: maxX, maxY: maxY)
-    }
-
-    /// A filter value typed as its field wants (numbers for numeric fields).
-    static func filterValue(_ s: String, _ field: FieldDefinition?) -> JSONValue {
-        switch field?.type {
-        case .integer?: Int64(s).map { .integer($0) } ?? .string(s)
-        case .real?: Double(s).map { .number($0) } ?? .string(s)
-        default: .string(s)
-        }
     }
 
     /// A feature as the client gets it: private fields left out, in the output CRS and axis order.

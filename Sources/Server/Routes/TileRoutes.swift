@@ -110,30 +110,42 @@ struct TileRoutes {
         var box: BoundingBox?
         for info in infos { if let e = info.extent { if box == nil { box = e } else { box?.expand(toInclude: e) } } }
         let b = box ?? BoundingBox(minX: -180, minY: -85.0511, maxX: 180, maxY: 85.0511)
+        // Each layer from the zoom its largest polygon is first drawn at (points: 0), so that a
+        // client asks no tiles that must be empty; the document from the first of them.
+        let firstZooms = infos.map { TileRenderer.firstZoom($0) }
+        let minZoom = firstZooms.min() ?? 0
         let body = JSONValue.object([
             "tilejson": "3.0.0",
             "name": .string("LandMap: \(names)"),
             "attribution": "LandMap; wards: vietnam-3d-map (MIT); District 7 zoning: City Science Lab @ HCMC",
             "scheme": "xyz",
             "tiles": .array([.string("\(request.baseURL)/tiles/\(names)/{z}/{x}/{y}.mvt")]),
-            "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom)),
+            "minzoom": .integer(Int64(minZoom)), "maxzoom": .integer(Int64(TileID.maxZoom)),
             "bounds": .array([.number(b.minX), .number(b.minY), .number(b.maxX), .number(b.maxY)]),
-            "center": .array([.number((b.minX + b.maxX) / 2), .number((b.minY + b.maxY) / 2), 14]),
-            "vector_layers": .array(infos.flatMap { info -> [JSONValue] in
+            "center": .array([.number((b.minX + b.maxX) / 2), .number((b.minY + b.maxY) / 2), .integer(Int64(max(14, minZoom)))]),
+            "vector_layers": .array(zip(infos, firstZooms).flatMap { info, firstZoom -> [JSONValue] in
                 var fields: [String: JSONValue] = ["id": "String"]
                 let hidden = state.hiddenFields(info.schema, for: identity)
                 for f in info.schema.fields where !hidden.contains(f.name) {
                     fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String")
                 }
+                // Custom layers' tiles carry their source fields (see `TileRenderer.properties`).
+                if info.schema.fields.isEmpty {
+                    for p in state.publicProperties(info.schema, sourceFields: info.sourceFields) {
+                        fields[p.name] = .string(p.type == "integer" || p.type == "number" ? "Number" : p.type == "boolean" ? "Boolean" : "String")
+                    }
+                }
                 let layer = JSONValue.object(["id": .string(info.schema.name), "description": .string(info.schema.title), "fields": .object(fields),
-                                              "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])
+                                              "geometry_type": .string(info.declaredGeometryType),
+                                              "minzoom": .integer(Int64(firstZoom)), "maxzoom": .integer(Int64(TileID.maxZoom))])
                 guard info.hasLabelLayer else { return [layer] }
                 // Its label points: one per feature, in the one tile that holds it (TileRenderer).
                 let labelFields = TileRenderer.labelFields(of: info.schema.name)
                 return [layer, .object(["id": .string(TileRenderer.labelLayer(of: info.schema.name)),
                                         "description": .string("\(info.schema.title): one label point per feature"),
                                         "fields": .object(fields.filter { $0.key == "id" || labelFields.contains($0.key) }),
-                                        "minzoom": 0, "maxzoom": .integer(Int64(TileID.maxZoom))])]
+                                        "geometry_type": "POINT",
+                                        "minzoom": .integer(Int64(firstZoom)), "maxzoom": .integer(Int64(TileID.maxZoom))])]
             }),
         ])
         return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL, identity == nil ? "anonymous" : "private"))
