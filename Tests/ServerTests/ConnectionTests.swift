@@ -38,7 +38,7 @@ import Testing
             // A keep-alive connection after its answer: answered, then closed once idle.
             let kept = try RawConnection(port: port)
             kept.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            let (answer, closed) = await kept.read(for: 10)
+            let (answer, closed) = await kept.read(for: 30)
             #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(200))")
             #expect(closed, "\(answer)")
         }
@@ -51,7 +51,7 @@ import Testing
             // Others are answered meanwhile.
             let other = try RawConnection(port: port)
             other.send("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            let (answer, closed) = await other.read(for: 5)
+            let (answer, closed) = await other.read(for: 30)
             #expect(answer.hasPrefix("HTTP/1.1 200"), "closed: \(closed), \(answer.prefix(300))")
         }
     }
@@ -60,7 +60,7 @@ import Testing
         try await live(idle: .seconds(60)) { port in
             let c = try RawConnection(port: port)
             c.send("GET /collections/parcels/items?q=\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            let (answer, closed) = await c.read(for: 5)
+            let (answer, closed) = await c.read(for: 30)
             #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large"), "\(answer.prefix(300))")
             #expect(answer.lowercased().contains("content-type: application/problem+json"))
             #expect(answer.contains("\"status\":431") && answer.contains("80 KiB"), "\(answer)")
@@ -68,7 +68,7 @@ import Testing
             // Not HTTP at all: 400 with a problem document.
             let junk = try RawConnection(port: port)
             junk.send("GET /\u{1}bad HTTP/1.1\r\n\r\n")
-            let bad = await junk.read(for: 5).text
+            let bad = await junk.read(for: 30).text
             #expect(bad.hasPrefix("HTTP/1.1 400"), "\(bad.prefix(300))")
             #expect(bad.contains("\"status\":400"))
         }
