@@ -65,6 +65,18 @@ enum GDALLibrary {
         CPLSetConfigOption("CPL_VSIL_CURL_ALLOWED_EXTENSIONS", ".landmap-network-disabled")
         CPLSetConfigOption("CPL_ALLOW_VSISTDIN", "NO")
         CPLSetConfigOption("GDAL_VRT_ENABLE_PYTHON", "NO")
+        // A GeoPackage's SQL never reaches SpatiaLite (whose VirtualText, VirtualShape and
+        // BlobFromFile read any file), and its schema is not trusted to run functions or
+        // virtual tables from views and triggers.
+        CPLSetConfigOption("SPATIALITE_LOAD", "NO")
+        CPLSetConfigOption("OGR_SQLITE_PRAGMA", "trusted_schema=OFF")
+        // GDAL's own HTTP client (a GeoJSON `crs` link, a CRS given as a URL) goes through a
+        // proxy that is never there: LandMap never fetches anything, whatever a file says.
+        CPLSetConfigOption("GDAL_HTTP_PROXY", "127.0.0.1:9")
+        CPLSetConfigOption("GDAL_HTTP_TIMEOUT", "1")
+        CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", "0")
+        unsetenv("no_proxy")
+        unsetenv("NO_PROXY")
         return true
     }()
 
@@ -260,7 +272,7 @@ public final class OGRReader {
         // can read outside the file.
         let driver = GDALGetDatasetDriver(opened).map { String(cString: GDALGetDriverShortName($0)) } ?? ""
         if let problem = driver == "ESRI Shapefile" ? Self.dbfProblem(shp: openedPath, shapes: Int(OGR_L_GetFeatureCount(chosen, 1)))
-            : driver == "GPKG" ? Self.virtualTable(opened) : nil {
+            : driver == "GPKG" ? Self.unsafeSchema(opened) : nil {
             GDALClose(opened)
             if let restored { try? FileManager.default.removeItem(at: restored) }
             throw FormatError(file: path, problem)
@@ -502,15 +514,59 @@ extension OGRReader {
 }
 
 extension OGRReader {
-    /// Why a GeoPackage may not be read, or nil: a virtual table other than an R-tree index
-    /// (a module such as GDAL's VirtualOGR reads whatever file or URL its definition names).
-    static func virtualTable(_ dataset: GDALDatasetH) -> String? {
-        let sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND lower(sql) LIKE 'create virtual table%' AND lower(sql) NOT LIKE '%using rtree(%'"
-        guard let result = GDALDatasetExecuteSQL(dataset, sql, nil, nil) else { return nil }
+    /// Why a GeoPackage may not be read, or nil. SQLite objects whose reading runs more than a
+    /// table scan: a virtual table other than a GeoPackage R-tree index (modules such as
+    /// SpatiaLite's VirtualText or GDAL's VirtualOGR read whatever file or URL their definition
+    /// names), a view, a generated column. The schema text is judged with its comments removed
+    /// and the names held to plain words, so a comment cannot dress another module up as `rtree`.
+    static func unsafeSchema(_ dataset: GDALDatasetH) -> String? {
+        let sql = "SELECT type, name, coalesce(sql, ''), rootpage FROM sqlite_master WHERE type IN ('table', 'view')"
+        guard let result = GDALDatasetExecuteSQL(dataset, sql, nil, nil) else { return "its schema could not be read" }
         defer { GDALDatasetReleaseResultSet(dataset, result) }
-        guard let row = OGR_L_GetNextFeature(result) else { return nil }
-        defer { OGR_F_Destroy(row) }
-        let name = OGR_F_GetFieldAsString(row, 0).map { String(cString: $0) } ?? ""
-        return "the GeoPackage holds a virtual table ('\(name)') that is not a spatial index; such tables can read other files: refused"
+        while let row = OGR_L_GetNextFeature(result) {
+            defer { OGR_F_Destroy(row) }
+            let text = { (i: Int32) in OGR_F_GetFieldAsString(row, i).map { String(cString: $0) } ?? "" }
+            if let problem = schemaProblem(type: text(0), name: text(1), sql: text(2), rootPage: Int(OGR_F_GetFieldAsInteger64(row, 3))) {
+                return problem
+            }
+        }
+        return nil
+    }
+
+    /// The judgement of `unsafeSchema` on one `sqlite_master` row.
+    static func schemaProblem(type: String, name: String, sql: String, rootPage: Int) -> String? {
+        let bare = withoutComments(sql).lowercased()
+        if type == "view" {
+            return "the GeoPackage holds a view ('\(name)'); views can run functions and read other tables: refused (export it as a table)"
+        }
+        if rootPage == 0 || bare.contains("virtual") {
+            let words = name.range(of: "^rtree_[A-Za-z0-9_]+$", options: .regularExpression) != nil
+            let rtree = bare.range(of: #"^\s*create\s+virtual\s+table\s+(if\s+not\s+exists\s+)?["`\[]?rtree_[a-z0-9_]+["`\]]?\s+using\s+rtree\s*\("#,
+                                   options: .regularExpression) != nil
+            if !(words && rtree) {
+                return "the GeoPackage holds a virtual table ('\(name)') that is not a spatial index; such tables can read other files: refused"
+            }
+        } else if bare.range(of: #"\bgenerated\s+always\b"#, options: .regularExpression) != nil || bare.range(of: #"\bas\s*\("#, options: .regularExpression) != nil {
+            return "the GeoPackage's table '\(name)' has a generated column, computed by SQL as it is read: refused"
+        }
+        return nil
+    }
+
+    /// SQL text without its `/* … */` and `-- …` comments (an unterminated block comment runs to the end).
+    static func withoutComments(_ sql: String) -> String {
+        var out = "", i = sql.startIndex
+        while i < sql.endIndex {
+            if sql[i...].hasPrefix("/*") {
+                i = sql[sql.index(i, offsetBy: 2)...].range(of: "*/")?.upperBound ?? sql.endIndex
+                out += " "
+            } else if sql[i...].hasPrefix("--") {
+                i = sql[i...].firstIndex(of: "\n") ?? sql.endIndex
+                out += " "
+            } else {
+                out.append(sql[i])
+                i = sql.index(after: i)
+            }
+        }
+        return out
     }
 }

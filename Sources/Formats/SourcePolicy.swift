@@ -81,6 +81,12 @@ public enum SourcePolicy {
         if let id = Identity(real), protected.contains(id) {
             throw FormatError(file: path, "is LandMap's own database (or its -wal/-shm): it is never read as an import")
         }
+        // SQLite reads a database's own -wal and -shm beside it: they must not be the live ones.
+        for suffix in ["-wal", "-shm", "-journal"] {
+            if let id = Identity(real + suffix), protected.contains(id) {
+                throw FormatError(file: path, "its \(suffix) file is LandMap's own database's: refused")
+            }
+        }
         let folder = (real as NSString).deletingLastPathComponent
         let stem = ((real as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() + "."
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.lowercased().hasPrefix(stem) {
@@ -115,12 +121,40 @@ public enum SourcePolicy {
         if ["vrt", "ovf"].contains(ext) {
             throw FormatError(file: file, "is a GDAL VRT, which names other files, URLs or databases to read: refused (send the data file itself)")
         }
-        let head = read(gdalPath, upTo: ext == "tab" ? 64 << 10 : 4096).lowercased()
+        let head = read(gdalPath, upTo: ext == "tab" ? 16 << 20 : 4096).lowercased()
         if head.contains("<ogrvrtdatasource") || head.contains("<vrtdataset") {
             throw FormatError(file: file, "holds a GDAL VRT, which names other files, URLs or databases to read: refused (send the data file itself)")
         }
-        if ext == "tab", head.contains("!seamless") || head.contains("create view") || head.contains("open table") {
+        // A .tab is a small text header (its data is in the .dat): read whole, any line may say it.
+        if ext == "tab", head.contains("!seamless") || head.contains("\\isseamless") || head.contains("create view") || head.contains("open table") {
             throw FormatError(file: file, "is a MapInfo view or seamless table, which opens other tables: refused (send the tables themselves)")
+        }
+        if ["geojson", "json", "geojsonl", "geojsons"].contains(ext) || head.hasPrefix("{") || head.hasPrefix("\u{1e}") {
+            if let kind = crsLink(gdalPath) {
+                throw FormatError(file: file, "declares its CRS as a \(kind) to fetch ('crs' of type \(kind)): refused, LandMap fetches nothing a file names (give the CRS with --crs or a named crs)")
+            }
+        }
+    }
+
+    /// The kind (`link`, `url`) of a GeoJSON `crs` member that GDAL would fetch over the
+    /// network, or nil. The 2008 GeoJSON spec's linked CRS: GDAL's reader fetches its `href`.
+    /// Read in 4 MiB steps that overlap by 4 KiB, so a large file costs little memory.
+    static func crsLink(_ gdalPath: String) -> String? {
+        guard let file = VSIFOpenL(gdalPath, "rb") else { return nil }
+        defer { VSIFCloseL(file) }
+        let step = 4 << 20, overlap = 4096
+        var carry = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: step)
+        let pattern = #""crs"\s*:\s*\{(?:[^{}]|\{[^{}]*\}){0,2000}?"(link|url)""#
+        while true {
+            let n = buffer.withUnsafeMutableBytes { VSIFReadL($0.baseAddress, 1, step, file) }
+            guard n > 0 else { return nil }
+            let chunk = carry + buffer.prefix(n)
+            let text = String(decoding: chunk, as: UTF8.self).lowercased()
+            if let r = text.range(of: pattern, options: .regularExpression) {
+                return text[r].contains("\"url\"") ? "url" : "link"
+            }
+            carry = Array(chunk.suffix(overlap))
         }
     }
 

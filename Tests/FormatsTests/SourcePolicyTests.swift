@@ -189,6 +189,66 @@ import TestSupport
         #expect(Self.refusal(plain)?.contains("plain.sqlite: not one of the formats LandMap reads") == true, "\(Self.refusal(plain) ?? "read")")
     }
 
+    /// A virtual table dressed up as an R-tree index by a comment, a view, a generated column:
+    /// refused by what SQLite would really run, not by what the text seems to say (review of issue 15).
+    @Test func aGeoPackageSchemaThatRunsMoreThanATableScanIsRefused() {
+        let rtree = #"CREATE VIRTUAL TABLE "rtree_pts_geom" USING rtree(id, minx, maxx, miny, maxy)"#
+        #expect(OGRReader.schemaProblem(type: "table", name: "rtree_pts_geom", sql: rtree, rootPage: 0) == nil)
+        let dressed = "CREATE VIRTUAL TABLE vt USING VirtualText('/etc/passwd','UTF-8',0,POINT,NONE,':') /* using rtree( */"
+        #expect(OGRReader.schemaProblem(type: "table", name: "vt", sql: dressed, rootPage: 0)?.contains("virtual table ('vt')") == true)
+        let named = #"CREATE VIRTUAL TABLE "rtree_x/*" USING VirtualText('/etc/passwd') */" USING rtree(id)"#
+        #expect(OGRReader.schemaProblem(type: "table", name: "rtree_x/*", sql: named, rootPage: 0) != nil)
+        let leading = "/**/CREATE VIRTUAL TABLE rtree_a_geom USING VirtualText('/etc/passwd')"
+        #expect(OGRReader.schemaProblem(type: "table", name: "rtree_a_geom", sql: leading, rootPage: 0) != nil)
+        #expect(OGRReader.schemaProblem(type: "view", name: "leak", sql: "CREATE VIEW leak AS SELECT * FROM pts", rootPage: 0)?.contains("a view ('leak')") == true)
+        let generated = "CREATE TABLE t (fid INTEGER PRIMARY KEY, geom BLOB, secret TEXT GENERATED ALWAYS AS (readfile('/etc/passwd')))"
+        #expect(OGRReader.schemaProblem(type: "table", name: "t", sql: generated, rootPage: 2)?.contains("generated column") == true)
+        let short = "CREATE TABLE t (fid INTEGER PRIMARY KEY, secret TEXT AS (upper('x')))"
+        #expect(OGRReader.schemaProblem(type: "table", name: "t", sql: short, rootPage: 2) != nil)
+        let plain = #"CREATE TABLE "pts" ("fid" INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, "geom" POINT, "generated_at" DATETIME, "as_of" TEXT)"#
+        #expect(OGRReader.schemaProblem(type: "table", name: "pts", sql: plain, rootPage: 2) == nil)
+    }
+
+    /// A GeoJSON `crs` of type link or url (GeoJSON 2008) would make GDAL fetch its href: refused
+    /// before GDAL reads the file, wherever the member stands and whatever the file is called.
+    @Test func aGeoJSONWhoseCRSIsALinkIsRefused() throws {
+        let dir = try SharedData.temporaryDirectory("policy-crs-link")
+        let features = #""features":[{"type":"Feature","properties":{"url":"https://example.org","type":"link"},"geometry":{"type":"Point","coordinates":[106.7,10.8]}}]"#
+        let cases = [
+            ("link.geojson", #"{"type":"FeatureCollection","crs":{"type":"link","properties":{"href":"http://127.0.0.1:9/crs","type":"proj4"}},"# + features + "}"),
+            ("url.json", #"{"type":"FeatureCollection","# + features + #","crs":{"properties":{"url":"http://127.0.0.1:9/x"},"type":"URL"}}"#),
+        ]
+        for (name, text) in cases {
+            let file = dir.appendingPathComponent(name)
+            try Data(text.utf8).write(to: file)
+            #expect(Self.refusal(file.path)?.contains("\(name): declares its CRS as a") == true, "\(Self.refusal(file.path) ?? "read")")
+        }
+        // Properties named url or type link are data, not a CRS: the file is read.
+        let fine = dir.appendingPathComponent("fine.geojson")
+        try Data((#"{"type":"FeatureCollection","# + features + "}").utf8).write(to: fine)
+        #expect(Self.refusal(fine.path) == nil)
+    }
+
+    /// A file whose `-wal` or `-shm` is the live database's: SQLite would map and write it.
+    @Test func aDatabaseWhoseWALIsTheLiveOnesIsRefused() throws {
+        let dir = try SharedData.temporaryDirectory("policy-wal")
+        let live = dir.appendingPathComponent("live.gpkg")
+        try Data("SQLite format 3\0".utf8).write(to: live)
+        try Data("wal".utf8).write(to: dir.appendingPathComponent("live.gpkg-wal"))
+        SourcePolicy.protect(database: live.path)
+        let upload = dir.appendingPathComponent("upload.gpkg")
+        try Data("SQLite format 3\0".utf8).write(to: upload)
+        try FileManager.default.createSymbolicLink(atPath: upload.path + "-wal", withDestinationPath: live.path + "-wal")
+        #expect(throws: FormatError(file: upload.path, "its -wal file is LandMap's own database's: refused")) { try SourcePolicy.checkLocalFile(upload.path) }
+    }
+
+    @Test func aMapInfoSeamlessTableIsRefusedByItsFlag() throws {
+        let dir = try SharedData.temporaryDirectory("policy-seamless")
+        let tab = dir.appendingPathComponent("idx.tab")
+        try Data(("!table\n!version 300\n!charset WindowsLatin1\n\nDefinition Table\n  Type NATIVE Charset \"WindowsLatin1\"\n  Fields 1\n    Table Char (254) ;\nbegin_metadata\n\"\\IsSeamless\" = \"TRUE\"\nend_metadata\n").utf8).write(to: tab)
+        #expect(Self.refusal(tab.path)?.contains("idx.tab: is a MapInfo view or seamless table") == true, "\(Self.refusal(tab.path) ?? "read")")
+    }
+
     @Test func anExportNeverWritesThroughAFileBesideItsOutput() throws {
         let dir = try SharedData.temporaryDirectory("policy-out")
         let live = dir.appendingPathComponent("live.gpkg")
