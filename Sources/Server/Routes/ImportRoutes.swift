@@ -84,6 +84,9 @@ struct ImportRoutes {
     /// Streams the body to a file, refusing it (413) once it passes `limit`.
     func receive(_ body: RequestBody, into url: URL, limit: Int) async throws -> Int {
         guard FileManager.default.createFile(atPath: url.path, contents: nil), let handle = try? FileHandle(forWritingTo: url) else {
+            if errno == ENOSPC || errno == EDQUOT {
+                throw Problem.insufficientStorage("the server's temporary folder is full (no space left on device): nothing was imported")
+            }
             throw Problem(.internalServerError, "could not create a temporary file for the upload")
         }
         defer { try? handle.close() }
