@@ -54,8 +54,11 @@ code=$(upload stolen "$work/vrt.zip")
 [ $rc -ne 0 ]; check "a /vsicurl/ path, landmap import" $? "exit $rc: $(tail -1 "$work/out" | head -c 160)"
 sed "s#<SrcDataSource>.*</SrcDataSource>#<SrcDataSource>/vsicurl/$server_url/collections/parcels/items?f=json</SrcDataSource>#" "$work/own-db.vrt" > "$work/ssrf.vrt"
 code=$(upload stolen "$work/ssrf.vrt")
-before=$(grep -c 'collections/parcels/items' "$work/serve.log")
 [[ $code == 4* ]]; check "a VRT whose source is /vsicurl/ (SSRF), POST /imports" $? "HTTP $code, $(head -c 160 "$work/body")"
+printf '{"type":"FeatureCollection","crs":{"type":"link","properties":{"href":"%s/collections?probe=crs-link","type":"ogcwkt"}},"features":[]}' "$server_url" > "$work/crs-link.geojson"
+code=$(upload stolen "$work/crs-link.geojson")
+sleep 0.3
+[[ $code == 4* ]] && ! grep -q 'probe=crs-link' "$work/serve.log"; check "a GeoJSON whose crs is a link to fetch, POST /imports" $? "HTTP $code, $(head -c 160 "$work/body")"
 cp "$work/own-db.vrt" "$work/disguised.geojson"
 code=$(upload stolen "$work/disguised.geojson")
 [[ $code == 4* ]]; check "a VRT named .geojson, POST /imports" $? "HTTP $code, $(head -c 160 "$work/body")"
