@@ -51,6 +51,16 @@ public struct ImportRefused: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// Why an import wrote nothing: its `--key` field is private in the layer (SPEC §8), and a
+/// feature id is served to everyone, so the owner's name or id would become public.
+public struct PrivateKeyField: Error, Sendable, CustomStringConvertible {
+    public let layer: String
+    public let field: String
+    public var description: String {
+        "nothing written: --key \(field) is a private field in layer '\(layer)' (an owner's name or id, or marked private); feature ids are public, so it cannot be the id: choose another key field"
+    }
+}
+
 /// Read → map fields → decode text → check → reproject → one write batch, with a QA report.
 ///
 /// Streams: one feature in memory at a time; duplicate ids are found by the store's unique index.
@@ -85,6 +95,11 @@ public final class Importer {
         var report = QAReport(layer: options.layer)
         report.dryRun = options.dryRun
         let run = try Run(options: options)
+        if let key = options.keyField {
+            // The id is public in every output: an owner's name or id may not become it.
+            let schema = try store.schema(of: options.layer) ?? run.schema
+            if schema.isPrivate(key) { throw PrivateKeyField(layer: options.layer, field: key) }
+        }
         let request = BatchRequest(layer: options.layer, mode: options.mode,
                                    source: paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), actor: options.actor)
         let sources = try Self.sources(paths)

@@ -348,7 +348,7 @@ public final class TileRenderer {
         var out: [(String, JSONValue)] = [("id", .string(f.id))]
         let fields = schema.fields.isEmpty ? f.properties.keys.sorted() : schema.fields.map(\.name)
         for name in fields where !hidden.contains(name) {
-            if let v = f.properties[name], v != .null { out.append((name, v)) }
+            if let v = f.properties[name], v != .null { out.append((name, hidden.scrubbed(v))) }
         }
         return out
     }

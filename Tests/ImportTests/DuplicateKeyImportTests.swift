@@ -1,4 +1,5 @@
 import Foundation
+import Features
 @testable import Import
 import Store
 import Testing
@@ -55,5 +56,39 @@ import TestSupport
         let report = try Importer(store: store).run([try Self.file([("z", 3), ("y", 2)], name: "third.geojson")], Self.options(.upsert, skipInvalid: true))
         #expect(report.written?.inserted == 1 && report.skipped == 1)
         #expect(try store.count(layer: "parcels", matching: ["number": .integer(2)], asOf: nil) == 1)
+    }
+}
+
+/// `--key` makes a field the public feature id: a private field may not be it (SPEC §8).
+@Suite struct PrivateKeyImportTests {
+    static func file(name: String) throws -> String {
+        let ring = "[[106.70,10.78],[106.7002,10.78],[106.7002,10.7802],[106.70,10.7802],[106.70,10.78]]"
+        return try ImportFixtures.write(#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"SoCCCD":"079123456789","HoTen1":"Nguyễn Văn A","MaThua":"t1","ma_kios":"k1","MaXa":"26734","SoTo":7,"SoThua":1},"geometry":{"type":"Polygon","coordinates":[\#(ring)]}}]}"#, name: name)
+    }
+
+    @Test func aPrivateKeyFieldIsRefusedAndNothingIsWritten() throws {
+        let store = try ImportFixtures.store()
+        let file = try Self.file(name: "owners.geojson")
+        for (layer, key) in [("parcels", "SoCCCD"), ("zoning", "HoTen1"), ("kiosks", "SoCCCD")] {
+            var options = ImportOptions(layer: layer)
+            options.keyField = key
+            do {
+                _ = try Importer(store: store).run([file], options)
+                Issue.record("--key \(key) in \(layer) must be refused")
+            } catch let refused as PrivateKeyField {
+                #expect(refused.description.contains("--key \(key) is a private field in layer '\(layer)'"), "\(refused)")
+            }
+            #expect(try store.layer(layer) == nil || store.layer(layer)?.featureCount == 0)
+            // Validation says so as well.
+            #expect(throws: PrivateKeyField.self) { try Importer(store: nil).validate([file], options) }
+        }
+        // A field the layer marks private is refused too; a public one is the id.
+        var options = ImportOptions(layer: "kiosks")
+        options.keyField = "ma_kios"
+        _ = try Importer(store: store).run([file], options)
+        #expect(try store.feature(layer: "kiosks", id: "k1", asOf: nil) != nil)
+        try store.setMetadata(LayerMetadata(privateFields: ["ma_kios"]), of: "kiosks", actor: "tests")
+        options.mode = .upsert
+        #expect(throws: PrivateKeyField.self) { try Importer(store: store).run([file], options) }
     }
 }

@@ -155,6 +155,39 @@ import Tiles
         }
     }
 
+    /// Owner data inside nested objects (an object, an array of objects, a label's `name`) is
+    /// hidden from anonymous callers in every output, by the same name rule; readers see it.
+    @Test func nestedOwnerDataIsHiddenFromAnonymousCallers() async throws {
+        let (server, parcel, zone) = try await Self.seeded("privacy-nested")
+        let store = server.state.store
+        let nested: JSONValue = ["owner": "SECRET-nested-owner", "cccd": "SECRET-nested-cccd", "note": "public-note"]
+        var p = parcel, z = zone
+        p.properties["ghi_chu"] = nested
+        p.properties["lich_su"] = [["HoTen1": "SECRET-nested-ho-ten", "nam": 2020], ["x": ["CMT": "SECRET-nested-cmt"]]]
+        z.properties["ghi_chu"] = nested
+        let shop1 = Feature(id: "shop-1", geometry: .point(Self.point), properties: ["amenity": "cafe", "ghi_chu": nested])
+        var shop2 = try #require(try store.feature(layer: "shops", id: "shop-2", asOf: nil))
+        shop2.properties["name"] = ["text": "public-name", "TenChuSD": "SECRET-nested-label"]
+        for (layer, f) in [("parcels", p), ("zoning", z), ("shops", shop1), ("shops", shop2)] {
+            _ = try store.write(BatchRequest(layer: layer, mode: .upsert, source: "test", actor: "tests")) { try $0.put(f) }
+        }
+        try await server.test { [p, z] client in
+            let reader = try await Self.outputs(client, bearer(server.reader), parcel: p, zone: z).mapValues { String(decoding: $0, as: UTF8.self) }
+            let anonymous = try await Self.outputs(client, [:], parcel: p, zone: z).mapValues { String(decoding: $0, as: UTF8.self) }
+            let leaks = anonymous.filter { $0.value.contains("SECRET-nested") }.keys.sorted()
+            #expect(leaks.isEmpty, "anonymous saw nested private values in \(leaks)")
+            // What is not private inside the objects stays.
+            for name in ["parcels items", "zoning items", "shops items", "lookup", "history", "parcels item \(p.id)"] {
+                #expect(anonymous[name]?.contains("public-note") == true, "\(name) lost the public part")
+            }
+            for name in ["parcels items", "lookup", "history", "shops items"] {
+                #expect(reader[name]?.contains("SECRET-nested") == true, "a reader missed the nested values in \(name)")
+            }
+            #expect(reader.contains { $0.key.contains("shops geojson tile") && $0.value.contains("SECRET-nested-label") })
+            #expect(anonymous.contains { $0.key.contains("shops geojson tile") && $0.value.contains("public-name") })
+        }
+    }
+
     /// Marking a field private takes effect at once, over a tile already cached without it.
     @Test func markingAFieldPrivateReachesCachedTiles() async throws {
         let server = try EditableServer.make("privacy-mark")
