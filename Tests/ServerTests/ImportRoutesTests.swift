@@ -11,8 +11,20 @@ import TestSupport
 /// `POST /imports`: the CLI's import pipeline over HTTP, all or nothing, with its limits.
 @Suite(.serialized) struct ImportRoutesTests {
     /// Upload folders this test process left (another server on the machine may have its own).
-    static func uploadsLeft() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)) ?? []).filter { $0.hasPrefix("\(ImportRoutes.prefix)\(getpid())-") }
+    /// This process's upload folders still there once the uploads of other suites running at
+    /// the same time (they share the process id) have had up to `seconds` to finish: a folder a
+    /// test left behind stays, one another suite is using goes away.
+    static func uploadsLeft(settling seconds: Double = 30) async -> [String] {
+        func now() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)) ?? []).filter { $0.hasPrefix("\(ImportRoutes.prefix)\(getpid())-") }
+        }
+        let end = Date().addingTimeInterval(seconds)
+        var left = now()
+        while !left.isEmpty, Date() < end {
+            try? await Task.sleep(for: .milliseconds(200))
+            left = now()
+        }
+        return left
     }
 
     /// Makes zips with Python's zipfile: (entry name, size of zeros or literal text).
@@ -81,7 +93,7 @@ import TestSupport
                 }
             }
         }
-        #expect(Self.uploadsLeft().isEmpty)
+        #expect(await Self.uploadsLeft().isEmpty)
         let writes = try server.state.store.auditLog(limit: 10, actor: "token:test-editor", action: nil).map(\.action)
         #expect(writes.contains("write"))
     }
@@ -116,7 +128,7 @@ import TestSupport
             }
         }
         #expect(try server.state.store.layer("parcels")?.featureCount == parcels)
-        #expect(Self.uploadsLeft().isEmpty)
+        #expect(await Self.uploadsLeft().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: "/tmp/evil.geojson"))
     }
 

@@ -84,6 +84,6 @@ extension ImportRoutesTests {
             }
         }
         for id in ["27484-998-2", "27484-998-5"] { #expect(try server.state.store.feature(layer: "parcels", id: id, asOf: nil) == nil) }
-        #expect(Self.uploadsLeft().isEmpty)
+        #expect(await Self.uploadsLeft().isEmpty)
     }
 }
