@@ -1,5 +1,6 @@
 import Foundation
 import Geometry
+import Synchronization
 
 /// SPEC §8's privacy rule, in one place: which properties of a layer only token holders see.
 ///
@@ -27,8 +28,21 @@ public enum PrivacyRule {
     /// no public Vietnamese or English name begins so (`HOTEN`, `CHUSD2`).
     static let ownerPrefixes = ["hoten", "hovaten", "chusd"]
 
+    /// Verdicts already reached, by name: tiles and items ask for every property of every
+    /// feature, and a layer has few distinct names. Bounded, so odd names sent by a client
+    /// cannot grow it without end.
+    private static let verdicts = Mutex<[String: Bool]>([:])
+
     /// True when a property of this name is an owner's name or id, in any layer.
     public static func isOwnerLike(_ name: String) -> Bool {
+        if let known = verdicts.withLock({ $0[name] }) { return known }
+        let verdict = judge(name)
+        verdicts.withLock { if $0.count < 10_000 { $0[name] = verdict } }
+        return verdict
+    }
+
+    /// `isOwnerLike` worked out from the name's words.
+    static func judge(_ name: String) -> Bool {
         let words = self.words(name)
         let n = words.joined()
         if ownerWords.contains(where: { n.contains($0) }) || ownerPrefixes.contains(where: { n.hasPrefix($0) }) { return true }

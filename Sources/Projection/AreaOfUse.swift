@@ -46,6 +46,8 @@ public final class AreaOfUseCheck {
 
     public let crs: CRS
     public let area: AreaOfUse?
+    /// The area widened by `margin`: what `problem` lets through.
+    private let allowed: BoundingBox?
     private let toWGS84: Transformer
     private var candidates: [(crs: CRS, option: String, area: BoundingBox, toWGS84: Transformer)]?
     private var lastFit: Int?
@@ -53,15 +55,15 @@ public final class AreaOfUseCheck {
     public init(crs: CRS) throws {
         self.crs = crs
         area = try crs.areaOfUse()
+        allowed = area.map { BoundingBox(minX: $0.box.minX - Self.margin, minY: $0.box.minY - Self.margin,
+                                         maxX: $0.box.maxX + Self.margin, maxY: $0.box.maxY + Self.margin) }
         toWGS84 = try Transformer(from: crs, to: .wgs84)
     }
 
     /// Why coordinates spanning `box` (in the CRS's own x/y, easting or longitude first) cannot
     /// be in the CRS, or nil when they can. Checks the box's corners: cheap, before GEOS.
     public func problem(_ box: BoundingBox) -> String? {
-        guard let area else { return nil }
-        let allowed = BoundingBox(minX: area.box.minX - Self.margin, minY: area.box.minY - Self.margin,
-                                  maxX: area.box.maxX + Self.margin, maxY: area.box.maxY + Self.margin)
+        guard let area, let allowed else { return nil }
         let corners = Self.lonLat(box, toWGS84)
         guard let outside = corners.first(where: { !$0.x.isFinite || !$0.y.isFinite || !allowed.contains($0) }) ?? (corners.isEmpty ? Coordinate(.nan, .nan) : nil)
         else { return nil }

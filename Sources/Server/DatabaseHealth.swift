@@ -17,18 +17,13 @@ final class DatabaseHealth: Sendable {
 
     init(store: GeoPackageStore, metrics: PrometheusCollectorRegistry) {
         self.store = store
-        ok = metrics.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "landmap", subsystem: "db", metricName: "quick_check", unitName: "ok",
-            helpText: "1 when the last PRAGMA quick_check of the database found no problem, 0 when it found one"))
-        seconds = metrics.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "landmap", subsystem: "db", metricName: "quick_check_duration", unitName: "seconds",
-            helpText: "How long the last PRAGMA quick_check took"))
-        checkedAt = metrics.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "landmap", subsystem: "db", metricName: "quick_check_timestamp", unitName: "seconds",
-            helpText: "When the last PRAGMA quick_check ran (Unix time)"))
-        duplicateKeys = metrics.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "landmap", subsystem: "db", metricName: "duplicate", unitName: "keys",
-            helpText: "Keys (ward, sheet, number) that several present parcels share, as the last check found them (at most 10)"))
+        func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
+            metrics.makeGauge(descriptor: MetricNameDescriptor(namespace: "landmap", subsystem: "db", metricName: name, unitName: unit, helpText: help))
+        }
+        ok = gauge("quick_check", "ok", "1 when the last PRAGMA quick_check of the database found no problem, 0 when it found one")
+        seconds = gauge("quick_check_duration", "seconds", "How long the last PRAGMA quick_check took")
+        checkedAt = gauge("quick_check_timestamp", "seconds", "When the last PRAGMA quick_check ran (Unix time)")
+        duplicateKeys = gauge("duplicate", "keys", "Keys (ward, sheet, number) that several present parcels share, as the last check found them (at most 10)")
         ok.set(1.0)
     }
 

@@ -13,8 +13,7 @@ struct LandMapHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let base: HTTP1Channel
 
     init(responder: @escaping HTTPChannelHandler.Responder, idleTimeout: Duration) {
-        let nanoseconds = idleTimeout.components.seconds * 1_000_000_000 + idleTimeout.components.attoseconds / 1_000_000_000
-        base = HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .nanoseconds(nanoseconds)))
+        base = HTTP1Channel(responder: responder, configuration: .init(idleTimeout: TimeAmount(idleTimeout)))
     }
 
     var responder: HTTPChannelHandler.Responder { base.responder }

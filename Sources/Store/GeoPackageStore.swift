@@ -90,7 +90,7 @@ public final class GeoPackageStore: FeatureStore {
     /// Files made before `landmap_layers` kept each layer's source fields and largest polygon
     /// gain the two columns, filled once from the data (later batches keep them up to date).
     static func addLayerFigures(_ db: Database) throws {
-        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(landmap_layers)").map { $0["name"] as String }
+        let columns = try db.columns(in: "landmap_layers").map(\.name)
         guard !columns.contains("source_fields") else { return }
         try db.execute(sql: "ALTER TABLE landmap_layers ADD COLUMN source_fields TEXT NOT NULL DEFAULT '{}'")
         try db.execute(sql: "ALTER TABLE landmap_layers ADD COLUMN largest_area REAL")

@@ -131,10 +131,11 @@ public final class TileRenderer {
                      room: Int, tile: TileID, frame: TileFrame) throws -> [MVTLayer] {
         var labels = names.map { MVTLayer(name: Self.labelLayer(of: $0)) }
         var placed = [(layer: Int, point: Coordinate, props: [(String, JSONValue)])]()
+        let keep = names.map(Self.labelFields(of:))
         for (layer, index) in order {
             let item = drawn[layer][index]
             guard item.area >= minArea, let source = item.source, let anchor = try labelAnchor(source, tile: tile, frame: frame) else { continue }
-            let props = Self.labelProperties(item.props, layer: names[layer])
+            let props = item.props.filter { $0.0 == "id" || keep[layer].contains($0.0) }
             labels[layer].add(id: nil, geometry: .point(anchor), properties: props)
             guard MVTLayer.tileSize(labels) <= room else {
                 labels = names.map { MVTLayer(name: Self.labelLayer(of: $0)) }
@@ -157,11 +158,6 @@ public final class TileRenderer {
         case "admin": ["code", "name"]
         default: ["name"]
         }
-    }
-
-    static func labelProperties(_ props: [(String, JSONValue)], layer: String) -> [(String, JSONValue)] {
-        let keep = labelFields(of: layer)
-        return props.filter { $0.0 == "id" || keep.contains($0.0) }
     }
 
     /// A polygon gets a label point at a zoom where the whole of it covers this many tile

@@ -41,7 +41,6 @@ struct LayerSet: ParsableCommand {
         guard let privateFields else { throw CLIError("nothing to set: give --private-fields f,… (or \"\" to clear the list)") }
         let names = try Self.fieldList(privateFields)
         let store = try options.openStore()
-        guard try store.schema(of: layer) != nil else { throw StoreError.unknownLayer(layer) }
         try store.setMetadata(LayerMetadata(privateFields: names), of: layer, actor: cliActor)
         print(names.isEmpty ? "layer '\(layer)': no fields marked private" : "layer '\(layer)': private fields \(names.joined(separator: ", "))")
     }

@@ -127,12 +127,15 @@ struct OGCFeaturesRoutes {
             r.boxCRS = boxCRS.crs
         }
         let reserved: Set<String> = ["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]
-        let queryable = state.publicProperties(schema, sourceFields: try state.store.sourceFields(of: name))
+        // Read from the store only when the request filters on a property.
+        var known: [LayerProperty]?
         for (key, value) in request.uri.queryParameters where !reserved.contains(String(key)) {
             if key == "id" {
                 r.filters["id"] = .string(String(value))
                 continue
             }
+            let queryable = try known ?? state.publicProperties(schema, sourceFields: state.store.sourceFields(of: name))
+            known = queryable
             guard let property = queryable.first(where: { $0.name == String(key) }) else {
                 throw Problem.badRequest("'\(key)' is not a query parameter of this collection; queryables: \((["id"] + queryable.map(\.name)).joined(separator: ", "))")
             }

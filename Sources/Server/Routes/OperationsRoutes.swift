@@ -25,7 +25,7 @@ struct OperationsRoutes {
             throw Problem(.serviceUnavailable, "the database cannot be read: \(error)", title: "Database unavailable")
         }
         let check = state.health.latest
-        let at = check.map { ISO8601DateFormatter().string(from: $0.checkedAt) } ?? ""
+        let at = check.map { $0.checkedAt.formatted(.iso8601) } ?? ""
         var database: [String: JSONValue] = ["quick_check": check.map { $0.isOK ? "ok" : "failed" } ?? "pending"]
         if let check {
             database["checked_at"] = .string(at)
