@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // SHA-256 for stored API tokens: a vetted implementation, not one of ours.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // PostgreSQL's wire protocol (SCRAM auth, binary rows, LISTEN/NOTIFY) for the PostGIS
+        // store: a maintained client beats a protocol implementation of our own.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries: a module map over a one-line shim each, found by pkg-config.
@@ -44,6 +47,15 @@ let package = Package(
         .target(name: "Store", dependencies: [
             "Geometry", "Features",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+
+        // Storage on PostgreSQL + PostGIS (SPEC §7): the same protocols over postgres-nio.
+        .target(name: "PostGIS", dependencies: [
+            "Geometry", "Features", "Store",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Who may do what: API tokens (made, hashed, checked in constant time), roles, the audit log.
