@@ -13,6 +13,17 @@ public struct TokenRecord: Hashable, Sendable {
     public var created: Date
     public var revoked: Date?
     public var lastUsed: Date?
+
+    public init(id: Int64, key: String, name: String, role: String, hash: [UInt8], created: Date, revoked: Date? = nil, lastUsed: Date? = nil) {
+        self.id = id
+        self.key = key
+        self.name = name
+        self.role = role
+        self.hash = hash
+        self.created = created
+        self.revoked = revoked
+        self.lastUsed = lastUsed
+    }
 }
 
 /// One line of the audit log: who did what, when.
@@ -25,6 +36,15 @@ public struct AuditEntry: Hashable, Sendable {
     public var action: String
     public var target: String
     public var detail: String
+
+    public init(id: Int64, at: Date, actor: String, action: String, target: String, detail: String) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.detail = detail
+    }
 }
 
 /// Tokens and the audit log, kept beside the features (SPEC §2). A PostGIS store implements it too.

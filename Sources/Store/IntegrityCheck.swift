@@ -28,6 +28,12 @@ public struct DuplicateKey: Hashable, Sendable {
     /// `ward_code 27484, sheet 1, number 2`
     public var key: String
     public var ids: [String]
+
+    public init(layer: String, key: String, ids: [String]) {
+        self.layer = layer
+        self.key = key
+        self.ids = ids
+    }
 }
 
 extension GeoPackageStore {
