@@ -145,6 +145,7 @@ let package = Package(
         ]),
         .testTarget(name: "AccessTests", dependencies: ["Access", "Store", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
+        .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
