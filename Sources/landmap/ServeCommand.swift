@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Foundation
 import Import
 import Logging
@@ -74,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.basemap = .init(url: url, attribution: basemapAttribution)
         }
         let state = try ServerState(store: store, configuration: configuration, metrics: registry)
-        logger.info("serving", metadata: ["url": .string("http://\(host):\(port)/"), "db": .string(options.db)])
+        logger.info("serving", metadata: ["url": .string("http://\(host):\(port)/"), "db": .string(StoreLocation.redacted(options.db))])
         try await LandMapServer.run(state, host: host, port: port, logger: logger)
     }
 }
