@@ -43,9 +43,12 @@ let package = Package(
         // The data model shared by readers, the store and the use cases.
         .target(name: "Features", dependencies: ["Geometry"]),
 
-        // Storage: the FeatureStore protocol and its GeoPackage implementation.
-        .target(name: "Store", dependencies: [
-            "Geometry", "Features",
+        // Storage protocols every backend implements, and the types they share.
+        .target(name: "Store", dependencies: ["Geometry", "Features"]),
+
+        // The embedded store: one GeoPackage file (SQLite through GRDB).
+        .target(name: "GeoPackage", dependencies: [
+            "Geometry", "Features", "Store",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
@@ -57,6 +60,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+
+        // Picks the backend a `--db` names (a GeoPackage path or a PostgreSQL URL) and opens it:
+        // the one place above the stores that knows them by name.
+        .target(name: "Backends", dependencies: ["Store", "GeoPackage", "PostGIS"]),
 
         // Who may do what: API tokens (made, hashed, checked in constant time), roles, the audit log.
         .target(name: "Access", dependencies: [
@@ -94,7 +101,7 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Import", "Query", "Server", "Tiles", "Access",
+            "Geometry", "Projection", "Features", "Store", "Backends", "Formats", "Import", "Query", "Server", "Tiles", "Access",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -105,13 +112,13 @@ let package = Package(
         .executableTarget(name: "generate-parcels", dependencies: ["Geometry", "Projection", "Features", "SeededRandom"], path: "Tools/GenerateParcels"),
 
         // Benchmarks (run them on a release build; see Docs/BENCHMARKS.md).
-        .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store", "SeededRandom"], path: "Tools/BenchLookup"),
+        .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store", "Backends", "SeededRandom"], path: "Tools/BenchLookup"),
 
         // Fuzz targets (Tools/fuzz.sh builds them with libFuzzer; a normal build replays saved inputs).
         .target(name: "CFuzzer", path: "Tools/Fuzz/CFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["Geometry", "CFuzzer"], path: "Tools/Fuzz/Support"),
         .target(name: "FuzzHTTP", dependencies: [
-            "Server", "Store", "Import", "Access",
+            "Server", "Store", "Backends", "Import", "Access",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -119,7 +126,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tools/Fuzz/HTTP"),
         .executableTarget(name: "fuzz-geojson", dependencies: ["FuzzSupport", "Geometry", "Formats"], path: "Tools/Fuzz/GeoJSON"),
-        .executableTarget(name: "fuzz-wkb", dependencies: ["FuzzSupport", "Geometry", "Store"], path: "Tools/Fuzz/WKB"),
+        .executableTarget(name: "fuzz-wkb", dependencies: ["FuzzSupport", "Geometry", "GeoPackage"], path: "Tools/Fuzz/WKB"),
         .executableTarget(name: "fuzz-query", dependencies: ["FuzzSupport", "FuzzHTTP", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tools/Fuzz/Query"),
         .executableTarget(name: "fuzz-upload", dependencies: ["FuzzSupport", "FuzzHTTP", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tools/Fuzz/Upload"),
 
@@ -129,23 +136,23 @@ let package = Package(
         .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Geometry", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Geometry"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
-        .testTarget(name: "ImportTests", dependencies: ["Import", "Store", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "Import", "Store", "Projection", "Geometry", "Features", "TestSupport", "SeededRandom"]),
+        .testTarget(name: "ImportTests", dependencies: ["GeoPackage", "Import", "Store", "Backends", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
+        .testTarget(name: "QueryTests", dependencies: ["GeoPackage", "Query", "Import", "Store", "Backends", "Projection", "Geometry", "Features", "TestSupport", "SeededRandom"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Store", "Import", "Geometry", "Features", "TestSupport", "Access", "Tiles",
+            "Server", "Store", "GeoPackage", "Backends", "Import", "Geometry", "Features", "TestSupport", "Access", "Tiles",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
         .testTarget(name: "TilesTests", dependencies: [
-            "Tiles", "Geometry", "Features", "Store", "Import", "TestSupport", "SeededRandom",
+            "Tiles", "Geometry", "Features", "Store", "GeoPackage", "Backends", "Import", "TestSupport", "SeededRandom",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "Store", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Features", "Geometry", "TestSupport"]),
-        .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "Store", "Features", "Geometry", "TestSupport"]),
+        .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "Backends", "Features", "Geometry", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

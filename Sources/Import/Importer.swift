@@ -68,30 +68,32 @@ public struct PrivateKeyField: Error, Sendable, CustomStringConvertible {
 public final class Importer {
     public typealias Progress = (_ done: Int, _ total: Int?) -> Void
 
-    let store: (any FeatureStore)?
+    let store: any FeatureStore
 
-    /// `store` nil validates only. A GeoPackage store's file is protected from GDAL from now on
-    /// in this process (`SourcePolicy`): no file given to an import may be it.
-    public init(store: (any FeatureStore)?) {
+    /// The store's file, if it has one, is protected from GDAL from now on in this process
+    /// (`SourcePolicy`): no file given to an import may be it.
+    public init(store: any FeatureStore) {
         self.store = store
-        if let file = (store as? GeoPackageStore)?.path { SourcePolicy.protect(database: file) }
+        if let file = (store as? any StoreMaintenance)?.localFile { SourcePolicy.protect(database: file) }
     }
 
+    /// Makes a throw-away store in an empty folder: the caller picks the backend.
+    public typealias ScratchStore = (_ directory: String) throws -> any FeatureStore
+
     /// Validates the files without writing (`landmap validate`): the same pipeline as an import,
-    /// into a throw-away database, so duplicates and overlaps are found as well.
-    public func validate(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil) throws -> QAReport {
+    /// into a throw-away database made by `scratch`, so duplicates and overlaps are found as well.
+    public static func validate(_ paths: [String], _ options: ImportOptions, scratch: ScratchStore, progress: Progress? = nil) throws -> QAReport {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("landmap-validate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         var dry = options
         dry.dryRun = true
-        return try Importer(store: GeoPackageStore(path: dir.appendingPathComponent("validate.gpkg").path)).run(paths, dry, progress: progress)
+        return try Importer(store: scratch(dir.path)).run(paths, dry, progress: progress)
     }
 
     /// Imports the files as one batch, or throws `ImportRefused` with the report. A dry run
     /// goes through the same transaction and rolls it back.
     public func run(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil) throws -> QAReport {
-        guard let store else { return try validate(paths, options, progress: progress) }
         var report = QAReport(layer: options.layer)
         report.dryRun = options.dryRun
         let run = try Run(options: options)

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Store
 
 /// LandMap's schema in PostgreSQL, as numbered migrations run at open: each runs once, in
 /// order, inside one transaction holding an advisory lock (two servers starting together

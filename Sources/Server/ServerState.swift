@@ -14,7 +14,7 @@ import Tiles
 /// What every route needs: the store, the lookup workers, the metrics registry, the CRSs on
 /// offer. Shared by all requests, so everything in it is `Sendable`.
 public final class ServerState: Sendable {
-    public let store: GeoPackageStore
+    public let store: any LandMapStore
     let lookups: LookupWorkers
     public let metrics: PrometheusCollectorRegistry
     let crs: CRSCatalog
@@ -27,12 +27,12 @@ public final class ServerState: Sendable {
     /// The database's last integrity check, for `/health` and `/metrics`.
     let health: DatabaseHealth
 
-    public init(store: GeoPackageStore, configuration: ServerConfiguration = ServerConfiguration(),
+    public init(store: any LandMapStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         self.store = store
         self.configuration = configuration
         // No upload may make GDAL open the served database (see `SourcePolicy`).
-        SourcePolicy.protect(database: store.path)
+        if let file = store.localFile { SourcePolicy.protect(database: file) }
         tokens = AccessTokens(store: store)
         audit = AuditTrail(store: store)
         tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)
@@ -73,7 +73,7 @@ struct CachedTile: ByteSized {
 actor LookupWorker {
     private let lookup: ParcelLookup
 
-    init(store: GeoPackageStore) throws {
+    init(store: any FeatureStore) throws {
         lookup = try ParcelLookup(store: store)
     }
 
@@ -87,7 +87,7 @@ final class LookupWorkers: Sendable {
     private let workers: [LookupWorker]
     private let next = Atomic<Int>(0)
 
-    init(store: GeoPackageStore, count: Int) throws {
+    init(store: any FeatureStore, count: Int) throws {
         workers = try (0..<count).map { _ in try LookupWorker(store: store) }
     }
 

@@ -1,15 +1,19 @@
 import Foundation
-import GRDB
 
-/// Whether an error means the disk is full: SQLite's `SQLITE_FULL` (a write that needed a new
-/// page; SQLite rolls the statement back and the batch's transaction is rolled back), or
-/// `ENOSPC`/`EDQUOT` from a file write. The server answers these 507, naming the cause, not 500.
+/// An error a backend knows to mean "the disk is full": SQLite's `SQLITE_FULL`, PostgreSQL's
+/// `disk_full`. Each backend conforms its own error type.
+public protocol DiskFullError: Error {
+    /// The cause in a few words, or nil when this error is something else.
+    var diskFullCause: String? { get }
+}
+
+/// Whether an error means the disk is full: a backend's own error (`DiskFullError`: the batch's
+/// transaction is rolled back), or `ENOSPC`/`EDQUOT` from a file write. The server answers
+/// these 507, naming the cause, not 500.
 public enum DiskFull {
     /// The cause in a few words, or nil when `error` is not a full disk.
     public static func cause(of error: any Error) -> String? {
-        if let db = error as? DatabaseError {
-            return db.resultCode == .SQLITE_FULL ? "SQLite: database or disk is full" : nil
-        }
+        if let backend = error as? any DiskFullError { return backend.diskFullCause }
         if let posix = error as? POSIXError, posix.code == .ENOSPC || posix.code == .EDQUOT {
             return "no space left on device"
         }

@@ -1,14 +1,13 @@
 import Features
 import Foundation
 import Geometry
-import GRDB
 
 /// One consistent read of the present features, for hot paths that ask several questions at
 /// once: a point lookup reads the data versions, the candidates of three layers and the winning
 /// feature from the same snapshot, with one connection checkout and no row decoded that it does
 /// not need.
 ///
-/// Features are named here by a *key* (the GeoPackage `fid`) rather than their id: a key is
+/// Features are named here by a *key* (a row number: the GeoPackage `fid`, the PostGIS table's `fid`) rather than their id: a key is
 /// stable only while the layer's data version is, which is how callers cache by it.
 public protocol FeatureSnapshot {
     /// Each layer's data version.
@@ -29,99 +28,9 @@ public protocol FeatureSnapshot {
     func feature(layer: String, key: Int64) throws -> Feature?
 }
 
-/// The GeoPackage snapshot: one GRDB read transaction.
-struct GeoPackageSnapshot: FeatureSnapshot {
-    let db: Database
-    let store: GeoPackageStore
-
-    func dataVersions() throws -> [String: Int64] {
-        try GeoPackageStore.dataVersions(db)
-    }
-
-    func keys(layer: String, intersecting box: BoundingBox) throws -> [Int64] {
-        let sql = try store.layerSQL(db, layer)
-        return try Int64.fetchAll(db.cachedStatement(sql: sql.keysInBox), arguments: [box.maxX, box.minX, box.maxY, box.minY])
-    }
-
-    func boxes(layer: String, limit: Int) throws -> [(key: Int64, box: BoundingBox)]? {
-        let sql = try store.layerSQL(db, layer)
-        var out = [(key: Int64, box: BoundingBox)]()
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.allBoxes), arguments: [limit + 1])
-        while let r = try rows.next() {
-            out.append((r[0], BoundingBox(minX: r[1], minY: r[3], maxX: r[2], maxY: r[4])))
-        }
-        return out.count > limit ? nil : out
-    }
-
-    func forEachWKB(layer: String, intersecting box: BoundingBox, _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
-        let sql = try store.layerSQL(db, layer)
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.geometriesInBox), arguments: [box.maxX, box.minX, box.maxY, box.minY])
-        while let row = try rows.next() {
-            guard let blob = row.dataNoCopy(atIndex: 1) else { continue }
-            let key: Int64 = row[0]
-            try blob.withUnsafeBytes { bytes in
-                let header = try GeoPackageBinary.header(bytes)
-                guard !header.isEmpty else { return }
-                try body(key, UnsafeRawBufferPointer(rebasing: bytes[header.wkbOffset...]))
-            }
-        }
-    }
-
-    func feature(layer: String, key: Int64) throws -> Feature? {
-        let sql = try store.layerSQL(db, layer)
-        // A cursor's row is read in place; `fetchOne` would copy every column first.
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.byKey), arguments: [key])
-        guard let row = try rows.next() else { return nil }
-        return try sql.row.feature(from: row).feature
-    }
-}
-
 /// A connection of its own for one thread's hot path (a lookup worker): snapshots from it
 /// skip the pool's checkout and schema check, which cost more than the lookup's queries.
 public protocol FeatureReader: AnyObject {
     /// Runs `body` against one consistent read snapshot.
     func snapshot<T>(_ body: (any FeatureSnapshot) throws -> T) throws -> T
-}
-
-/// A read-only SQLite connection beside the store's pool (WAL lets it read while others write).
-final class GeoPackageReader: FeatureReader {
-    let store: GeoPackageStore
-    let queue: DatabaseQueue
-
-    init(store: GeoPackageStore) throws {
-        self.store = store
-        var config = Configuration()
-        config.readonly = true
-        config.busyMode = .timeout(30)
-        queue = try DatabaseQueue(path: store.path, configuration: config)
-    }
-
-    /// GRDB's `read` compiles `BEGIN`/`COMMIT` afresh each time; from cached statements the
-    /// transaction costs next to nothing.
-    func snapshot<T>(_ body: (any FeatureSnapshot) throws -> T) throws -> T {
-        try queue.inDatabase { db in
-            try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
-            do {
-                let result = try body(GeoPackageSnapshot(db: db, store: store))
-                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
-                return result
-            } catch {
-                try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute()
-                throw error
-            }
-        }
-    }
-}
-
-extension GeoPackageStore {
-    public func reader() throws -> any FeatureReader {
-        try GeoPackageReader(store: self)
-    }
-
-    static func dataVersions(_ db: Database) throws -> [String: Int64] {
-        var out = [String: Int64]()
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name, data_version FROM landmap_layers"))
-        while let row = try rows.next() { out[row[0]] = row[1] }
-        return out
-    }
 }

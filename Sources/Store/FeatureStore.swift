@@ -160,7 +160,7 @@ public struct LayerInfo: Hashable, Sendable {
         Self.declaredGeometryType(schema: schema, types: Set(geometryTypes))
     }
 
-    static func declaredGeometryType(schema: LayerSchema, types: Set<String>) -> String {
+    public static func declaredGeometryType(schema: LayerSchema, types: Set<String>) -> String {
         if schema.geometryType != "GEOMETRY" || types.isEmpty { return schema.geometryType }
         return types.count == 1 ? types.first ?? "GEOMETRY" : "GEOMETRY"
     }
@@ -168,7 +168,7 @@ public struct LayerInfo: Hashable, Sendable {
 
 /// Storage of layers, features and their history: what the rest of LandMap depends on.
 ///
-/// The GeoPackage implementation is the embedded default; a PostGIS one comes later. Every
+/// Implemented by the GeoPackage store (the embedded default) and the PostGIS one. Every
 /// write is one transaction, and a reader never sees half of one. Geometries are WGS 84
 /// lon/lat. Methods block the calling thread; a server calls them off its event loops.
 public protocol FeatureStore: Sendable {
@@ -235,6 +235,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateKey(layer: String, id: String, key: String, holder: String)
     case wrongGeometryType(layer: String, id: String, expected: String, got: String)
     case invalidFeature(layer: String, id: String, detail: String)
+    /// Something this backend or build cannot do, with what to do instead.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -254,6 +256,18 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "feature '\(id)': layer '\(layer)' holds \(expected), not \(got)"
         case .invalidFeature(let layer, let id, let detail):
             "feature '\(id)' of layer '\(layer)': \(detail)"
+        case .unsupported(let what):
+            what
         }
+    }
+}
+
+extension StoreError {
+    /// A key as people read it in messages: `ward_code 27484, sheet 1, number 1`.
+    public static func keyText(fields: [String], values: [FieldValue]) -> String {
+        zip(fields, values).map { field, value in
+            let v = value.json
+            return "\(field) \(v.stringValue ?? v.jsonText)"
+        }.joined(separator: ", ")
     }
 }

@@ -21,7 +21,7 @@ public struct TileExportOptions: Sendable {
 /// (each batch with its own renderer and GEOS context) and written by one writer as they come.
 /// Tiles with nothing in them are left out. Private fields are never exported.
 public enum TileExporter {
-    public static func export(store: GeoPackageStore, options o: TileExportOptions, into archive: any TileArchiveWriter,
+    public static func export(store: any FeatureStore, options o: TileExportOptions, into archive: any TileArchiveWriter,
                               progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) async throws -> (written: Int, empty: Int) {
         guard o.minZoom >= 0, o.maxZoom <= TileID.maxZoom, o.minZoom <= o.maxZoom else {
             throw ArchiveError("zooms must satisfy 0 ≤ minzoom ≤ maxzoom ≤ \(TileID.maxZoom)")

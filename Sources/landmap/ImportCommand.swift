@@ -1,3 +1,4 @@
+import Backends
 import ArgumentParser
 import Foundation
 import Formats
@@ -98,12 +99,15 @@ struct ImportCommand: ParsableCommand {
         o.skipInvalid = skipInvalid
         o.dryRun = dryRun
         o.actor = cliActor
-        SourcePolicy.protect(database: options.db)
-        // A dry run checks against the database when there is one, and never creates it.
-        let store = dryRun && !FileManager.default.fileExists(atPath: options.db) ? nil : try options.openStore(create: true)
+        let location = StoreLocation(options.db)
+        if let file = location.localFile { SourcePolicy.protect(database: file) }
+        // A dry run checks against the database when there is one, and never creates a file.
+        let noDatabase = dryRun && location.localFile.map { !FileManager.default.fileExists(atPath: $0) } == true
         let progress = ProgressBar(label: "importing")
         do {
-            let report = try Importer(store: store).run(read.files, o, progress: progress.update)
+            let report = noDatabase
+                ? try Importer.validate(read.files, o, scratch: StoreLocation.scratch, progress: progress.update)
+                : try Importer(store: options.openStore(create: true)).run(read.files, o, progress: progress.update)
             progress.finish()
             print(options.json ? report.json.jsonText : report.text() + "\n" + Self.outcome(report))
         } catch let refused as ImportRefused {
@@ -136,9 +140,9 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         // The database is not opened here, but a file to check may still not be it.
-        SourcePolicy.protect(database: options.db)
+        if let file = StoreLocation(options.db).localFile { SourcePolicy.protect(database: file) }
         let progress = ProgressBar(label: "checking")
-        let report = try Importer(store: nil).validate(read.files, try read.options(), progress: progress.update)
+        let report = try Importer.validate(read.files, try read.options(), scratch: StoreLocation.scratch, progress: progress.update)
         progress.finish()
         print(options.json ? report.json.jsonText : report.text())
         if !report.errors.isEmpty { throw ExitCode(1) }

@@ -4,6 +4,7 @@ import Formats
 import Geometry
 import Projection
 import Store
+import Backends
 
 /// `landmap`: the command-line face of LandMap. Each command is thin and calls one use case.
 @main
@@ -28,7 +29,7 @@ struct LandMap: AsyncParsableCommand {
               landmap history 26734-12-5          every version of a parcel
               landmap serve                       the HTTP API on http://127.0.0.1:8080/
             """,
-        version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(GeoPackageStore.sqliteVersion))",
+        version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(StoreLocation.sqliteVersion))",
         subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, LayerCommand.self,
                       HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self,
                       TokenCommand.self, AuditCommand.self, BackupCommand.self])
@@ -36,16 +37,17 @@ struct LandMap: AsyncParsableCommand {
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The LandMap database (a GeoPackage file).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The LandMap database: a GeoPackage file, or a PostgreSQL URL (postgresql://user:password@host:port/dbname, ?host=/socket/dir for a Unix socket).", valueName: "path|url"))
     var db: String = ProcessInfo.processInfo.environment["LANDMAP_DB"] ?? "landmap.gpkg"
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
     /// The database; GDAL may never open it in this process (`SourcePolicy`).
-    func openStore(create: Bool = false) throws -> GeoPackageStore {
-        SourcePolicy.protect(database: db)
-        return try GeoPackageStore(path: db, create: create)
+    func openStore(create: Bool = false) throws -> any LandMapStore {
+        let location = StoreLocation(db)
+        if let file = location.localFile { SourcePolicy.protect(database: file) }
+        return try location.open(create: create)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Backends
 import Foundation
 import Geometry
 import Store
@@ -25,7 +26,7 @@ struct LayersCommand: ParsableCommand {
             return
         }
         guard !layers.isEmpty else {
-            print("No layers in \(options.db) yet. Import some: landmap import FILE --layer parcels")
+            print("No layers in \(StoreLocation.redacted(options.db)) yet. Import some: landmap import FILE --layer parcels")
             return
         }
         var rows = [["LAYER", "FEATURES", "GEOMETRY", "EXTENT (lon/lat)", "LAST CHANGE (UTC)", "VERSION"]]

@@ -1,4 +1,5 @@
 @testable import Access
+import GeoPackage
 import Foundation
 import Store
 import Testing

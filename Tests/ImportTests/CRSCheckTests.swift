@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Geometry
 @testable import Import
@@ -36,7 +37,7 @@ import TestSupport
         }
         #expect(try store.layer("parcels") == nil)
         // validate says the same and writes nothing.
-        let report = try Importer(store: nil).validate([path], options)
+        let report = try Importer.validate([path], options, scratch: StoreLocation.scratch)
         #expect(report.errors.map(\.kind) == [.wrongCRS, .wrongCRS, .wrongCRS])
     }
 
@@ -59,11 +60,11 @@ import TestSupport
         var options = ImportOptions(layer: "parcels")
         options.crs = try CRS.resolve("vn2000-utm48")
         let utm = try Self.squares(at: 106.70, 10.78, in: #require(options.crs), name: "hcmc-utm.geojson")
-        let report = try Importer(store: nil).validate([utm], options)
+        let report = try Importer.validate([utm], options, scratch: StoreLocation.scratch)
         #expect(report.warnings.filter { $0.kind == .cadastralZone }.first?.message.contains("try --crs EPSG:9210") == true)
         options.crs = .vn2000
         let tm3 = try Self.squares(at: 106.70, 10.78, in: .vn2000, name: "hcmc-tm3.geojson")
-        let clean = try Importer(store: nil).validate([tm3], options)
+        let clean = try Importer.validate([tm3], options, scratch: StoreLocation.scratch)
         #expect(clean.findings.filter { $0.kind == .cadastralZone || $0.kind == .wrongCRS }.isEmpty)
     }
 }

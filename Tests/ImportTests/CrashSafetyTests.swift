@@ -1,3 +1,4 @@
+import GeoPackage
 import Foundation
 import GRDB
 @testable import Import

@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Features
 @testable import Import
@@ -80,7 +81,7 @@ import TestSupport
             }
             #expect(try store.layer(layer) == nil || store.layer(layer)?.featureCount == 0)
             // Validation says so as well.
-            #expect(throws: PrivateKeyField.self) { try Importer(store: nil).validate([file], options) }
+            #expect(throws: PrivateKeyField.self) { try Importer.validate([file], options, scratch: StoreLocation.scratch) }
         }
         // A field the layer marks private is refused too; a public one is the id.
         var options = ImportOptions(layer: "kiosks")

@@ -1,3 +1,4 @@
+import Backends
 import Formats
 import Foundation
 import Geometry
@@ -64,7 +65,7 @@ import TestSupport
             return #"{"type":"Feature","properties":{"MaXa":"26734","SoTo":7,"SoThua":\#(n)},"geometry":{"type":"Polygon","coordinates":[\#(ring)]}}"#
         }
         let text = #"{"type":"FeatureCollection","features":[\#(parcel(1, 106.7)),\#(parcel(2, 106.70009)),\#(parcel(3, 106.70027))]}"#
-        let report = try Importer(store: nil).validate([try ImportFixtures.write(text, name: "o.geojson")], ImportOptions(layer: "parcels"))
+        let report = try Importer.validate([try ImportFixtures.write(text, name: "o.geojson")], ImportOptions(layer: "parcels"), scratch: StoreLocation.scratch)
         let overlaps = report.findings.filter { $0.kind == .overlap }
         #expect(overlaps.count == 1, "\(report.text())")
         #expect(overlaps.first?.key == "26734-7-2" && overlaps.first?.message.hasPrefix("overlaps parcel 26734-7-1 by ") == true)
@@ -97,7 +98,7 @@ import TestSupport
 
     @Test func duplicateKeysAreErrorsNamingTheFeature() throws {
         let text = ImportFixtures.parcelsGeoJSON(count: 2).replacingOccurrences(of: #""SoThua":2"#, with: #""SoThua":1"#)
-        let report = try Importer(store: nil).validate([try ImportFixtures.write(text, name: "d.geojson")], ImportOptions(layer: "parcels"))
+        let report = try Importer.validate([try ImportFixtures.write(text, name: "d.geojson")], ImportOptions(layer: "parcels"), scratch: StoreLocation.scratch)
         #expect(report.errors.map(\.kind) == [.duplicateKey])
         #expect(report.errors.first?.index == 2)
     }
@@ -106,7 +107,7 @@ import TestSupport
         // A 20 m square in VN-2000 / TM-3 105°45′, then the same with X and Y swapped.
         let csv = "wkt,id\n\"POLYGON((603000 1192000,603020 1192000,603020 1192020,603000 1192020,603000 1192000))\",a\n"
         let file = try ImportFixtures.write(csv, name: "vn.csv")
-        #expect(throws: FormatError.self) { try Importer(store: nil).validate([file], ImportOptions(layer: "zoning")) }
+        #expect(throws: FormatError.self) { try Importer.validate([file], ImportOptions(layer: "zoning"), scratch: StoreLocation.scratch) }
         var options = ImportOptions(layer: "zoning")
         options.crs = try CRS.resolve("vn2000")
         options.keyField = "id"
@@ -119,7 +120,7 @@ import TestSupport
         #expect(abs((try store.feature(layer: "zoning", id: "a", asOf: nil)?.properties["area_m2"]?.doubleValue ?? 0) - 400) < 0.01)
 
         let swapped = try ImportFixtures.write("wkt,id\n\"POLYGON((1192000 603000,1192020 603000,1192020 603020,1192000 603000))\",b\n", name: "swap.csv")
-        let bad = try Importer(store: nil).validate([swapped], options)
+        let bad = try Importer.validate([swapped], options, scratch: StoreLocation.scratch)
         #expect(bad.errors.first?.kind == .outOfRange)
         #expect(bad.errors.first?.message.contains("swapped") == true)
     }

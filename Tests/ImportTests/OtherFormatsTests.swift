@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Geometry
 @testable import Import
@@ -31,7 +32,7 @@ struct OtherFormatsTests {
             var options = ImportOptions(layer: "survey_\(c.ext)")
             if c.needsCRS {
                 // DXF and DGN carry no CRS: without --crs they are refused, with it they import.
-                #expect(throws: (any Error).self) { try Importer(store: nil).validate([out], options) }
+                #expect(throws: (any Error).self) { try Importer.validate([out], options, scratch: StoreLocation.scratch) }
                 options.crs = try CRS.resolve("vn2000")
             }
             let store = try ImportFixtures.store()

@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Geometry
 @testable import Import
@@ -80,7 +81,7 @@ struct SharedCorpusTests {
             where name.hasSuffix(".shp") || name.hasSuffix(".zip") {
                 let path = root.appendingPathComponent(name).path
                 do {
-                    let report = try Importer(store: nil).validate([path], ImportOptions(layer: "corpus"))
+                    let report = try Importer.validate([path], ImportOptions(layer: "corpus"), scratch: StoreLocation.scratch)
                     outcomes[name] = "read \(report.read)"
                 } catch {
                     let line = "\(error)"
@@ -103,7 +104,7 @@ struct SharedCorpusTests {
         var options = ImportOptions(layer: "corpus")
         options.crs = .wgs84
         let latin1 = try #require(SharedData.url("shapefile-corpus/pyshp/tests/shapefiles/latin1.shp")).path
-        let report = try Importer(store: nil).validate([latin1], options)
+        let report = try Importer.validate([latin1], options, scratch: StoreLocation.scratch)
         #expect(report.read == 1 && report.files[0].notes.contains { $0.contains(".shx") })
     }
 
@@ -116,7 +117,7 @@ struct SharedCorpusTests {
             let expected = (try? JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: path.replacingOccurrences(of: ".geojson", with: ".result")))))?.arrayValue ?? []
             let blocking = expected.contains { $0["level"] != .string("message") }
             do {
-                let report = try Importer(store: nil).validate([path], ImportOptions(layer: "fixture"))
+                let report = try Importer.validate([path], ImportOptions(layer: "fixture"), scratch: StoreLocation.scratch)
                 if blocking {
                     #expect(!report.errors.isEmpty, "\(name) must be refused")
                     #expect(report.errors.allSatisfy { !$0.message.isEmpty })

@@ -1,5 +1,6 @@
 import Features
 import Foundation
+import GeoPackage
 import Geometry
 @testable import PostGIS
 import Store

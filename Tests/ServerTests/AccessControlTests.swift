@@ -1,3 +1,4 @@
+import GeoPackage
 import Access
 import Foundation
 import Geometry

@@ -1,3 +1,4 @@
+@testable import GeoPackage
 import Foundation
 import GRDB
 import HTTPTypes
@@ -13,7 +14,8 @@ import Testing
 /// disk; the upload's temporary file is `/dev/full`, where every write fails with ENOSPC.
 @Suite(.serialized) struct DiskFullTests {
     /// Caps the database at its current number of pages (or lifts the cap).
-    static func cap(_ store: GeoPackageStore, full: Bool) throws {
+    static func cap(_ store: any LandMapStore, full: Bool) throws {
+        let store = try #require(store as? GeoPackageStore)
         try store.pool.writeWithoutTransaction { db in
             let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             try db.execute(sql: "PRAGMA max_page_count = \(full ? pages : 1 << 30)")

@@ -82,9 +82,9 @@ struct GDALClientTests {
     /// polygons (QGIS then offers both), the one kind otherwise.
     @Test func theGeoPackageDeclaresTheTrueGeometryType() throws {
         let state = try ShopsFixture.shared.get()
-        let shops = try SharedData.run(try #require(SharedData.which("ogrinfo")), ["-so", state.store.path, "shops"])
+        let shops = try SharedData.run(try #require(SharedData.which("ogrinfo")), ["-so", state.store.localFile ?? "", "shops"])
         #expect(shops.output.contains("Geometry: Unknown (any)"), "\(shops.output)")
-        let stops = try SharedData.run(try #require(SharedData.which("ogrinfo")), ["-so", state.store.path, "stops"])
+        let stops = try SharedData.run(try #require(SharedData.which("ogrinfo")), ["-so", state.store.localFile ?? "", "stops"])
         #expect(stops.output.contains("Geometry: Point"), "\(stops.output)")
     }
 }

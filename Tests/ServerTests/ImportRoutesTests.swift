@@ -154,7 +154,7 @@ import TestSupport
                    Comment(rawValue: "skipped: the landmap executable or sqlite3 is missing")))
     func uploadsThatNameOtherFilesAreRefusedAndTheDatabaseStaysWhole() async throws {
         let server = try EditableServer.make("live-db")
-        let db = server.state.store.path
+        let db = server.state.store.localFile ?? ""
         let dir = try SharedData.temporaryDirectory("live-db-files")
         let vrtZip = dir.appendingPathComponent("vrt.zip"), linkZip = dir.appendingPathComponent("link.zip")
         try Self.zip(vrtZip, [("parcels.vrt", Self.vrt(source: db))])

@@ -215,7 +215,7 @@ import Tiles
     func theCLISetsPrivateFieldsAndExportsWithoutThem() async throws {
         let landmap = try #require(Self.landmap)
         let (server, _, _) = try await Self.seeded("privacy-cli")
-        let db = server.state.store.path
+        let db = server.state.store.localFile ?? ""
         func run(_ args: String...) throws -> (status: Int32, output: String) { try SharedData.run(landmap, args + ["--db", db]) }
 
         let warm = try #require(TileID.containing(Self.point, zoom: 18))

@@ -1,9 +1,10 @@
+@testable import GeoPackage
 import Features
 import Foundation
 import Geometry
 import GRDB
 import Testing
-@testable import Store
+import Store
 import TestSupport
 
 /// The database file as others see it: a copy of the file alone, GDAL's layer list.

@@ -2,7 +2,7 @@ import Foundation
 import Features
 import Geometry
 import Testing
-@testable import Store
+import Store
 import TestSupport
 
 /// The file the store writes must open in GDAL as it is (`ogrinfo`, `ogr2ogr`). Runs when

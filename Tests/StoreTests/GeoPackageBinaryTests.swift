@@ -1,7 +1,8 @@
+@testable import GeoPackage
 import Foundation
 import Geometry
 import Testing
-@testable import Store
+import Store
 
 @Suite struct GeoPackageBinaryTests {
     @Test func roundTripWithEnvelope() throws {

@@ -1,9 +1,10 @@
+@testable import GeoPackage
 import Features
 import Foundation
 import Geometry
 import GRDB
 import Testing
-@testable import Store
+import Store
 import TestSupport
 
 @Suite struct GeoPackageStoreTests {

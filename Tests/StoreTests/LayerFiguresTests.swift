@@ -1,9 +1,10 @@
+@testable import GeoPackage
 import Features
 import Foundation
 import Geometry
 import GRDB
 import Testing
-@testable import Store
+import Store
 import TestSupport
 
 /// What the store records per layer at write, so that clients learn a layer's fields, geometry

@@ -1,7 +1,8 @@
+@testable import GeoPackage
 import Features
 import Foundation
 import Geometry
-@testable import Store
+import Store
 import TestSupport
 
 /// Small parcels on a grid in District 1's longitude/latitude, with the canonical fields.

@@ -1,8 +1,9 @@
+@testable import GeoPackage
 import Features
 import Foundation
 import Geometry
 import Testing
-@testable import Store
+import Store
 import TestSupport
 
 /// A ward, sheet and number name one present parcel, whatever the write mode.

@@ -1,3 +1,4 @@
+import GeoPackage
 import CompressNIO
 import Features
 import Foundation

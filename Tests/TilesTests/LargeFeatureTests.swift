@@ -1,3 +1,4 @@
+import GeoPackage
 import Features
 import Foundation
 import Geometry

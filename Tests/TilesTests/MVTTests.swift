@@ -1,3 +1,4 @@
+import GeoPackage
 import Foundation
 import Geometry
 import Import

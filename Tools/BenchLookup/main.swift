@@ -6,6 +6,7 @@
 // lookup is the full answer: parcel, zoning shares, ward. Prints lookups/s and latency
 // percentiles. --points-out writes the same points for a peer (PostGIS) to replay; --rounds
 // repeats the timed pass (for profiling the lookups rather than the set-up).
+import Backends
 import Foundation
 import Geometry
 import Query
@@ -28,7 +29,7 @@ while let a = args.popFirst() {
 }
 
 do {
-    let store = try GeoPackageStore(path: dbPath, create: false)
+    let store = try StoreLocation(dbPath).open()
     guard let extent = try store.layer("parcels")?.extent else {
         FileHandle.standardError.write(Data("bench-lookup: \(dbPath) has no parcels\n".utf8))
         exit(1)

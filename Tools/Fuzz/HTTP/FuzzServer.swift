@@ -1,3 +1,4 @@
+import Backends
 import Access
 import Dispatch
 import Foundation
@@ -29,7 +30,7 @@ public final class FuzzServer: Sendable {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("landmap-fuzz-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try GeoPackageStore(path: dir.appendingPathComponent("fuzz.gpkg").path)
+        let store = try StoreLocation(dir.appendingPathComponent("fuzz.gpkg").path).open(create: true)
         guard let sample = SampleLoader.locate() else { throw CocoaError(.fileNoSuchFile) }
         _ = try SampleLoader.load(from: sample, into: store, actor: "fuzz")
         editorToken = try AccessTokens(store: store).create(name: "fuzz", role: .editor, actor: "fuzz").token

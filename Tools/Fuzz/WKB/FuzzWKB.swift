@@ -1,7 +1,7 @@
 import FuzzSupport
 import Foundation
 import Geometry
-import Store
+import GeoPackage
 
 /// The binary geometry readers: WKB (both byte orders, every type, nesting) and GeoPackage
 /// geometry blobs, plus WKT on the same bytes read as text.

@@ -2,6 +2,7 @@ import Features
 import Foundation
 import Geometry
 import GRDB
+import Store
 
 /// Writes one batch into one layer, inside the transaction the store opened: prepared
 /// statements made once per batch, old versions moved to `landmap_history`, counts kept.
@@ -99,7 +100,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         try checkKey(feature.id, canonical)
         if let geometry {
             geometryTypes.insert(geometry.typeName)
-            if geometry.isAreal { largestArea = max(largestArea ?? 0, Self.mercatorArea(geometry)) }
+            if geometry.isAreal { largestArea = max(largestArea ?? 0, LayerFigures.mercatorArea(geometry)) }
         }
         for (name, value) in feature.properties where schema.field(name) == nil {
             guard let type = SourceFieldType(of: value) else { continue }
@@ -151,20 +152,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         let key = keyPositions.map { canonical[$0] }
         guard !key.contains(where: \.isNull) else { return }
         guard let holder = try String.fetchOne(keyHolder, arguments: StatementArguments(key + [id.databaseValue])) else { return }
-        let named: String = zip(schema.keyFields, key).map { (field: String, value: DatabaseValue) -> String in
-            let v = FeatureRow.json(value)
-            return "\(field) \(v.stringValue ?? v.jsonText)"
-        }.joined(separator: ", ")
-        throw StoreError.duplicateKey(layer: schema.name, id: id, key: named, holder: holder)
-    }
-
-    /// The area of a WGS 84 polygon in Web Mercator, the world being a 1 × 1 square: a tile of
-    /// zoom z spans 2⁻ᶻ of it, so this times (4096 · 2ᶻ)² is the area in that tile's units.
-    static func mercatorArea(_ g: Geometry) -> Double {
-        g.mapCoordinates { c in
-            let lat = min(max(c.y, -85.051_128_78), 85.051_128_78) * .pi / 180
-            return Coordinate((c.x + 180) / 360, (1 - log(tan(lat) + 1 / cos(lat)) / .pi) / 2)
-        }.planarArea
+        throw StoreError.duplicateKey(layer: schema.name, id: id, key: StoreError.keyText(fields: schema.keyFields, values: key.map(FeatureRow.fieldValue)), holder: holder)
     }
 
     @discardableResult

@@ -1,4 +1,5 @@
 import Features
+import Store
 import Synchronization
 
 /// A layer's schema with the SQL the store runs against it, built once per process: the hot

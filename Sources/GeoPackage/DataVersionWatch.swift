@@ -1,4 +1,5 @@
 import GRDB
+import Store
 import Synchronization
 
 /// Each layer's data version for callers that ask on every request (tile cache keys, ETags).

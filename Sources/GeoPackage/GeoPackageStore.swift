@@ -2,6 +2,7 @@ import Features
 import Foundation
 import Geometry
 import GRDB
+import Store
 import Synchronization
 
 /// The embedded store: one GeoPackage 1.3 file that GDAL and QGIS open as it is.
@@ -113,7 +114,7 @@ public final class GeoPackageStore: FeatureStore {
             let blobs = try Data.fetchCursor(db, sql: "SELECT geom FROM \(q) WHERE geom IS NOT NULL")
             while let blob = try blobs.next() {
                 let g = try GeoPackageBinary.decode(blob)
-                if g.isAreal { largest = max(largest ?? 0, GeoPackageBatchWriter.mercatorArea(g)) }
+                if g.isAreal { largest = max(largest ?? 0, LayerFigures.mercatorArea(g)) }
             }
             try db.execute(sql: "UPDATE landmap_layers SET source_fields = ?, largest_area = ? WHERE name = ?",
                            arguments: [Self.sourceFieldsJSON(fields), largest, name])

@@ -1,6 +1,7 @@
 import Foundation
 import Geometry
 import GRDB
+import Store
 
 /// The SQL functions GeoPackage's R-tree triggers call (`ST_IsEmpty`, `ST_MinX` … `ST_MaxY`),
 /// registered on every connection LandMap opens. Without them no row of a feature table could

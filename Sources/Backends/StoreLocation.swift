@@ -1,0 +1,54 @@
+import Foundation
+import GeoPackage
+import Store
+
+/// Where a LandMap database is, as `--db` or `$LANDMAP_DB` names it (SPEC §7): a GeoPackage
+/// file path, or a PostgreSQL URL (`postgresql://…`, `postgres://…`).
+public enum StoreLocation: Sendable, Equatable {
+    case geoPackage(path: String)
+    case postgres(url: String)
+
+    public init(_ text: String) {
+        let lower = text.lowercased()
+        if lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://") {
+            self = .postgres(url: text)
+        } else {
+            self = .geoPackage(path: text)
+        }
+    }
+
+    /// The local file GDAL must never open; nil for a database server.
+    public var localFile: String? {
+        if case .geoPackage(let path) = self { return path }
+        return nil
+    }
+
+    /// Opens the database. A GeoPackage is created when `create` is true and it does not
+    /// exist; a PostgreSQL database must exist (LandMap creates its tables in it).
+    public func open(create: Bool = false) throws -> any LandMapStore {
+        switch self {
+        case .geoPackage(let path):
+            return try GeoPackageStore(path: path, create: create)
+        case .postgres(let url):
+            throw StoreError.unsupported("\(Self.redacted(url)): the PostGIS store is not in this build yet")
+        }
+    }
+}
+
+extension StoreLocation {
+    /// SQLite's version, for `landmap --version`.
+    public static var sqliteVersion: String { GeoPackageStore.sqliteVersion }
+
+    /// A URL as it may be shown: its password replaced by `***`.
+    public static func redacted(_ url: String) -> String {
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at,
+              let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
+        return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
+    }
+
+    /// A throw-away store in `directory` for work that must not touch the real one (a
+    /// validation's dry run): a GeoPackage, the cheapest to make and remove.
+    public static func scratch(in directory: String) throws -> any LandMapStore {
+        try GeoPackageStore(path: (directory as NSString).appendingPathComponent("scratch.gpkg"))
+    }
+}

@@ -1,0 +1,95 @@
+import Features
+import Foundation
+import Geometry
+import GRDB
+import Store
+
+/// The GeoPackage snapshot: one GRDB read transaction.
+struct GeoPackageSnapshot: FeatureSnapshot {
+    let db: Database
+    let store: GeoPackageStore
+
+    func dataVersions() throws -> [String: Int64] {
+        try GeoPackageStore.dataVersions(db)
+    }
+
+    func keys(layer: String, intersecting box: BoundingBox) throws -> [Int64] {
+        let sql = try store.layerSQL(db, layer)
+        return try Int64.fetchAll(db.cachedStatement(sql: sql.keysInBox), arguments: [box.maxX, box.minX, box.maxY, box.minY])
+    }
+
+    func boxes(layer: String, limit: Int) throws -> [(key: Int64, box: BoundingBox)]? {
+        let sql = try store.layerSQL(db, layer)
+        var out = [(key: Int64, box: BoundingBox)]()
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.allBoxes), arguments: [limit + 1])
+        while let r = try rows.next() {
+            out.append((r[0], BoundingBox(minX: r[1], minY: r[3], maxX: r[2], maxY: r[4])))
+        }
+        return out.count > limit ? nil : out
+    }
+
+    func forEachWKB(layer: String, intersecting box: BoundingBox, _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        let sql = try store.layerSQL(db, layer)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.geometriesInBox), arguments: [box.maxX, box.minX, box.maxY, box.minY])
+        while let row = try rows.next() {
+            guard let blob = row.dataNoCopy(atIndex: 1) else { continue }
+            let key: Int64 = row[0]
+            try blob.withUnsafeBytes { bytes in
+                let header = try GeoPackageBinary.header(bytes)
+                guard !header.isEmpty else { return }
+                try body(key, UnsafeRawBufferPointer(rebasing: bytes[header.wkbOffset...]))
+            }
+        }
+    }
+
+    func feature(layer: String, key: Int64) throws -> Feature? {
+        let sql = try store.layerSQL(db, layer)
+        // A cursor's row is read in place; `fetchOne` would copy every column first.
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.byKey), arguments: [key])
+        guard let row = try rows.next() else { return nil }
+        return try sql.row.feature(from: row).feature
+    }
+}
+
+/// A read-only SQLite connection beside the store's pool (WAL lets it read while others write).
+final class GeoPackageReader: FeatureReader {
+    let store: GeoPackageStore
+    let queue: DatabaseQueue
+
+    init(store: GeoPackageStore) throws {
+        self.store = store
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        queue = try DatabaseQueue(path: store.path, configuration: config)
+    }
+
+    /// GRDB's `read` compiles `BEGIN`/`COMMIT` afresh each time; from cached statements the
+    /// transaction costs next to nothing.
+    func snapshot<T>(_ body: (any FeatureSnapshot) throws -> T) throws -> T {
+        try queue.inDatabase { db in
+            try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
+            do {
+                let result = try body(GeoPackageSnapshot(db: db, store: store))
+                try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+                return result
+            } catch {
+                try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute()
+                throw error
+            }
+        }
+    }
+}
+
+extension GeoPackageStore {
+    public func reader() throws -> any FeatureReader {
+        try GeoPackageReader(store: self)
+    }
+
+    static func dataVersions(_ db: Database) throws -> [String: Int64] {
+        var out = [String: Int64]()
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT name, data_version FROM landmap_layers"))
+        while let row = try rows.next() { out[row[0]] = row[1] }
+        return out
+    }
+}
