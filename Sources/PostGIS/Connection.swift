@@ -100,25 +100,74 @@ final class PGSession: Sendable {
         }
     }
 
+    /// Named statements prepared on this connection, by SQL text (bounded).
+    private let statements = Mutex<[String: PreparedQuery]>([:])
+    static let maxStatements = 256
+
+    /// The statement prepared once on this connection (waiting for the server the first time,
+    /// so that later requests stay in order); nil when the cache is full.
+    private func statement(_ sql: String) throws -> PreparedQuery? {
+        if let known = statements.withLock({ $0[sql] }) { return known }
+        guard statements.withLock({ $0.count }) < Self.maxStatements else { return nil }
+        let prepared: PreparedQuery
+        do { prepared = try connection.prepare(query: sql).wait() } catch { throw PostGISError.wrap(error) }
+        statements.withLock { $0[sql] = prepared }
+        return prepared
+    }
+
+    /// Runs a statement prepared once per connection (no parsing or planning after the first
+    /// runs): for queries made thousands of times. Each row's cells, decodable.
+    func prepared(_ sql: String, _ binds: Binds) throws -> [[PostgresCell]] {
+        try sendPrepared(sql, binds).wait()
+    }
+
+    /// The same, without waiting.
+    func sendPrepared(_ sql: String, _ binds: Binds) throws -> EventLoopFuture<[[PostgresCell]]> {
+        guard let statement = try statement(sql) else {
+            return send(sql, binds.bindings).map { result in result.rows.map { Array($0) } }
+        }
+        // postgres-nio labels a prepared statement's columns text, though the rows it asks for
+        // come back binary: relabelled before anything is decoded.
+        return statement.execute(binds.data).map { rows in rows.map { row in row.map(\.relabelledBinary) } }
+    }
+
+    /// Sends a statement without waiting: the connection answers its requests in order, so a
+    /// later `query` sees its effect. The caller checks the future later (`Pipeline`).
+    func send(_ sql: String, _ binds: PostgresBindings) -> EventLoopFuture<PostgresQueryResult> {
+        connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+    }
+
     func close() {
         _ = try? connection.close().wait()
     }
 }
 
-/// Bound parameters built up in order: `$1`, `$2`, … as `next` names them.
+/// Bound parameters built up in order: `add` returns the placeholder, cast to the value's
+/// type (`$3::int8`), so a statement prepared without parameter types infers exactly the types
+/// sent — both for unnamed statements (`bindings`) and prepared ones (`data`).
 struct Binds {
     var bindings = PostgresBindings()
-
+    var data = [PostgresData]()
     /// The placeholder of the value just added.
-    var last: String { "$\(bindings.count)" }
+    private(set) var last = ""
 
-    mutating func add(_ value: String) -> String { bindings.append(value); return last }
-    mutating func add(_ value: Int64) -> String { bindings.append(value); return last }
-    mutating func add(_ value: Int) -> String { bindings.append(Int64(value)); return last }
-    mutating func add(_ value: Double) -> String { bindings.append(value); return last }
-    mutating func add(_ value: Bool) -> String { bindings.append(value); return last }
-    mutating func add(bytes: [UInt8]) -> String { bindings.append(ByteBuffer(bytes: bytes)); return last }
-    mutating func addNull() -> String { bindings.appendNull(); return last }
+    private mutating func placed(_ type: String) -> String {
+        last = type.isEmpty ? "$\(data.count)" : "$\(data.count)::\(type)"
+        return last
+    }
+
+    mutating func add(_ value: String) -> String { bindings.append(value); data.append(PostgresData(string: value)); return placed("text") }
+    mutating func add(_ value: Int64) -> String { bindings.append(value); data.append(PostgresData(int64: value)); return placed("int8") }
+    mutating func add(_ value: Int) -> String { add(Int64(value)) }
+    mutating func add(_ value: Double) -> String { bindings.append(value); data.append(PostgresData(double: value)); return placed("float8") }
+    mutating func add(_ value: Bool) -> String { bindings.append(value); data.append(PostgresData(bool: value)); return placed("bool") }
+    mutating func add(bytes: [UInt8]) -> String {
+        let buffer = ByteBuffer(bytes: bytes)
+        bindings.append(buffer)
+        data.append(PostgresData(type: .bytea, formatCode: .binary, value: buffer))
+        return placed("bytea")
+    }
+    mutating func addNull() -> String { bindings.appendNull(); data.append(.null); return placed("") }
     mutating func add(_ value: String?) -> String { value.map { add($0) } ?? addNull() }
     mutating func add(_ value: Double?) -> String { value.map { add($0) } ?? addNull() }
 }

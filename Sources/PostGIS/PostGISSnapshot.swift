@@ -12,7 +12,6 @@ import Store
 final class PostGISReader: FeatureReader {
     let store: PostGISStore
     private var session: PGSession?
-    private var prepared = [String: PreparedQuery]()
     /// The previous snapshot's COMMIT, checked before the next one begins.
     private var pendingCommit: EventLoopFuture<PostgresQueryResult>?
 
@@ -29,7 +28,6 @@ final class PostGISReader: FeatureReader {
     private func live() throws -> PGSession {
         if let session, !session.isClosed { return session }
         session?.close()
-        prepared = [:]
         pendingCommit = nil
         let fresh = try store.pool.connect()
         session = fresh
@@ -56,20 +54,8 @@ final class PostGISReader: FeatureReader {
     }
 
     /// Runs a statement prepared once on this connection; each row's cells, decodable.
-    func run(_ sql: String, _ binds: [PostgresData]) throws -> [[PostgresCell]] {
-        let s = try live()
-        do {
-            let statement: PreparedQuery
-            if let known = prepared[sql] {
-                statement = known
-            } else {
-                statement = try s.connection.prepare(query: sql).wait()
-                prepared[sql] = statement
-            }
-            return try statement.execute(binds).wait().map { row in row.map(\.relabelledBinary) }
-        } catch {
-            throw PostGISError.wrap(error)
-        }
+    func run(_ sql: String, _ binds: Binds = Binds()) throws -> [[PostgresCell]] {
+        try live().prepared(sql, binds)
     }
 
     /// The layer's SQL (the catalog's, or read once through this connection).
@@ -85,19 +71,21 @@ struct PostGISSnapshot: FeatureSnapshot {
 
     func dataVersions() throws -> [String: Int64] {
         var out = [String: Int64]()
-        for r in try reader.run("SELECT name, data_version FROM landmap_layers", []) {
+        for r in try reader.run("SELECT name, data_version FROM landmap_layers") {
             out[try r[0].decode(String.self)] = try r[1].decode(Int64.self)
         }
         return out
     }
 
-    private func envelope(_ box: BoundingBox) -> [PostgresData] {
-        [PostgresData(double: box.minX), PostgresData(double: box.minY), PostgresData(double: box.maxX), PostgresData(double: box.maxY)]
+    /// `ST_MakeEnvelope($1::float8, …, 4326)` with the box bound.
+    private func envelope(_ box: BoundingBox, _ b: inout Binds) -> String {
+        "ST_MakeEnvelope(\(b.add(box.minX)), \(b.add(box.minY)), \(b.add(box.maxX)), \(b.add(box.maxY)), 4326)"
     }
 
     func keys(layer: String, intersecting box: BoundingBox) throws -> [Int64] {
         let table = try reader.table(layer)
-        return try reader.run("SELECT fid FROM \(table.table) WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)", envelope(box))
+        var b = Binds()
+        return try reader.run("SELECT fid FROM \(table.table) WHERE geom && \(envelope(box, &b))", b)
             .map { try $0[0].decode(Int64.self) }
     }
 
@@ -105,8 +93,8 @@ struct PostGISSnapshot: FeatureSnapshot {
         let table = try reader.table(layer)
         let rows = try reader.run("""
             SELECT fid, ST_XMin(geom::box3d), ST_YMin(geom::box3d), ST_XMax(geom::box3d), ST_YMax(geom::box3d)
-            FROM \(table.table) WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) LIMIT $1
-            """, [PostgresData(int64: Int64(max(0, limit)) + 1)])
+            FROM \(table.table) WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) LIMIT $1::int8
+            """, { var b = Binds(); _ = b.add(Int64(max(0, limit)) + 1); return b }())
         guard rows.count <= limit else { return nil }
         return try rows.map { r in
             (try r[0].decode(Int64.self), BoundingBox(minX: try r[1].decode(Double.self), minY: try r[2].decode(Double.self),
@@ -116,7 +104,8 @@ struct PostGISSnapshot: FeatureSnapshot {
 
     func forEachWKB(layer: String, intersecting box: BoundingBox, _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
         let table = try reader.table(layer)
-        let rows = try reader.run("SELECT fid, ST_AsBinary(geom) FROM \(table.table) WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326)", envelope(box))
+        var b = Binds()
+        let rows = try reader.run("SELECT fid, ST_AsBinary(geom) FROM \(table.table) WHERE geom && \(envelope(box, &b))", b)
         for r in rows {
             guard let bytes = r[1].bytes, bytes.readableBytes > 0 else { continue }
             let key = try r[0].decode(Int64.self)
@@ -126,7 +115,8 @@ struct PostGISSnapshot: FeatureSnapshot {
 
     func feature(layer: String, key: Int64) throws -> Feature? {
         let table = try reader.table(layer)
-        guard let row = try reader.run("SELECT \(table.select) FROM \(table.table) WHERE fid = $1", [PostgresData(int64: key)]).first else { return nil }
+        var b = Binds()
+        guard let row = try reader.run("SELECT \(table.select) FROM \(table.table) WHERE fid = \(b.add(key))", b).first else { return nil }
         return try table.row(cells: row).feature
     }
 }
