@@ -32,7 +32,8 @@ public final class PostGISStore: FeatureStore {
         self.url = url
         var logger = Logger(label: "landmap.postgis")
         logger.logLevel = .critical
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Two threads: a server's lookup workers decode rows in parallel; more buy nothing.
+        group = MultiThreadedEventLoopGroup(numberOfThreads: min(2, System.coreCount))
         pool = ConnectionPool(url: url, maxConnections: maxConnections, group: group, connectTimeout: TimeAmount(connectTimeout), logger: logger)
         do {
             engineVersion = try pool.with { s in
@@ -48,15 +49,17 @@ public final class PostGISStore: FeatureStore {
             versions = DataVersionCache(pool: pool)
         } catch {
             pool.close()
-            try? group.syncShutdownGracefully()
+            group.shutdownGracefully { _ in }
             throw error
         }
     }
 
+    /// Closes the connections and lets the event loop go, without waiting for it (the last
+    /// reference may be dropped anywhere, and waiting on a loop from that loop would deadlock).
     deinit {
         versions.stop()
         pool.close()
-        try? group.syncShutdownGracefully()
+        group.shutdownGracefully { _ in }
     }
 
     public var displayLocation: String { url.description }

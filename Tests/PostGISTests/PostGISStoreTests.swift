@@ -118,6 +118,31 @@ struct PostGISStoreTests {
         }
     }
 
+    @Test func dataVersionsStayFreshWhenTheListenerDies() throws {
+        try PGTest.withDatabase { url in
+            let a = try PostGISStore(url: url)
+            let b = try PostGISStore(url: url)
+            _ = try b.dataVersions()
+            // Every other session of this database goes: b's listener and pooled connections too.
+            try PostgresAdmin.execute(url, ["SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"])
+            Thread.sleep(forTimeInterval: 0.1)
+            _ = try a.write(PGTest.request(.append)) { w in try w.put(PGTest.parcel(0)) }
+            let start = ContinuousClock.now
+            while try b.dataVersions()["parcels"] != 1, ContinuousClock.now - start < .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(try b.dataVersions()["parcels"] == 1)
+            #expect(ContinuousClock.now - start < .seconds(1))
+            // The broken pooled connections were dropped, not handed out.
+            #expect(try b.feature(layer: "parcels", id: "26734-12-1", asOf: nil) != nil)
+            // The listener came back: a later write is seen too.
+            Thread.sleep(forTimeInterval: 1.1)
+            _ = try b.dataVersions()
+            _ = try a.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(0, landUse: "TMD")) }
+            let again = ContinuousClock.now
+            while try b.dataVersions()["parcels"] != 2, ContinuousClock.now - again < .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(ContinuousClock.now - again < .seconds(1))
+        }
+    }
+
     @Test func twoConcurrentWritersBothLandWithoutGaps() throws {
         try PGTest.withDatabase { url in
             let a = try PostGISStore(url: url)
