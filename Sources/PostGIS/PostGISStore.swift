@@ -28,7 +28,13 @@ public final class PostGISStore: FeatureStore {
         try self.init(url: try PostgresURL(text), maxConnections: maxConnections)
     }
 
-    public init(url: PostgresURL, maxConnections: Int = 8, connectTimeout: Duration = .seconds(5)) throws {
+    public convenience init(url: PostgresURL, maxConnections: Int = 8, connectTimeout: Duration = .seconds(5)) throws {
+        try self.init(url: url, maxConnections: maxConnections, connectTimeout: connectTimeout, sharesInvalidation: true)
+    }
+
+    /// `sharesInvalidation: false` makes the store learn of other stores' commits only as
+    /// another process would, through LISTEN/NOTIFY (for tests).
+    init(url: PostgresURL, maxConnections: Int, connectTimeout: Duration, sharesInvalidation: Bool) throws {
         self.url = url
         var logger = Logger(label: "landmap.postgis")
         logger.logLevel = .critical
@@ -46,7 +52,7 @@ public final class PostGISStore: FeatureStore {
                 let gis = try s.query("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").scalar(String.self) ?? "?"
                 return "PostgreSQL \(pg.split(separator: " ").first.map(String.init) ?? pg), PostGIS \(gis)"
             }
-            versions = DataVersionCache(pool: pool)
+            versions = DataVersionCache(pool: pool, shared: sharesInvalidation)
         } catch {
             pool.close()
             group.shutdownGracefully { _ in }
@@ -170,7 +176,7 @@ public final class PostGISStore: FeatureStore {
                                  detail: "private fields: \(metadata.privateFields.isEmpty ? "none" : metadata.privateFields.joined(separator: ", "))")
             try self.notify(s, layer)
         }
-        versions.invalidate()
+        versions.invalidateAll()
     }
 
     public func sourceFields(of layer: String) throws -> [String: SourceFieldType] {
