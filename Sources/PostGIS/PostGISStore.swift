@@ -80,8 +80,14 @@ public final class PostGISStore: FeatureStore {
     }
 
     /// Every change takes this one lock, in this process and any other, until it commits.
+    /// Waits up to the session's `lock_timeout` (2 minutes) for the batch before it, then fails
+    /// cleanly: nothing of this write has been done.
     func lockWrites(_ s: PGSession) throws {
-        try s.execute("SELECT pg_advisory_xact_lock(\(Migrations.writeLock))")
+        do {
+            try s.execute("SELECT pg_advisory_xact_lock(\(Migrations.writeLock))")
+        } catch where PostGISError.sqlState(of: error) == "55P03" {
+            throw PostGISError.busy("another write to \(url.database) (an import, from this or another machine) held the write lock for 2 minutes; nothing was written")
+        }
     }
 
     /// The stored schema of a layer, creating the layer first when asked for a new one.
