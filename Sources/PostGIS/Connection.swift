@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// One PostgreSQL session for blocking callers: each call sends its query on the store's own
 /// event loop and waits for the answer on the caller's thread. Callers are never threads of
@@ -175,4 +176,3 @@ struct Binds {
     mutating func add(_ value: Double?) -> String { value.map { add($0) } ?? addNull() }
 }
 
-import Synchronization

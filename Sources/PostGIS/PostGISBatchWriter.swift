@@ -238,18 +238,19 @@ final class PostGISBatchWriter: FeatureBatchWriter {
         summary.deleted += 1
     }
 
-    /// The INSERT that keeps a present version in `landmap_history`, ended by this batch.
+    /// The INSERT that keeps a present version in `landmap_history`, ended by this batch. The
+    /// geometry and its box are copied on the server, not sent back; the attributes are the
+    /// version's properties as read (canonical and source fields together).
     private func archiveSQL(_ old: LayerTable.Row, deleted: Bool, _ b: inout Binds) -> String {
-        let box = old.feature.geometry?.boundingBox
         let values = [
-            b.add(schema.name), b.add(old.feature.id), "\(b.add(Int64(old.version)))::integer", b.add(old.validFrom), b.add(timestamp),
-            b.add(old.batch), b.add(batchID), b.add(deleted), old.wkb.map { "ST_GeomFromWKB(\(b.add(bytes: $0)), 4326)" } ?? "NULL",
+            b.add(schema.name), "o.id", "o.lm_version", "o.lm_valid_from", b.add(timestamp), "o.lm_batch", b.add(batchID), b.add(deleted), "o.geom",
             "\(b.add(JSONValue.object(old.feature.properties).jsonText))::jsonb",
-            "\(b.add(box?.minX))::float8", "\(b.add(box?.minY))::float8", "\(b.add(box?.maxX))::float8", "\(b.add(box?.maxY))::float8",
+            "ST_XMin(o.geom::box3d)", "ST_YMin(o.geom::box3d)", "ST_XMax(o.geom::box3d)", "ST_YMax(o.geom::box3d)",
         ]
         return """
             INSERT INTO landmap_history (layer, id, version, valid_from, valid_to, batch_id, ended_by_batch, deleted,
-              geom, attributes, min_x, min_y, max_x, max_y) VALUES (\(values.joined(separator: ", ")))
+              geom, attributes, min_x, min_y, max_x, max_y)
+            SELECT \(values.joined(separator: ", ")) FROM \(table.table) o WHERE o.fid = \(b.add(old.fid))
             """
     }
 

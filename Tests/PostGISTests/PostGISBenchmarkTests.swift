@@ -2,6 +2,8 @@ import Features
 import Foundation
 import GeoPackage
 import Geometry
+import NIOCore
+import PostgresNIO
 @testable import PostGIS
 import Store
 import Testing
@@ -97,5 +99,3 @@ struct PostGISRoundTripTests {
     }
 }
 
-import NIOCore
-import PostgresNIO

@@ -3,6 +3,7 @@ import Foundation
 import Geometry
 @testable import PostGIS
 import Store
+import Synchronization
 import Testing
 import TestSupport
 
@@ -249,4 +250,3 @@ struct PostGISStoreTests {
     }
 }
 
-import Synchronization
