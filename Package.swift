@@ -152,6 +152,7 @@ let package = Package(
         ]),
         .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "Backends", "Features", "Geometry", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
