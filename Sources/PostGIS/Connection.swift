@@ -137,8 +137,11 @@ final class PGSession: Sendable {
         connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
     }
 
+    /// Closes, waiting for it unless called on the connection's own event loop (where the
+    /// close happens at once, and waiting would deadlock).
     func close() {
-        _ = try? connection.close().wait()
+        let done: EventLoopFuture<Void> = connection.close()
+        if !connection.eventLoop.inEventLoop { _ = try? done.wait() }
     }
 }
 

@@ -66,15 +66,27 @@ final class ConnectionPool: Sendable {
     }
 
     static func transaction<T>(_ s: PGSession, _ begin: String, _ body: (PGSession) throws -> T) throws -> T {
-        try s.execute(begin)
+        // A read-only BEGIN goes out without waiting (the connection answers in order, so the
+        // body's first query runs inside it); a write's BEGIN is confirmed before anything is
+        // written, so that nothing could ever run outside its transaction.
+        let pipelined = begin.hasSuffix("READ ONLY") ? s.send(begin, PostgresBindings()) : nil
+        if pipelined == nil { try s.execute(begin) }
         do {
             let result = try body(s)
+            if let pipelined { do { _ = try pipelined.wait() } catch { throw PostGISError.wrap(error) } }
             try s.execute("COMMIT")
             return result
         } catch {
+            if let pipelined { _ = try? pipelined.wait() }
             do { try s.execute("ROLLBACK") } catch { s.close() }
             throw error
         }
+    }
+
+    /// Runs a read: in one REPEATABLE READ snapshot when it takes several statements, else
+    /// straight on a pooled session (one round trip).
+    func read<T>(snapshot: Bool, _ body: (PGSession) throws -> T) throws -> T {
+        snapshot ? try transaction(PostGISStore.readOnly, body) : try with(body)
     }
 
     func close() {

@@ -22,10 +22,32 @@ final class DataVersionCache: Sendable {
     static let maxAgeWithoutListener: Duration = .milliseconds(250)
     private let pool: ConnectionPool
     private let state = Mutex(State())
+    /// The database, as the registry of this process's caches names it.
+    private let database: String
 
-    init(pool: ConnectionPool) {
+    /// Every cache of this process, by database: a commit through one store invalidates the
+    /// others at once, before its NOTIFY comes back (stores of one process agree immediately;
+    /// other processes within the notification's delay).
+    private struct Weak {
+        weak var cache: DataVersionCache?
+        init(_ cache: DataVersionCache) { self.cache = cache }
+    }
+    private static let registry = Mutex<[String: [Weak]]>([:])
+
+    init(pool: ConnectionPool, shared: Bool) {
         self.pool = pool
+        database = shared ? "\(pool.url.serverDescription)/\(pool.url.database)" : UUID().uuidString
+        Self.registry.withLock { all in
+            all[database, default: []].removeAll { $0.cache == nil }
+            all[database, default: []].append(Weak(self))
+        }
         startListener()
+    }
+
+    /// Invalidates every cache of this process on this database (after a commit).
+    func invalidateAll() {
+        let caches = Self.registry.withLock { $0[database]?.compactMap(\.cache) ?? [] }
+        for cache in caches { cache.invalidate() }
     }
 
     func versions() throws -> [String: Int64] {

@@ -20,7 +20,7 @@ extension PostGISStore {
     }
 
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {
-        try pool.transaction(Self.readOnly) { s in
+        try pool.read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds()
             if let row = try s.query("SELECT \(table.select) FROM \(table.table) WHERE id = \(b.add(id))", b.bindings).first {
@@ -39,7 +39,7 @@ extension PostGISStore {
     }
 
     public func features(layer: String, intersecting box: BoundingBox, asOf: Date?, limit: Int, offset: Int) throws -> [Feature] {
-        try pool.transaction(Self.readOnly) { s in
+        try pool.read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds()
             let envelope = "ST_MakeEnvelope(\(b.add(box.minX)), \(b.add(box.minY)), \(b.add(box.maxX)), \(b.add(box.maxY)), 4326)"
@@ -120,7 +120,7 @@ extension PostGISStore {
     }
 
     public func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int, offset: Int) throws -> [Feature] {
-        try pool.transaction(Self.readOnly) { s in
+        try pool.read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds(), h = Binds()
             var (clauses, pastClauses) = try self.filterClauses(table.schema, filters, present: &b, past: &h)
@@ -143,7 +143,7 @@ extension PostGISStore {
     }
 
     public func count(layer: String, matching filters: [String: JSONValue], asOf: Date?) throws -> Int {
-        try pool.transaction(Self.readOnly) { s in
+        try pool.read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds(), h = Binds()
             var (clauses, pastClauses) = try self.filterClauses(table.schema, filters, present: &b, past: &h)

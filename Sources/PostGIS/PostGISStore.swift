@@ -28,11 +28,18 @@ public final class PostGISStore: FeatureStore {
         try self.init(url: try PostgresURL(text), maxConnections: maxConnections)
     }
 
-    public init(url: PostgresURL, maxConnections: Int = 8, connectTimeout: Duration = .seconds(5)) throws {
+    public convenience init(url: PostgresURL, maxConnections: Int = 8, connectTimeout: Duration = .seconds(5)) throws {
+        try self.init(url: url, maxConnections: maxConnections, connectTimeout: connectTimeout, sharesInvalidation: true)
+    }
+
+    /// `sharesInvalidation: false` makes the store learn of other stores' commits only as
+    /// another process would, through LISTEN/NOTIFY (for tests).
+    init(url: PostgresURL, maxConnections: Int, connectTimeout: Duration, sharesInvalidation: Bool) throws {
         self.url = url
         var logger = Logger(label: "landmap.postgis")
         logger.logLevel = .critical
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Two threads: a server's lookup workers decode rows in parallel; more buy nothing.
+        group = MultiThreadedEventLoopGroup(numberOfThreads: min(2, System.coreCount))
         pool = ConnectionPool(url: url, maxConnections: maxConnections, group: group, connectTimeout: TimeAmount(connectTimeout), logger: logger)
         do {
             engineVersion = try pool.with { s in
@@ -45,18 +52,20 @@ public final class PostGISStore: FeatureStore {
                 let gis = try s.query("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").scalar(String.self) ?? "?"
                 return "PostgreSQL \(pg.split(separator: " ").first.map(String.init) ?? pg), PostGIS \(gis)"
             }
-            versions = DataVersionCache(pool: pool)
+            versions = DataVersionCache(pool: pool, shared: sharesInvalidation)
         } catch {
             pool.close()
-            try? group.syncShutdownGracefully()
+            group.shutdownGracefully { _ in }
             throw error
         }
     }
 
+    /// Closes the connections and lets the event loop go, without waiting for it (the last
+    /// reference may be dropped anywhere, and waiting on a loop from that loop would deadlock).
     deinit {
         versions.stop()
         pool.close()
-        try? group.syncShutdownGracefully()
+        group.shutdownGracefully { _ in }
     }
 
     public var displayLocation: String { url.description }
@@ -71,8 +80,14 @@ public final class PostGISStore: FeatureStore {
     }
 
     /// Every change takes this one lock, in this process and any other, until it commits.
+    /// Waits up to the session's `lock_timeout` (2 minutes) for the batch before it, then fails
+    /// cleanly: nothing of this write has been done.
     func lockWrites(_ s: PGSession) throws {
-        try s.execute("SELECT pg_advisory_xact_lock(\(Migrations.writeLock))")
+        do {
+            try s.execute("SELECT pg_advisory_xact_lock(\(Migrations.writeLock))")
+        } catch where PostGISError.sqlState(of: error) == "55P03" {
+            throw PostGISError.busy("another write to \(url.database) (an import, from this or another machine) held the write lock for 2 minutes; nothing was written")
+        }
     }
 
     /// The stored schema of a layer, creating the layer first when asked for a new one.
@@ -167,7 +182,7 @@ public final class PostGISStore: FeatureStore {
                                  detail: "private fields: \(metadata.privateFields.isEmpty ? "none" : metadata.privateFields.joined(separator: ", "))")
             try self.notify(s, layer)
         }
-        versions.invalidate()
+        versions.invalidateAll()
     }
 
     public func sourceFields(of layer: String) throws -> [String: SourceFieldType] {

@@ -48,7 +48,7 @@ extension PostGISStore {
             }
             return summary
         }
-        versions.invalidate()
+        versions.invalidateAll()
         return summary
     }
 

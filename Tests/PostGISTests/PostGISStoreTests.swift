@@ -93,10 +93,11 @@ struct PostGISStoreTests {
         }
     }
 
+    /// `b` learns of `a`'s commits as another process would: through LISTEN/NOTIFY.
     @Test func aBatchThroughOneStoreIsSeenByAnotherWithinASecond() throws {
         try PGTest.withDatabase { url in
             let a = try PostGISStore(url: url)
-            let b = try PostGISStore(url: url)
+            let b = try PostGISStore(url: url, maxConnections: 4, connectTimeout: .seconds(5), sharesInvalidation: false)
             #expect(try b.dataVersions().isEmpty)
             _ = try a.write(PGTest.request(.append)) { w in try w.put(PGTest.parcel(0)) }
             var seen: Duration?
@@ -115,6 +116,46 @@ struct PostGISStoreTests {
             #expect(try b.dataVersions()["parcels"] == 2)
             #expect(ContinuousClock.now - again < .seconds(1))
             #expect(try b.schema(of: "parcels")?.name == "parcels")
+        }
+    }
+
+    @Test func dataVersionsStayFreshWhenTheListenerDies() throws {
+        try PGTest.withDatabase { url in
+            let a = try PostGISStore(url: url)
+            let b = try PostGISStore(url: url, maxConnections: 4, connectTimeout: .seconds(5), sharesInvalidation: false)
+            _ = try b.dataVersions()
+            // Every other session of this database goes: b's listener and pooled connections too.
+            try PostgresAdmin.execute(url, ["SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"])
+            Thread.sleep(forTimeInterval: 0.1)
+            _ = try a.write(PGTest.request(.append)) { w in try w.put(PGTest.parcel(0)) }
+            let start = ContinuousClock.now
+            while try b.dataVersions()["parcels"] != 1, ContinuousClock.now - start < .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(try b.dataVersions()["parcels"] == 1)
+            #expect(ContinuousClock.now - start < .seconds(1))
+            // The broken pooled connections were dropped, not handed out.
+            #expect(try b.feature(layer: "parcels", id: "26734-12-1", asOf: nil) != nil)
+            // The listener came back: a later write is seen too.
+            Thread.sleep(forTimeInterval: 1.1)
+            _ = try b.dataVersions()
+            _ = try a.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(0, landUse: "TMD")) }
+            let again = ContinuousClock.now
+            while try b.dataVersions()["parcels"] != 2, ContinuousClock.now - again < .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(ContinuousClock.now - again < .seconds(1))
+        }
+    }
+
+    /// Stores of one process (a test, or two servers in one) agree at once, as GeoPackage's do.
+    @Test func storesOfOneProcessSeeEachOthersCommitsAtOnce() throws {
+        try PGTest.withDatabase { url in
+            let a = try PostGISStore(url: url)
+            let b = try PostGISStore(url: url)
+            #expect(try b.dataVersions().isEmpty)
+            for n in 1...20 {
+                _ = try a.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(0, landUse: "L\(n)")) }
+                #expect(try b.dataVersions()["parcels"] == Int64(n))
+            }
+            try a.setMetadata(LayerMetadata(privateFields: ["SoHieu"]), of: "parcels", actor: "x")
+            #expect(try b.schema(of: "parcels")?.metadata.privateFields == ["SoHieu"])
         }
     }
 
