@@ -20,8 +20,10 @@ release: setup
 run: release
 	$(LANDMAP) serve --db $(DB) --host $(HOST) --port $(PORT)
 
+# Every test, over both backends: Tools/postgres starts a throwaway PostgreSQL + PostGIS on a
+# Unix socket for the run (LANDMAP_TEST_PG) and removes it afterwards.
 test: setup
-	$(SWIFT) test
+	bash Tools/postgres run $(SWIFT) test
 
 clean:
 	rm -rf .build

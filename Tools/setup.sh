@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what LandMap needs on Debian/Ubuntu, and only what is missing:
 # GEOS, PROJ (with its EPSG database), GDAL (library and ogrinfo/ogr2ogr), SQLite, pkg-config,
-# and Noto Sans (fonts-noto-core) for the map's label glyphs.
+# Noto Sans (fonts-noto-core) for the map's label glyphs, and PostgreSQL 15 + PostGIS 3 (the
+# second backend; tests start a throwaway cluster of their own with Tools/postgres).
 # Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core)
+packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,7 +25,8 @@ command -v swift >/dev/null || { echo "setup: swift is not on PATH (LandMap need
 for lib in geos proj gdal sqlite3; do
   pkg-config --exists "$lib" || { echo "setup: pkg-config cannot find $lib after installing" >&2; exit 1; }
 done
-echo "setup: ok (GEOS $(pkg-config --modversion geos), PROJ $(pkg-config --modversion proj), GDAL $(pkg-config --modversion gdal), SQLite $(pkg-config --modversion sqlite3))"
+[ -x /usr/lib/postgresql/15/bin/initdb ] || { echo "setup: PostgreSQL 15's binaries are not in /usr/lib/postgresql/15/bin after installing" >&2; exit 1; }
+echo "setup: ok (GEOS $(pkg-config --modversion geos), PROJ $(pkg-config --modversion proj), GDAL $(pkg-config --modversion gdal), SQLite $(pkg-config --modversion sqlite3), $(/usr/lib/postgresql/15/bin/postgres --version | sed 's/postgres (PostgreSQL)/PostgreSQL/'))"
 
 # MapLibre GL JS for the viewer, from the PyPI package `maplibre` (it ships maplibre-gl.js 5.x
 # and its CSS): extracted into Styles/viewer/vendor/, served by LandMap, never from a CDN.

@@ -1,5 +1,6 @@
 import Foundation
 import GeoPackage
+import PostGIS
 import Store
 
 /// Where a LandMap database is, as `--db` or `$LANDMAP_DB` names it (SPEC §7): a GeoPackage
@@ -30,7 +31,7 @@ public enum StoreLocation: Sendable, Equatable {
         case .geoPackage(let path):
             return try GeoPackageStore(path: path, create: create)
         case .postgres(let url):
-            throw StoreError.unsupported("\(Self.redacted(url)): the PostGIS store is not in this build yet")
+            return try PostGISStore(url: url)
         }
     }
 }

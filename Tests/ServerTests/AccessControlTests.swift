@@ -16,10 +16,18 @@ struct EditableServer {
     let state: ServerState
     let reader: String, editor: String, admin: String
 
-    static func make(_ label: String, configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> EditableServer {
-        let path = try SharedData.temporaryDirectory(label).appendingPathComponent("copy.gpkg").path
-        try ServerFixture.shared.get().store.backup(to: path)
-        let store = try GeoPackageStore(path: path)
+    /// On a GeoPackage, a copy of the shared sample (a backup: fast); on PostGIS, a new
+    /// database with the sample loaded.
+    static func make(_ label: String, backend: Backend = .geoPackage, configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> EditableServer {
+        let store: any LandMapStore
+        switch backend {
+        case .geoPackage:
+            let path = try SharedData.temporaryDirectory(label).appendingPathComponent("copy.gpkg").path
+            try ServerFixture.shared.get().store.backup(to: path)
+            store = try GeoPackageStore(path: path)
+        case .postGIS:
+            store = try ServerFixture.sampleStore(.postGIS, label: label)
+        }
         var configuration = ServerConfiguration()
         configuration.lookupWorkers = 1
         configure(&configuration)

@@ -22,8 +22,9 @@ import Tiles
             """
     }
 
-    @Test func createReplaceDeleteAreVersionedAndConditional() async throws {
-        let server = try EditableServer.make("edit-cycle")
+    @Test(arguments: Backend.allCases)
+    func createReplaceDeleteAreVersionedAndConditional(_ backend: Backend) async throws {
+        let server = try EditableServer.make("edit-cycle", backend: backend)
         let tile = try #require(TileID.containing(Coordinate(106.7601, 10.7201), zoom: 16))
         let tileURI = "/tiles/parcels/\(tile.z)/\(tile.x)/\(tile.y).mvt"
         try await server.test { client in

@@ -45,8 +45,9 @@ import TestSupport
         #expect(result.status == 0, "\(result.output)")
     }
 
-    @Test func uploadsImportAllOrNothing() async throws {
-        let server = try EditableServer.make("http-import")
+    @Test(arguments: Backend.allCases)
+    func uploadsImportAllOrNothing(_ backend: Backend) async throws {
+        let server = try EditableServer.make("http-import", backend: backend)
         let dir = try SharedData.temporaryDirectory("upfiles")
         let zoning = SharedData.packageRoot.appendingPathComponent("GeoData/zoning")
         let shapefile = dir.appendingPathComponent("d7_zoning.zip")

@@ -6,10 +6,12 @@ import HummingbirdTesting
 @testable import Server
 import Store
 import Testing
+import TestSupport
 
 @Suite struct ParcelRoutesTests {
-    @Test func parcelAtAPointByLonLatAndByVN2000() async throws {
-        try await ServerFixture.test { client in
+    @Test(arguments: Backend.allCases)
+    func parcelAtAPointByLonLatAndByVN2000(_ backend: Backend) async throws {
+        try await ServerFixture.test(backend) { client in
             var byLonLat: JSONValue?
             try await client.execute(uri: "/parcels/at?lon=106.7483377&lat=10.734784", method: .get) { r in
                 #expect(r.status == .ok)

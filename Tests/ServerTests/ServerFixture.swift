@@ -1,3 +1,4 @@
+import Backends
 import GeoPackage
 import Foundation
 import HTTPTypes
@@ -9,21 +10,42 @@ import Prometheus
 import Store
 import TestSupport
 
-/// One server state over the GeoData sample for all server tests; metrics bootstrapped once.
+/// One server state over the GeoData sample per backend for all server tests (made on first
+/// use); metrics bootstrapped once.
 enum ServerFixture {
     static let registry = PrometheusCollectorRegistry()
-    static let shared: Result<ServerState, any Error> = Result {
-        LandMapServer.bootstrapMetrics(registry)
-        let store = try GeoPackageStore(path: SharedData.temporaryDirectory("server").appendingPathComponent("sample.gpkg").path)
-        _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
+    private static let bootstrapped: Void = LandMapServer.bootstrapMetrics(registry)
+
+    static let geoPackage: Result<ServerState, any Error> = Result { try state(sampleStore(.geoPackage, label: "server")) }
+    static let postGIS: Result<ServerState, any Error> = Result { try state(sampleStore(.postGIS, label: "server")) }
+
+    /// The GeoPackage one, for the tests that run on it alone.
+    static var shared: Result<ServerState, any Error> { geoPackage }
+
+    static func state(_ backend: Backend) throws -> ServerState {
+        switch backend {
+        case .geoPackage: try geoPackage.get()
+        case .postGIS: try postGIS.get()
+        }
+    }
+
+    private static func state(_ store: any LandMapStore) throws -> ServerState {
+        _ = bootstrapped
         var configuration = ServerConfiguration()
         configuration.lookupWorkers = 2
         return try ServerState(store: store, configuration: configuration, metrics: registry)
     }
 
-    /// Runs `body` against the real router, in process.
-    static func test<T>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        let app = Application(router: LandMapServer.router(try shared.get()))
+    /// A new database of `backend` with the sample of GeoData/ loaded, as `landmap serve` loads it.
+    static func sampleStore(_ backend: Backend, label: String) throws -> any LandMapStore {
+        let store = try StoreLocation(try backend.freshLocation(label)).open(create: true)
+        _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
+        return store
+    }
+
+    /// Runs `body` against the real router, in process, over the sample on `backend`.
+    static func test<T>(_ backend: Backend = .geoPackage, _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+        let app = Application(router: LandMapServer.router(try state(backend)))
         return try await app.test(.router, body)
     }
 }

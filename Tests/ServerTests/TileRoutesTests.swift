@@ -10,9 +10,10 @@ import TestSupport
 import Tiles
 
 @Suite struct TileRoutesTests {
-    @Test func tilesTileJSONAndCache() async throws {
+    @Test(arguments: Backend.allCases)
+    func tilesTileJSONAndCache(_ backend: Backend) async throws {
         let tile = try #require(TileID.containing(Coordinate(106.7483, 10.7348), zoom: 16))
-        try await ServerFixture.test { client in
+        try await ServerFixture.test(backend) { client in
             try await client.execute(uri: "/tiles/parcels,zoning.json", method: .get) { r in
                 let doc = r.json.value
                 #expect(doc?["tilejson"] == "3.0.0")
@@ -41,7 +42,33 @@ import Tiles
                 }
             }
         }
-        #expect(try ServerFixture.shared.get().tiles.statistics.bytes > 0)
+        #expect(try ServerFixture.state(backend).tiles.statistics.bytes > 0)
+    }
+
+    /// The same tiles from the same sample on both backends: decoded, the same features (layers,
+    /// properties, geometry commands), in any order.
+    @Test func aTileIsTheSameOnBothBackends() async throws {
+        let point = Coordinate(106.7483, 10.7348)
+        for zoom in [13, 16] {
+            let tile = try #require(TileID.containing(point, zoom: zoom))
+            let uri = "/tiles/parcels,zoning,admin/\(tile.z)/\(tile.x)/\(tile.y).mvt"
+            var decoded = [[String: [String]]]()
+            for backend in Backend.allCases {
+                let bytes = try await ServerFixture.test(backend) { client in
+                    try await client.execute(uri: uri, method: .get) { r in
+                        #expect(r.status == .ok, "\(backend) \(uri): \(r.status)")
+                        return Array(r.body.readableBytesView)
+                    }
+                }
+                decoded.append(try mvtFeatures(bytes))
+            }
+            #expect(decoded.count == 2)
+            #expect(decoded.first?["parcels"]?.isEmpty == false, "\(uri): no parcels")
+            #expect(decoded.first?.keys.sorted() == decoded.last?.keys.sorted(), "\(uri)")
+            for layer in decoded.first?.keys.sorted() ?? [] {
+                #expect(decoded.first?[layer] == decoded.last?[layer], "\(uri) layer \(layer): \(decoded.first?[layer]?.count ?? 0) features on GeoPackage, \(decoded.last?[layer]?.count ?? 0) on PostGIS")
+            }
+        }
     }
 
     /// A browser's request for a tile gets the gzip form made once at render time, and it is
@@ -98,4 +125,49 @@ import Tiles
             }
         }
     }
+}
+
+/// Each layer of an MVT tile with its features, each feature as one line (type, resolved
+/// properties, geometry commands), sorted: what two tiles share when they draw the same thing.
+func mvtFeatures(_ bytes: [UInt8]) throws -> [String: [String]] {
+    var layers = [String: [String]]()
+    var tile = ProtobufReader(bytes: bytes[...])
+    while let (field, wire) = try tile.key() {
+        guard field == 3, wire == 2 else { try tile.skip(wire); continue }
+        var layer = ProtobufReader(bytes: try tile.lengthDelimited())
+        var name = "", keys = [String](), values = [String](), features = [ArraySlice<UInt8>]()
+        while let (f, w) = try layer.key() {
+            switch (f, w) {
+            case (1, 2): name = String(decoding: try layer.lengthDelimited(), as: UTF8.self)
+            case (2, 2): features.append(try layer.lengthDelimited())
+            case (3, 2): keys.append(String(decoding: try layer.lengthDelimited(), as: UTF8.self))
+            case (4, 2): values.append(try layer.lengthDelimited().map { String($0, radix: 16) }.joined(separator: " "))
+            default: try layer.skip(w)
+            }
+        }
+        func packed(_ bytes: ArraySlice<UInt8>) throws -> [UInt64] {
+            var r = ProtobufReader(bytes: bytes), out = [UInt64]()
+            while !r.bytes.isEmpty { out.append(try r.varint()) }
+            return out
+        }
+        layers[name] = try features.map { bytes in
+            var feature = ProtobufReader(bytes: bytes)
+            var type: UInt64 = 0, tags = [String](), geometry = [UInt64]()
+            while let (f, w) = try feature.key() {
+                switch (f, w) {
+                case (2, 2):
+                    let t = try packed(try feature.lengthDelimited())
+                    tags = stride(from: 0, to: t.count - 1, by: 2).map { i in
+                        let k = Int(t[i]), v = Int(t[i + 1])
+                        return "\(k < keys.count ? keys[k] : "?")=\(v < values.count ? values[v] : "?")"
+                    }.sorted()
+                case (3, 0): type = try feature.varint()
+                case (4, 2): geometry = try packed(try feature.lengthDelimited())
+                default: try feature.skip(w)
+                }
+            }
+            return "\(type) \(tags.joined(separator: ",")) \(geometry.map(String.init).joined(separator: " "))"
+        }.sorted()
+    }
+    return layers
 }

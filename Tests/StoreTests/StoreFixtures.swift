@@ -1,7 +1,9 @@
+import Backends
 @testable import GeoPackage
 import Features
 import Foundation
 import Geometry
+import GRDB
 import Store
 import TestSupport
 
@@ -20,10 +22,17 @@ enum StoreFixtures {
         return Feature(id: "\(ward)-12-\(i + 1)", geometry: .polygon([ring]), properties: props)
     }
 
+    /// A GeoPackage store in a new file (for the GeoPackage-only tests).
     static func store() throws -> (GeoPackageStore, URL) {
         let dir = try SharedData.temporaryDirectory("store")
         let url = dir.appendingPathComponent("test.gpkg")
         return (try GeoPackageStore(path: url.path), url)
+    }
+
+    /// A new, empty store of `backend`, opened as `--db` opens it.
+    static func make(_ backend: Backend, _ label: String = "store") throws -> TestStore {
+        let location = try backend.freshLocation(label)
+        return TestStore(backend: backend, location: location, store: try StoreLocation(location).open(create: true))
     }
 
     static func request(_ mode: WriteMode, layer: String = "parcels") -> BatchRequest {
@@ -31,4 +40,44 @@ enum StoreFixtures {
     }
 
     struct Boom: Error {}
+}
+
+/// A store of one backend on a database of its own, and what the tests do beside it.
+struct TestStore: Sendable {
+    let backend: Backend
+    /// The `--db` value: a file path or a `postgresql://` URL.
+    let location: String
+    let store: any LandMapStore
+
+    /// How long another store instance on the same database may take to see a commit: at once
+    /// on a GeoPackage (SQLite's `data_version` is read on every call), within 1 s on PostgreSQL
+    /// (SPEC §7).
+    var coherence: Duration { backend == .geoPackage ? .zero : .seconds(1) }
+
+    /// Another store instance on the same database: another process, another server.
+    func another() throws -> any LandMapStore {
+        try StoreLocation(location).open()
+    }
+
+    /// SQL run on the database by hand, as a tool outside LandMap would (the same text on both:
+    /// layers are tables with their canonical fields as columns).
+    func execute(_ sql: String) throws {
+        switch backend {
+        case .geoPackage:
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in SpatialFunctions.register(db) }  // the R-tree triggers call them
+            try DatabaseQueue(path: location, configuration: configuration).write { db in try db.execute(sql: sql) }
+        case .postGIS: try TestPostgres.psql(location, sql)
+        }
+    }
+
+    /// True once `condition` holds, polling until `coherence` has passed (once when it is zero).
+    func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
+        let end = ContinuousClock.now + coherence
+        while true {
+            if try condition() { return true }
+            if ContinuousClock.now >= end { return false }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
 }

@@ -1,0 +1,753 @@
+import Features
+import Foundation
+import Geometry
+import Store
+import Synchronization
+import Testing
+import TestSupport
+
+/// The one store conformance suite (SPEC §7): what every backend must do, written once against
+/// `any LandMapStore` and run on each `Backend`. What only one backend has (the GeoPackage
+/// file's R-tree, GDAL's view of it, WAL checkpoints, migrations of older files) is tested
+/// beside that backend instead.
+@Suite struct StoreConformanceTests {
+    /// A store's data versions for a failure message.
+    static func versions(_ store: any LandMapStore) -> String {
+        (try? store.dataVersions()).map { "\($0)" } ?? "(no answer)"
+    }
+
+    // MARK: Writes and reads
+
+    @Test(arguments: Backend.allCases)
+    func writesAndReadsBackFeatures(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        let summary = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<30 { try w.put(StoreFixtures.parcel(i, owner: "Nguyễn Văn \(i)")) }
+        }
+        #expect(summary.inserted == 30 && summary.updated == 0 && summary.unchanged == 0 && summary.deleted == 0)
+        #expect(summary.dataVersion == 1)
+        let f = try #require(try store.feature(layer: "parcels", id: "26734-12-5", asOf: nil))
+        #expect(f.properties["sheet"] == .integer(12))
+        #expect(f.properties["number"] == .integer(5))
+        #expect(f.properties["owner"] == "Nguyễn Văn 4")
+        #expect(f.properties["SoHieu"] == "TĐ-4")  // a source field kept in `properties`
+        #expect(f.properties["declared_area_m2"] == .number(390.5))
+        // Polygons are stored as multipolygons in the built-in areal layers.
+        #expect(f.geometry == StoreFixtures.parcel(4).geometry?.promotedToMulti)
+        #expect(try store.feature(layer: "parcels", id: "no-such", asOf: nil) == nil)
+
+        let info = try #require(try store.layer("parcels"))
+        #expect(info.featureCount == 30)
+        #expect(info.geometryTypes == ["MULTIPOLYGON"])
+        #expect(info.dataVersion == 1)
+        #expect(info.lastChange != nil)
+        let extent = try #require(info.extent)
+        #expect(extent.minX == 106.70 && extent.minY == 10.78)
+        #expect(abs(extent.maxX - (106.70 + 9 * 0.0002 + 0.00018)) < 1e-12)
+        #expect(abs(extent.maxY - (10.78 + 2 * 0.0002 + 0.00018)) < 1e-12)
+        #expect(try store.layers().map(\.schema.name) == ["parcels"])
+        #expect(try store.layer("roads") == nil && store.schema(of: "roads") == nil)
+
+        // A box: the first row of the grid only; pages of it in a stable order.
+        let box = BoundingBox(minX: 106.6999, minY: 10.7799, maxX: 106.8, maxY: 10.78015)
+        let hits = try store.features(layer: "parcels", intersecting: box, asOf: nil, limit: 100, offset: 0)
+        #expect(hits.map(\.id).sorted() == (1...10).map { "26734-12-\($0)" }.sorted())
+        let page = try store.features(layer: "parcels", intersecting: box, asOf: nil, limit: 4, offset: 8)
+        #expect(page.count == 2)
+        var paged = [String]()
+        for offset in stride(from: 0, to: 10, by: 3) {
+            paged += try store.features(layer: "parcels", intersecting: box, asOf: nil, limit: 3, offset: offset).map(\.id)
+        }
+        #expect(paged == hits.map(\.id))
+        #expect(try store.features(layer: "parcels", intersecting: BoundingBox(minX: 0, minY: 0, maxX: 1, maxY: 1), asOf: nil, limit: 10, offset: 0).isEmpty)
+
+        // Every feature once, from one snapshot.
+        var streamed = [String]()
+        try store.forEachFeature(layer: "parcels", asOf: nil) { streamed.append($0.id) }
+        #expect(streamed.sorted() == (1...30).map { "26734-12-\($0)" }.sorted())
+    }
+
+    @Test(arguments: Backend.allCases)
+    func propertyFiltersAndCounts(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<12 { try w.put(StoreFixtures.parcel(i, landUse: i % 3 == 0 ? "TMD" : "ODT")) }
+        }
+        func ids(_ filters: [String: JSONValue], limit: Int = 100, offset: Int = 0) throws -> [String] {
+            try store.features(layer: "parcels", matching: filters, asOf: nil, limit: limit, offset: offset).map(\.id)
+        }
+        // Canonical fields (typed columns), the id, and a source field kept in `properties`.
+        #expect(try ids(["land_use": "TMD"]).sorted() == ["26734-12-1", "26734-12-10", "26734-12-4", "26734-12-7"])
+        #expect(try store.count(layer: "parcels", matching: ["land_use": "TMD"], asOf: nil) == 4)
+        #expect(try store.count(layer: "parcels", matching: ["land_use": "ODT"], asOf: nil) == 8)
+        #expect(try ids(["number": .integer(5)]) == ["26734-12-5"])
+        #expect(try ids(["ward_code": "26734", "sheet": .integer(12), "number": .integer(12)]) == ["26734-12-12"])
+        #expect(try ids(["id": "26734-12-3"]) == ["26734-12-3"])
+        #expect(try ids(["SoHieu": "TĐ-6"]) == ["26734-12-7"])
+        #expect(try ids(["land_use": "TMD", "number": .integer(4)]) == ["26734-12-4"])
+        #expect(try ids(["land_use": "SKC"]).isEmpty)
+        #expect(try store.count(layer: "parcels", matching: ["land_use": "SKC"], asOf: nil) == 0)
+        #expect(try store.count(layer: "parcels", matching: [:], asOf: nil) == 12)
+        // Pages of a filter: stable, disjoint, complete.
+        let all = try ids(["land_use": "ODT"])
+        #expect(all.count == 8 && Set(all).count == 8)
+        #expect(try ids(["land_use": "ODT"], limit: 5, offset: 0) + ids(["land_use": "ODT"], limit: 5, offset: 5) == all)
+        #expect(throws: StoreError.unknownLayer("roads")) { try store.count(layer: "roads", matching: [:], asOf: nil) }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func upsertKeepsEveryVersionAndAnswersAsOfADate(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        let first = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<5 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        Thread.sleep(forTimeInterval: 0.01)
+        let before = Date()
+        Thread.sleep(forTimeInterval: 0.01)
+        let second = try store.write(StoreFixtures.request(.upsert)) { w in
+            try w.put(StoreFixtures.parcel(0, landUse: "TMD"))  // changed
+            try w.put(StoreFixtures.parcel(1))  // unchanged
+            try w.put(StoreFixtures.parcel(7))  // new
+        }
+        #expect(second.updated == 1 && second.unchanged == 1 && second.inserted == 1)
+        #expect(second.dataVersion == 2)
+        #expect(second.batchID != first.batchID)
+        #expect(try store.dataVersions()["parcels"] == 2)
+
+        let versions = try store.history(layer: "parcels", id: "26734-12-1")
+        #expect(versions.map(\.version) == [1, 2])
+        #expect(versions.map(\.batchID) == [first.batchID, second.batchID])
+        #expect(versions[0].feature.properties["land_use"] == "ODT")
+        #expect(versions[1].feature.properties["land_use"] == "TMD")
+        #expect(versions[0].validTo == versions[1].validFrom)
+        #expect(versions[1].validTo == nil)
+        #expect(versions[0].validFrom < before && versions[1].validFrom > before)
+        #expect(!versions[0].endedByDeletion && !versions[1].endedByDeletion)
+        #expect(try store.history(layer: "parcels", id: "26734-12-2").map(\.version) == [1])  // unchanged: no new version
+        #expect(try store.history(layer: "parcels", id: "no-such").isEmpty)
+
+        #expect(try store.feature(layer: "parcels", id: "26734-12-1", asOf: before)?.properties["land_use"] == "ODT")
+        #expect(try store.feature(layer: "parcels", id: "26734-12-1", asOf: nil)?.properties["land_use"] == "TMD")
+        #expect(try store.feature(layer: "parcels", id: "26734-12-8", asOf: before) == nil)  // did not exist yet
+        #expect(try store.feature(layer: "parcels", id: "26734-12-8", asOf: Date())?.properties["land_use"] == "ODT")
+        let all = BoundingBox(minX: 100, minY: 0, maxX: 110, maxY: 20)
+        let then = try store.features(layer: "parcels", intersecting: all, asOf: before, limit: 100, offset: 0)
+        #expect(then.count == 5)
+        #expect(then.first { $0.id == "26734-12-1" }?.properties["land_use"] == "ODT")
+        #expect(try store.features(layer: "parcels", intersecting: all, asOf: nil, limit: 100, offset: 0).count == 6)
+        // Filters and counts as of the date.
+        #expect(try store.count(layer: "parcels", matching: ["land_use": "TMD"], asOf: before) == 0)
+        #expect(try store.count(layer: "parcels", matching: ["land_use": "TMD"], asOf: nil) == 1)
+        #expect(try store.features(layer: "parcels", matching: ["land_use": "ODT"], asOf: before, limit: 10, offset: 0).count == 5)
+        var streamed = [String: JSONValue?]()
+        try store.forEachFeature(layer: "parcels", asOf: before) { streamed[$0.id] = $0.properties["land_use"] }
+        #expect(streamed.count == 5 && streamed["26734-12-1"] == "ODT")
+        // Before anything was written: nothing.
+        let dawn = Date(timeIntervalSince1970: 0)
+        #expect(try store.features(layer: "parcels", intersecting: all, asOf: dawn, limit: 100, offset: 0).isEmpty)
+        #expect(try store.feature(layer: "parcels", id: "26734-12-1", asOf: dawn) == nil)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func replaceDeletesWhatTheBatchDoesNotNameAndKeepsIt(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<5 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        let s = try store.write(StoreFixtures.request(.replace)) { w in
+            for i in 0..<3 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        #expect(s.deleted == 2 && s.unchanged == 3 && s.inserted == 0 && s.updated == 0)
+        #expect(s.dataVersion == 2)
+        #expect(try store.layer("parcels")?.featureCount == 3)
+        let gone = try store.history(layer: "parcels", id: "26734-12-5")
+        #expect(gone.count == 1 && gone[0].endedByDeletion && gone[0].validTo != nil)
+        #expect(try store.feature(layer: "parcels", id: "26734-12-5", asOf: nil) == nil)
+        #expect(try store.layers(containing: "26734-12-5") == ["parcels"])
+        // A batch that changes nothing keeps the data version.
+        let same = try store.write(StoreFixtures.request(.upsert)) { w in try w.put(StoreFixtures.parcel(0)) }
+        #expect(same.unchanged == 1 && same.dataVersion == 2)
+        #expect(try store.dataVersions()["parcels"] == 2)
+        // Deleting inside a batch: true for a present feature, false for an absent one.
+        var answers = [Bool]()
+        let deleted = try store.write(StoreFixtures.request(.upsert)) { w in
+            answers = [try w.delete(id: "26734-12-1"), try w.delete(id: "26734-12-5")]
+        }
+        #expect(answers == [true, false])
+        #expect(deleted.deleted == 1 && deleted.dataVersion == 3)
+        #expect(try store.history(layer: "parcels", id: "26734-12-1").last?.endedByDeletion == true)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func layersContainingAnId(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        _ = try store.write(StoreFixtures.request(.append, layer: "notes")) { w in
+            try w.put(Feature(id: "26734-12-1", geometry: .point(Coordinate(106.7, 10.78))))
+            try w.put(Feature(id: "n2", geometry: .point(Coordinate(106.7, 10.78))))
+        }
+        _ = try store.write(StoreFixtures.request(.upsert, layer: "notes")) { w in try w.delete(id: "n2") }
+        #expect(try store.layers(containing: "26734-12-1") == ["notes", "parcels"])
+        #expect(try store.layers(containing: "n2") == ["notes"])  // deleted: in the history
+        #expect(try store.layers(containing: "nowhere").isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func revisionsNameThePresentVersion(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        let id = "26734-12-1"
+        #expect(throws: StoreError.unknownLayer("parcels")) { try store.revision(layer: "parcels", id: id) }  // nothing written yet
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        #expect(try store.revision(layer: "parcels", id: "26734-12-99") == nil)
+        let v1 = try #require(try store.revision(layer: "parcels", id: id))
+        #expect(v1.version == 1 && v1.tag.hasPrefix("v1."))
+        let history = try store.history(layer: "parcels", id: id)
+        let started = try #require(Timestamp.date(v1.validFrom))
+        #expect(abs(started.timeIntervalSince(history[0].validFrom)) < 0.002)
+        // Unchanged: the same revision. Changed: the next one, and the batch saw the old one.
+        _ = try store.write(StoreFixtures.request(.upsert)) { w in try w.put(StoreFixtures.parcel(0)) }
+        #expect(try store.revision(layer: "parcels", id: id) == v1)
+        Thread.sleep(forTimeInterval: 0.01)
+        var seen = [FeatureRevision?]()
+        _ = try store.write(StoreFixtures.request(.upsert)) { w in
+            seen.append(try w.revision(id: id))
+            seen.append(try w.revision(id: "26734-12-99"))
+            try w.put(StoreFixtures.parcel(0, landUse: "TMD"))
+            seen.append(try w.revision(id: id))  // as this batch has left it
+        }
+        #expect(seen.count == 3 && seen.first == v1 && seen.dropFirst().first == .some(nil) && seen.last??.version == 2)
+        let v2 = try #require(try store.revision(layer: "parcels", id: id))
+        #expect(v2.version == 2 && v2.tag.hasPrefix("v2.") && v2.tag != v1.tag)
+        // Deleted: none. Created again: version 1 again, but a tag of its own.
+        _ = try store.write(StoreFixtures.request(.upsert)) { w in try w.delete(id: id) }
+        #expect(try store.revision(layer: "parcels", id: id) == nil)
+        Thread.sleep(forTimeInterval: 0.01)
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        let again = try #require(try store.revision(layer: "parcels", id: id))
+        #expect(again.version == 1 && again.tag != v1.tag && again.validFrom > v2.validFrom)
+        #expect(throws: StoreError.unknownLayer("roads")) { try store.revision(layer: "roads", id: id) }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func duplicateIDsFailTheWholeBatch(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        #expect(throws: StoreError.duplicateID(layer: "parcels", id: "26734-12-1")) {
+            try store.write(StoreFixtures.request(.append)) { w in
+                try w.put(StoreFixtures.parcel(1))
+                try w.put(StoreFixtures.parcel(0))
+            }
+        }
+        #expect(throws: StoreError.duplicateID(layer: "parcels", id: "26734-12-3")) {
+            try store.write(StoreFixtures.request(.replace)) { w in
+                try w.put(StoreFixtures.parcel(2))
+                try w.put(StoreFixtures.parcel(2))
+            }
+        }
+        #expect(throws: StoreError.duplicateID(layer: "parcels", id: "26734-12-4")) {
+            try store.write(StoreFixtures.request(.upsert)) { w in
+                try w.put(StoreFixtures.parcel(3))
+                try w.put(StoreFixtures.parcel(3, landUse: "TMD"))
+            }
+        }
+        #expect(try store.layer("parcels")?.featureCount == 1)
+        #expect(try store.dataVersions()["parcels"] == 1)
+    }
+
+    /// The foundation issue's all-or-nothing check, through the protocol: fail in the middle of
+    /// a batch, for any reason, and compare what every read says before and after.
+    @Test(arguments: Backend.allCases)
+    func aBatchThatFailsHalfWayChangesNothing(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<20 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        func snapshot(_ store: any LandMapStore) throws -> [String] {
+            let info = try #require(try store.layer("parcels"))
+            var rows = [String]()
+            try store.forEachFeature(layer: "parcels", asOf: nil) { f in
+                rows.append("\(f.id):\(f.properties["land_use"]?.stringValue ?? "-")")
+            }
+            let histories = try (0..<160).map { try store.history(layer: "parcels", id: "26734-12-\($0 + 1)").count }
+            return ["\(info.featureCount)", "\(info.dataVersion)", "\(String(describing: info.extent))", "\(String(describing: info.lastChange))",
+                    "\(info.geometryTypes)", "\(info.sourceFields)", "\(try store.dataVersions())", rows.sorted().joined(separator: ","),
+                    "\(histories)", "\(try store.count(layer: "parcels", matching: ["land_use": "SKC"], asOf: nil))",
+                    "\(try store.layers().map(\.schema.name))"]
+        }
+        let before = try snapshot(store)
+        #expect(throws: StoreFixtures.Boom.self) {
+            try store.write(StoreFixtures.request(.upsert)) { w in
+                for i in 0..<10 { try w.put(StoreFixtures.parcel(i, landUse: "SKC")) }  // updates
+                for i in 100..<150 { try w.put(StoreFixtures.parcel(i)) }  // inserts
+                _ = try w.delete(id: "26734-12-20")
+                throw StoreFixtures.Boom()
+            }
+        }
+        #expect(try snapshot(store) == before)
+        // The store's own errors half-way through roll back as well.
+        #expect(throws: StoreError.duplicateID(layer: "parcels", id: "26734-12-101")) {
+            try store.write(StoreFixtures.request(.append)) { w in
+                for i in 100..<150 { try w.put(StoreFixtures.parcel(i)) }
+                try w.put(StoreFixtures.parcel(100))
+            }
+        }
+        #expect(throws: StoreError.duplicateKey(layer: "parcels", id: "other", key: "ward_code 26734, sheet 12, number 1", holder: "26734-12-1")) {
+            try store.write(StoreFixtures.request(.upsert)) { w in
+                for i in 0..<10 { try w.put(StoreFixtures.parcel(i, landUse: "SKC")) }
+                var f = StoreFixtures.parcel(0)
+                f.id = "other"
+                try w.put(f)
+            }
+        }
+        #expect(throws: StoreError.self) {
+            try store.write(StoreFixtures.request(.replace)) { w in
+                for i in 0..<5 { try w.put(StoreFixtures.parcel(i, landUse: "SKC")) }
+                try w.put(Feature(id: "p", geometry: .point(Coordinate(106.7, 10.7))))  // not a polygon
+            }
+        }
+        #expect(throws: StoreError.self) {
+            try store.write(StoreFixtures.request(.upsert)) { w in
+                try w.put(StoreFixtures.parcel(120))
+                var f = StoreFixtures.parcel(121)
+                f.properties["sheet"] = "12a"
+                try w.put(f)
+            }
+        }
+        #expect(try snapshot(store) == before)
+        // And from another store instance, as another process would see it.
+        let reopened = try t.another()
+        #expect(try snapshot(reopened) == before)
+        #expect(try reopened.layer("parcels")?.featureCount == 20)
+        #expect(try reopened.layer("parcels")?.dataVersion == 1)
+        #expect(reopened.integrityCheck(limit: 10).isOK)
+        // A new layer whose first batch fails is not left behind.
+        #expect(throws: StoreFixtures.Boom.self) {
+            try store.write(StoreFixtures.request(.append, layer: "bridges")) { w in
+                try w.put(Feature(id: "b1", geometry: .point(Coordinate(106.72, 10.72))))
+                throw StoreFixtures.Boom()
+            }
+        }
+        #expect(try store.layer("bridges")?.featureCount ?? 0 == 0)
+        #expect(try store.layers(containing: "b1").isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func customLayersTakeAnyGeometryAndBuiltInsOnlyPolygons(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        _ = try store.write(StoreFixtures.request(.append, layer: "bridges")) { w in
+            try w.put(Feature(id: "b1", geometry: .lineString([Coordinate(106.7, 10.7), Coordinate(106.71, 10.71)]), properties: ["TenDuong": "Cầu Sài Gòn"]))
+            try w.put(Feature(id: "b2", geometry: .point(Coordinate(106.72, 10.72))))
+        }
+        #expect(try store.layer("bridges")?.geometryTypes == ["LINESTRING", "POINT"])
+        #expect(try store.feature(layer: "bridges", id: "b2", asOf: nil)?.geometry == .point(Coordinate(106.72, 10.72)))
+        #expect(throws: StoreError.self) {
+            try store.write(StoreFixtures.request(.append)) { w in
+                try w.put(Feature(id: "p", geometry: .point(Coordinate(106.7, 10.7))))
+            }
+        }
+        #expect(throws: StoreError.invalidLayerName("Bad Name")) {
+            try store.write(StoreFixtures.request(.append, layer: "Bad Name")) { _ in }
+        }
+        // The schema of a custom layer survives reopening.
+        let reopened = try t.another()
+        #expect(try reopened.feature(layer: "bridges", id: "b1", asOf: nil)?.properties["TenDuong"] == "Cầu Sài Gòn")
+        #expect(throws: StoreError.unknownLayer("roads")) { try reopened.feature(layer: "roads", id: "x", asOf: nil) }
+        #expect(try reopened.schema(of: "bridges")?.name == "bridges")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func badCanonicalValuesAreRefusedNamingTheField(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        var f = StoreFixtures.parcel(0)
+        f.properties["sheet"] = "12a"
+        #expect(throws: StoreError.invalidFeature(layer: "parcels", id: f.id, detail: "field 'sheet' must be a whole number, not '12a'")) {
+            try store.write(StoreFixtures.request(.append)) { w in try w.put(f) }
+        }
+        // Numbers written as text, and Vietnamese decimal commas, are accepted.
+        f.properties["sheet"] = " 12 "
+        f.properties["declared_area_m2"] = "390,5"
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(f) }
+        let back = try store.feature(layer: "parcels", id: f.id, asOf: nil)
+        #expect(back?.properties["sheet"] == .integer(12))
+        #expect(back?.properties["declared_area_m2"] == .number(390.5))
+    }
+
+    // MARK: Data versions and several store instances
+
+    /// A write by this store or by another instance on the same database shows in the data
+    /// versions: at once for this one, within `coherence` for the other.
+    @Test(arguments: Backend.allCases)
+    func aWriteFromAnyInstanceIsSeen(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        #expect(try store.dataVersions()["parcels"] == nil)
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        #expect(try store.dataVersions()["parcels"] == 1)
+        #expect(try store.dataVersions()["parcels"] == 1)  // from memory, if the backend keeps it
+        // Another store on the same database stands for another process (its own connections).
+        let other = try t.another()
+        _ = try other.write(StoreFixtures.request(.upsert)) { w in try w.put(StoreFixtures.parcel(1)) }
+        #expect(try t.eventually { try store.dataVersions()["parcels"] == 2 }, "\(Self.versions(store))")
+        _ = try other.write(StoreFixtures.request(.append, layer: "zoning")) { w in
+            try w.put(Feature(id: "Z1", geometry: StoreFixtures.parcel(2).geometry, properties: ["zone_code": "NNO", "land_use": "ODT"]))
+        }
+        #expect(try t.eventually { try store.dataVersions() == ["parcels": 2, "zoning": 1] }, "\(Self.versions(store))")
+        // The snapshot a lookup reads agrees.
+        #expect(try store.reader().snapshot { try $0.dataVersions() } == ["parcels": 2, "zoning": 1])
+        #expect(try other.dataVersions() == ["parcels": 2, "zoning": 1])
+    }
+
+    /// Two store instances on one database (two GeoPackageStores on one file, two PostGISStores
+    /// on one database): a batch committed through one shows in the other's data versions,
+    /// features and revisions within 1 s, both ways.
+    @Test(arguments: Backend.allCases)
+    func twoInstancesSeeEachOthersCommitsWithinASecond(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let a = t.store, b = try t.another()
+        _ = try a.write(StoreFixtures.request(.append)) { w in for i in 0..<3 { try w.put(StoreFixtures.parcel(i)) } }
+        // b read everything once, so whatever it keeps in memory is warm.
+        func seenWithinASecond(_ condition: () throws -> Bool) rethrows -> Bool {
+            let end = ContinuousClock.now + .seconds(1)
+            while true {
+                if try condition() { return true }
+                if ContinuousClock.now >= end { return false }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+        #expect(try seenWithinASecond { try b.dataVersions()["parcels"] == 1 })
+        #expect(try seenWithinASecond { try b.revision(layer: "parcels", id: "26734-12-1") != nil })
+        let before = try #require(try b.revision(layer: "parcels", id: "26734-12-1"))
+        _ = try b.reader().snapshot { try $0.dataVersions() }
+
+        let summary = try a.write(StoreFixtures.request(.upsert)) { w in
+            try w.put(StoreFixtures.parcel(0, landUse: "TMD"))
+            try w.put(StoreFixtures.parcel(5))
+        }
+        #expect(summary.dataVersion == 2)
+        let started = ContinuousClock.now
+        #expect(try seenWithinASecond { try b.dataVersions()["parcels"] == 2 }, "b's data versions: \(Self.versions(b))")
+        #expect(try seenWithinASecond { try b.feature(layer: "parcels", id: "26734-12-1", asOf: nil)?.properties["land_use"] == "TMD" })
+        #expect(try seenWithinASecond { try b.feature(layer: "parcels", id: "26734-12-6", asOf: nil) != nil })
+        #expect(try seenWithinASecond { try b.revision(layer: "parcels", id: "26734-12-1") == a.revision(layer: "parcels", id: "26734-12-1") })
+        #expect(try b.revision(layer: "parcels", id: "26734-12-1") != before)
+        #expect(try seenWithinASecond { try b.reader().snapshot { try $0.dataVersions() }["parcels"] == 2 })
+        #expect(ContinuousClock.now - started < .seconds(3))
+
+        // And the other way round, a layer a has never seen.
+        _ = try b.write(StoreFixtures.request(.append, layer: "zoning")) { w in
+            try w.put(Feature(id: "Z1", geometry: StoreFixtures.parcel(2).geometry, properties: ["zone_code": "NNO", "land_use": "ODT"]))
+        }
+        #expect(try seenWithinASecond { try a.dataVersions() == ["parcels": 2, "zoning": 1] }, "a's data versions: \(Self.versions(a))")
+        #expect(try seenWithinASecond { try a.feature(layer: "zoning", id: "Z1", asOf: nil)?.properties["zone_code"] == "NNO" })
+        #expect(try seenWithinASecond { try a.revision(layer: "zoning", id: "Z1")?.version == 1 })
+    }
+
+    /// Two writers (two threads, two store instances) upsert the same ids into one layer: every
+    /// batch lands, whole, one after the other; each feature has versions 1…n without gaps and
+    /// every batch's value in its history; nothing is lost.
+    @Test(arguments: Backend.allCases)
+    func twoConcurrentWritersLoseNothing(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let stores = [t.store, try t.another()]
+        let ids = 0..<20, rounds = 4
+        _ = try stores[0].write(StoreFixtures.request(.append)) { w in for i in ids { try w.put(StoreFixtures.parcel(i)) } }
+        let results = Mutex<[Result<BatchSummary, any Error>]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { writer in
+            for round in 0..<rounds {
+                let result = Result {
+                    try stores[writer].write(BatchRequest(layer: "parcels", mode: .upsert, source: "writer-\(writer)", actor: "tests")) { w in
+                        for i in ids {
+                            var f = StoreFixtures.parcel(i)
+                            f.properties["declared_area_m2"] = .number(Double(1000 * (writer + 1) + round))
+                            try w.put(f)
+                        }
+                    }
+                }
+                results.withLock { $0.append(result) }
+            }
+        }
+        let summaries = results.withLock { $0 }
+        #expect(summaries.count == 2 * rounds)
+        for result in summaries {
+            switch result {
+            case .success(let s): #expect(s.updated == ids.count && s.inserted == 0, "\(s)")
+            case .failure(let error): Issue.record("a concurrent batch failed: \(error)")
+            }
+        }
+        let batches = 1 + 2 * rounds
+        #expect(try t.eventually { try t.store.dataVersions()["parcels"] == Int64(batches) }, "\(Self.versions(t.store))")
+        #expect(Set(summaries.compactMap { try? $0.get().dataVersion }) == Set((2...Int64(batches)).map { $0 }))
+        #expect(try t.store.layer("parcels")?.featureCount == ids.count)
+        var expectedValues: Set<Double> = [390.5]
+        for writer in 0..<2 {
+            for round in 0..<rounds { expectedValues.insert(Double(1000 * (writer + 1) + round)) }
+        }
+        for i in ids {
+            let history = try t.store.history(layer: "parcels", id: "26734-12-\(i + 1)")
+            #expect(history.map(\.version) == Array(1...batches), "\(i): \(history.map(\.version))")
+            #expect(Set(history.compactMap { $0.feature.properties["declared_area_m2"]?.doubleValue }) == expectedValues, "\(i)")
+            #expect(zip(history, history.dropFirst()).allSatisfy { $0.validTo == $1.validFrom && $0.validFrom <= $1.validFrom }, "\(i)")
+            #expect(history.last?.validTo == nil)
+            #expect(try t.store.revision(layer: "parcels", id: "26734-12-\(i + 1)")?.version == batches)
+        }
+    }
+
+    // MARK: Layer metadata and figures
+
+    /// A layer's metadata (SPEC §8's `landmap layer set`): stored, seen by every store instance
+    /// on the database, and a new data version when it changes.
+    @Test(arguments: Backend.allCases)
+    func privateFieldsAreStoredAndSeenByOtherInstances(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(1, owner: "Nguyễn Văn A")) }
+        let other = try t.another()
+        #expect(try other.schema(of: "parcels")?.isPrivate("SoHieu") == false)  // cached by the other store now
+        let before = try #require(try store.dataVersions()["parcels"])
+
+        try store.setMetadata(LayerMetadata(privateFields: ["SoHieu"]), of: "parcels", actor: "tests")
+        #expect(try store.dataVersions()["parcels"] == before + 1)
+        #expect(try store.schema(of: "parcels")?.metadata.privateFields == ["SoHieu"])
+        #expect(try t.eventually { try other.schema(of: "parcels")?.metadata.privateFields == ["SoHieu"] })
+        #expect(try other.schema(of: "parcels")?.isPrivate("sohieu") == true)
+        #expect(try other.layer("parcels")?.schema.isPrivate("SoHieu") == true)
+        #expect(try t.eventually { try other.dataVersions()["parcels"] == before + 1 })
+        #expect(try t.another().schema(of: "parcels")?.metadata.privateFields == ["SoHieu"])
+        let entry = try #require(try store.auditLog(limit: 10, actor: nil, action: "layer.set").first)
+        #expect(entry.target == "parcels" && entry.actor == "tests")
+
+        try store.setMetadata(.empty, of: "parcels", actor: "tests")
+        #expect(try t.eventually { try other.schema(of: "parcels")?.isPrivate("SoHieu") == false })
+        #expect(try store.dataVersions()["parcels"] == before + 2)
+        #expect(throws: StoreError.unknownLayer("roads")) { try store.setMetadata(.empty, of: "roads", actor: "tests") }
+    }
+
+    static func point(_ id: String, _ properties: [String: JSONValue]) -> Feature {
+        Feature(id: id, geometry: .point(Coordinate(106.7, 10.7)), properties: properties)
+    }
+
+    static func square(_ id: String, side: Double, _ properties: [String: JSONValue] = [:]) -> Feature {
+        let ring = [Coordinate(0, 0), Coordinate(side, 0), Coordinate(side, side), Coordinate(0, side), Coordinate(0, 0)]
+        return Feature(id: id, geometry: .polygon([ring]), properties: properties)
+    }
+
+    /// What the store records per layer at write, so that clients learn a layer's fields,
+    /// geometry kind and drawable zooms without any feature being read.
+    @Test(arguments: Backend.allCases)
+    func sourceFieldsAreTrackedWithMergedTypes(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append, layer: "shops")) { w in
+            try w.put(Self.point("a", ["levels": 1, "name": "A", "note": .null]))
+            try w.put(Self.point("b", ["levels": .number(2.5), "open": .bool(true)]))
+        }
+        #expect(try store.sourceFields(of: "shops") == ["levels": .number, "name": .string, "open": .boolean])
+        _ = try store.write(StoreFixtures.request(.upsert, layer: "shops")) { w in
+            try w.put(Self.point("c", ["open": "yes", "hours": "7-22"]))
+        }
+        #expect(try store.sourceFields(of: "shops") == ["levels": .number, "name": .string, "open": .string, "hours": .string])
+        #expect(try store.layer("shops")?.sourceFields["hours"] == .string)
+        // A replace makes the layer only what the batch holds.
+        _ = try store.write(StoreFixtures.request(.replace, layer: "shops")) { w in try w.put(Self.point("d", ["floors": 3])) }
+        #expect(try store.sourceFields(of: "shops") == ["floors": .integer])
+        // Canonical fields are columns, not source fields.
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(1)) }
+        #expect(try store.sourceFields(of: "parcels") == ["SoHieu": .string])
+        // Property values come back with their JSON types.
+        let c = try store.history(layer: "shops", id: "c").first?.feature.properties
+        #expect(c?["open"] == "yes" && c?["hours"] == "7-22")
+        let a = try store.history(layer: "shops", id: "a").first?.feature.properties
+        #expect(a?["levels"] == .integer(1) && a?["name"] == "A")
+        #expect(try store.history(layer: "shops", id: "b").first?.feature.properties["open"] == .bool(true))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func geometryTypeAndLargestPolygonAreDeclared(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append, layer: "shops")) { w in
+            try w.put(Self.square("s", side: 1))
+            try w.put(Self.square("t", side: 0.5))
+        }
+        #expect(try store.layer("shops")?.declaredGeometryType == "POLYGON")
+        let area = try #require(try store.layer("shops")?.largestArea)
+        // A 1° square on the equator is nearly (1/360)² of the Mercator world.
+        #expect(abs(area / (1.0 / 360 / 360) - 1) < 0.001, "\(area)")
+        let extent = try #require(try store.layer("shops")?.extent)
+        #expect(extent == BoundingBox(minX: 0, minY: 0, maxX: 1, maxY: 1))
+        _ = try store.write(StoreFixtures.request(.append, layer: "shops")) { w in try w.put(Self.point("p", [:])) }
+        #expect(try store.layer("shops")?.declaredGeometryType == "GEOMETRY")
+        #expect(try store.layer("shops")?.geometryTypes == ["POINT", "POLYGON"])
+        #expect(try store.layer("shops")?.extent == BoundingBox(minX: 0, minY: 0, maxX: 106.7, maxY: 10.7))
+        // No polygon at all: no largest area.
+        _ = try store.write(StoreFixtures.request(.append, layer: "points")) { w in try w.put(Self.point("q", [:])) }
+        #expect(try store.layer("points")?.largestArea == nil)
+        #expect(try store.layer("points")?.declaredGeometryType == "POINT")
+    }
+
+    // MARK: Unique keys
+
+    /// Parcel `i` of the fixture grid under another id, with the cadastral key of parcel `keyOf`.
+    static func parcel(_ i: Int, id: String, keyOf: Int) -> Feature {
+        var f = StoreFixtures.parcel(i)
+        f.id = id
+        f.properties["number"] = .integer(Int64(keyOf + 1))
+        return f
+    }
+
+    static func count(_ store: any LandMapStore, number: Int) throws -> Int {
+        try store.count(layer: "parcels", matching: ["ward_code": "26734", "sheet": .integer(12), "number": .integer(Int64(number))], asOf: nil)
+    }
+
+    /// A ward, sheet and number name one present parcel, whatever the write mode.
+    @Test(arguments: Backend.allCases)
+    func appendAndUpsertRefuseAKeyAnotherParcelHas(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<3 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        // A new id with parcel 26734-12-1's key.
+        #expect(throws: StoreError.duplicateKey(layer: "parcels", id: "new-1", key: "ward_code 26734, sheet 12, number 1", holder: "26734-12-1")) {
+            _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(Self.parcel(5, id: "new-1", keyOf: 0)) }
+        }
+        // An existing parcel rewritten with another's key.
+        #expect(throws: StoreError.duplicateKey(layer: "parcels", id: "26734-12-2", key: "ward_code 26734, sheet 12, number 1", holder: "26734-12-1")) {
+            _ = try store.write(StoreFixtures.request(.upsert)) { w in try w.put(Self.parcel(1, id: "26734-12-2", keyOf: 0)) }
+        }
+        // Two new features with one key in the same batch: the second is refused.
+        #expect(throws: StoreError.duplicateKey(layer: "parcels", id: "b", key: "ward_code 26734, sheet 12, number 9", holder: "a")) {
+            _ = try store.write(StoreFixtures.request(.upsert)) { w in
+                try w.put(Self.parcel(7, id: "a", keyOf: 8))
+                try w.put(Self.parcel(8, id: "b", keyOf: 8))
+            }
+        }
+        #expect(try Self.count(store, number: 1) == 1)
+        #expect(try store.layer("parcels")?.featureCount == 3)
+        // Rewriting a parcel with its own key, and a feature missing part of its key, are fine.
+        let summary = try store.write(StoreFixtures.request(.upsert)) { w in
+            try w.put(StoreFixtures.parcel(0, landUse: "TMD"))
+            var unkeyed = StoreFixtures.parcel(6)
+            unkeyed.properties["number"] = nil
+            try w.put(unkeyed)
+        }
+        #expect(summary.updated == 1 && summary.inserted == 1)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aReplaceMayHandAKeyOnToAnotherId(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<3 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        // A re-survey: parcel 1's key now belongs to a new id; the old row is not in the batch.
+        let summary = try store.write(StoreFixtures.request(.replace)) { w in
+            try w.put(Self.parcel(0, id: "resurvey-1", keyOf: 0))
+            try w.put(StoreFixtures.parcel(1))
+            try w.put(StoreFixtures.parcel(2))
+        }
+        #expect(summary.inserted == 1 && summary.deleted == 1)
+        #expect(try store.features(layer: "parcels", matching: ["number": .integer(1)], asOf: nil, limit: 10, offset: 0).map(\.id) == ["resurvey-1"])
+        // But two features of one replace batch may not share a key.
+        #expect(throws: StoreError.duplicateKey(layer: "parcels", id: "26734-12-3", key: "ward_code 26734, sheet 12, number 2", holder: "26734-12-2")) {
+            _ = try store.write(StoreFixtures.request(.replace)) { w in
+                try w.put(StoreFixtures.parcel(1))
+                try w.put(Self.parcel(2, id: "26734-12-3", keyOf: 1))
+            }
+        }
+        #expect(try store.layer("parcels")?.featureCount == 3)
+    }
+
+    /// A database written before keys were checked (here: changed by hand): its duplicates are
+    /// reported, not fatal, and a write that keeps one is refused until it is fixed.
+    @Test(arguments: Backend.allCases)
+    func duplicatesAlreadyInTheDatabaseAreReported(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<4 { try w.put(StoreFixtures.parcel(i)) }
+        }
+        #expect(try store.duplicateKeys(limit: 10).isEmpty)
+        #expect(store.integrityCheck(limit: 10).duplicateKeys.isEmpty)
+        try t.execute("UPDATE parcels SET number = 1 WHERE id IN ('26734-12-2', '26734-12-3')")
+        let expected = [DuplicateKey(layer: "parcels", key: "ward_code 26734, sheet 12, number 1", ids: ["26734-12-1", "26734-12-2", "26734-12-3"])]
+        #expect(try store.duplicateKeys(limit: 10) == expected)
+        let check = store.integrityCheck(limit: 10)
+        #expect(check.isOK, "\(check.problems)")
+        #expect(check.duplicateKeys == expected)
+        #expect(throws: StoreError.self) {
+            _ = try store.write(StoreFixtures.request(.upsert)) { w in try w.put(Self.parcel(1, id: "26734-12-2", keyOf: 0)) }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func zonesMayShareACode(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        let summary = try store.write(StoreFixtures.request(.append, layer: "zoning")) { w in
+            for i in 0..<2 {
+                var f = StoreFixtures.parcel(i)
+                f.properties = ["zone_code": "A1", "land_use": "ODT"]
+                try w.put(f)
+            }
+        }
+        #expect(summary.inserted == 2)
+    }
+
+    // MARK: Tokens and audit (AccessStore)
+
+    @Test(arguments: Backend.allCases)
+    func tokensAreStoredFoundAndRevoked(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        #expect(try store.tokens().isEmpty && store.token(key: "k1") == nil)
+        let hash = (0..<32).map { UInt8($0 * 7 % 256) }
+        let started = Date().addingTimeInterval(-1)
+        let a = try store.addToken(key: "k1", name: "qgis-office", role: "editor", hash: hash, actor: "cli:test")
+        #expect(a.key == "k1" && a.name == "qgis-office" && a.role == "editor" && a.hash == hash)
+        #expect(a.revoked == nil && a.lastUsed == nil && a.created > started && a.created < Date().addingTimeInterval(1))
+        let b = try store.addToken(key: "k2", name: "viewer", role: "reader", hash: Array(repeating: 0, count: 32), actor: "cli:test")
+        #expect(a.id != b.id)
+        #expect(try store.tokens().map(\.key) == ["k1", "k2"])
+        let found = try #require(try store.token(key: "k1"))
+        #expect(found.id == a.id && found.hash == hash && found.role == "editor" && found.name == "qgis-office")
+        #expect(abs(found.created.timeIntervalSince(a.created)) < 0.002)
+        // Another instance on the database knows it.
+        #expect(try t.another().token(key: "k1")?.hash == hash)
+
+        let used = Date()
+        try store.markUsed(tokenID: a.id, at: used)
+        #expect(try store.token(key: "k1")?.lastUsed.map { abs($0.timeIntervalSince(used)) < 0.002 } == true)
+
+        // Revoked by key, then by name; a second revocation finds nothing active.
+        let revoked = try #require(try store.revokeToken("k1", actor: "cli:test"))
+        #expect(revoked.key == "k1" && revoked.revoked != nil)
+        #expect(try store.token(key: "k1")?.revoked != nil)
+        #expect(try store.revokeToken("k1", actor: "cli:test") == nil)
+        #expect(try store.revokeToken("qgis-office", actor: "cli:test") == nil)
+        #expect(try store.revokeToken("viewer", actor: "cli:admin")?.key == "k2")
+        #expect(try store.tokens().allSatisfy { $0.revoked != nil })
+        #expect(try store.revokeToken("nobody", actor: "cli:test") == nil)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theAuditLogIsNewestFirstAndFiltered(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.addToken(key: "k1", name: "t", role: "reader", hash: Array(repeating: 1, count: 32), actor: "cli:ana")
+        try store.audit(actor: "token:t", action: "token.use", target: "k1", detail: "GET /collections")
+        try store.audit(actor: "anonymous", action: "auth.refused", target: "/imports", detail: "no token")
+        _ = try store.revokeToken("k1", actor: "cli:ana")
+        try store.audit(actor: "cli:ana", action: "backup", target: "/tmp/x", detail: "Đã sao lưu")
+
+        let log = try store.auditLog(limit: 100, actor: nil, action: nil)
+        #expect(log.map(\.action) == ["backup", "token.revoke", "auth.refused", "token.use", "token.create"])
+        #expect(log.first?.detail == "Đã sao lưu" && log.first?.target == "/tmp/x" && log.first?.actor == "cli:ana")
+        #expect(log.last?.target == "k1" && log.last?.actor == "cli:ana")
+        #expect(zip(log, log.dropFirst()).allSatisfy { $0.id > $1.id && $0.at >= $1.at })
+        #expect(log.allSatisfy { abs($0.at.timeIntervalSinceNow) < 60 })
+        #expect(try store.auditLog(limit: 2, actor: nil, action: nil).map(\.action) == ["backup", "token.revoke"])
+        #expect(try store.auditLog(limit: 100, actor: "cli:ana", action: nil).map(\.action) == ["backup", "token.revoke", "token.create"])
+        #expect(try store.auditLog(limit: 100, actor: nil, action: "token.use").map(\.actor) == ["token:t"])
+        #expect(try store.auditLog(limit: 100, actor: "cli:ana", action: "token.revoke").count == 1)
+        #expect(try store.auditLog(limit: 100, actor: "nobody", action: nil).isEmpty)
+        #expect(try store.auditLog(limit: 0, actor: nil, action: nil).isEmpty)
+    }
+}
