@@ -44,7 +44,11 @@ let package = Package(
         .target(name: "Features", dependencies: ["Geometry"]),
 
         // Storage protocols every backend implements, and the types they share.
-        .target(name: "Store", dependencies: ["Geometry", "Features"]),
+        // (SHA-256 for the per-layer fingerprint that `landmap copy` is checked by.)
+        .target(name: "Store", dependencies: [
+            "Geometry", "Features",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // The embedded store: one GeoPackage file (SQLite through GRDB).
         .target(name: "GeoPackage", dependencies: [
