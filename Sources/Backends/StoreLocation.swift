@@ -17,6 +17,14 @@ public enum StoreLocation: Sendable, Equatable {
         }
     }
 
+    /// What may be shown of it: the path, or the URL without its password.
+    public var display: String {
+        switch self {
+        case .geoPackage(let path): path
+        case .postgres(let url): Self.redacted(url)
+        }
+    }
+
     /// The local file GDAL must never open; nil for a database server.
     public var localFile: String? {
         if case .geoPackage(let path) = self { return path }
@@ -24,11 +32,12 @@ public enum StoreLocation: Sendable, Equatable {
     }
 
     /// Opens the database. A GeoPackage is created when `create` is true and it does not
-    /// exist; a PostgreSQL database must exist (LandMap creates its tables in it).
-    public func open(create: Bool = false) throws -> any LandMapStore {
+    /// exist; a PostgreSQL database must exist (LandMap creates its tables in it). `readOnly`
+    /// (the source of `landmap copy`) opens an existing GeoPackage without writing to it at all.
+    public func open(create: Bool = false, readOnly: Bool = false) throws -> any LandMapStore {
         switch self {
         case .geoPackage(let path):
-            return try GeoPackageStore(path: path, create: create)
+            return try GeoPackageStore(path: path, create: create && !readOnly, readOnly: readOnly)
         case .postgres(let url):
             throw StoreError.unsupported("\(Self.redacted(url)): the PostGIS store is not in this build yet")
         }
