@@ -10,18 +10,19 @@ struct CopyCommand: ParsableCommand {
         commandName: "copy",
         abstract: "Copy layers with their whole history, batches, metadata, tokens and audit into another database.",
         discussion: """
-            SRC and DST are each a GeoPackage file or a PostgreSQL URL, so a city moves from one
-            file to a database server and back. SRC is only read. DST must hold no LandMap data: a
-            new file, or an empty database. Everything lands in one transaction: on any error DST
-            is left as it was (and a GeoPackage the copy created is removed). Ids, versions,
-            batches and timestamps are kept; afterwards both sides show the same counts and
-            per-layer fingerprints (`landmap layers --json`) and the same `landmap history ID`.
-            Tokens and the audit log are copied whole, also with --layers.
+            SRC and DST are each a GeoPackage file or a PostgreSQL URL: a city moves from
+            one file to a database server and back. SRC is only read. DST must hold no
+            LandMap data (a new file, or an empty database). Everything lands in one
+            transaction: after an error DST is as it was, and a GeoPackage the copy made
+            is removed. Ids, versions, batches and timestamps are kept, so both sides
+            show the same counts and fingerprints (`landmap layers --json`) and the same
+            `landmap history ID`. Tokens and the audit log are copied whole, also with
+            --layers; DST's audit log then records the copy.
 
             Examples:
               landmap copy landmap.gpkg postgresql://landmap@db.example/hcmc
               landmap copy postgresql://landmap@db.example/hcmc hcmc-copy.gpkg
-              landmap copy landmap.gpkg parcels-only.gpkg --layers parcels,admin --verify
+              landmap copy landmap.gpkg parcels.gpkg --layers parcels,admin --verify
             """)
 
     @Argument(help: ArgumentHelp("The database to copy from (a GeoPackage file or a PostgreSQL URL); only read.", valueName: "src"))
@@ -41,7 +42,7 @@ struct CopyCommand: ParsableCommand {
 
     func run() throws {
         let from = StoreLocation(source), to = StoreLocation(destination)
-        guard from != to else { throw CLIError("SRC and DST are the same database (\(from.display)): copy into a new file or an empty database") }
+        guard !from.isSame(as: to) else { throw CLIError("SRC and DST are the same database (\(from.display)): copy into a new file or an empty database") }
         for file in [from.localFile, to.localFile].compactMap({ $0 }) { SourcePolicy.protect(database: file) }
         let chosen = layers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
         if let chosen, chosen.isEmpty { throw ValidationError("--layers needs at least one layer name") }
@@ -52,10 +53,12 @@ struct CopyCommand: ParsableCommand {
         let created = to.localFile.map { !FileManager.default.fileExists(atPath: $0) } ?? false
         let began = Date()
         let summary: CopySummary
+        var seconds = 0.0
         let progress = ProgressBar(label: "copying", unit: "versions")
         do {
             let dst = try to.open(create: true)
             summary = try StoreCopy.copy(from: src, to: dst, layers: chosen) { progress.update($0, total) }
+            seconds = Date().timeIntervalSince(began)
             progress.finish()
             try dst.audit(actor: cliActor, action: "copy", target: from.display,
                           detail: "\(summary.layers) layers, \(summary.versions) versions, \(summary.batches) batches")
@@ -67,7 +70,6 @@ struct CopyCommand: ParsableCommand {
             }
             throw error
         }
-        let seconds = Date().timeIntervalSince(began)
         if json {
             printJSON(.object([
                 "source": .string(from.display), "destination": .string(to.display),
@@ -78,10 +80,12 @@ struct CopyCommand: ParsableCommand {
             ]))
             return
         }
-        print(String(format: "copied %@ → %@: %d layers, %@ features (%@ versions), %d batches, %d tokens, %@ audit entries in %.1f s (%@ versions/s)%@",
-                     from.display, to.display, summary.layers, summary.features.formatted(), summary.versions.formatted(), summary.batches,
-                     summary.tokens, summary.auditEntries.formatted(), seconds, Int(Double(summary.versions) / max(seconds, 0.001)).formatted(),
-                     verify ? "; counts, versions and fingerprints match" : ""))
+        func n(_ count: Int, _ one: String, _ many: String) -> String { "\(count.formatted()) \(count == 1 ? one : many)" }
+        let rate = Int(Double(summary.versions) / max(seconds, 0.001)).formatted()
+        print("copied \(from.display) → \(to.display): \(n(summary.layers, "layer", "layers")), \(n(summary.features, "feature", "features")) "
+            + "(\(n(summary.versions, "version", "versions"))), \(n(summary.batches, "batch", "batches")), \(n(summary.tokens, "token", "tokens")), "
+            + "\(n(summary.auditEntries, "audit entry", "audit entries")) in \(String(format: "%.1f", seconds)) s (\(rate) versions/s)"
+            + (verify ? "; counts, versions and fingerprints match" : ""))
     }
 
     /// Each copied layer's feature count, version count and fingerprint, compared on both sides.
