@@ -156,6 +156,7 @@ let package = Package(
         ]),
         .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "Backends", "Features", "Geometry", "TestSupport", "Import", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               landmap serve                        http://127.0.0.1:8080/
               landmap serve --host 0.0.0.0 --port 9000 --db /data/hcmc.gpkg
+              landmap serve --db 'postgresql://landmap:secret@db.internal:5432/hcmc'
               landmap serve --basemap-url 'https://tile.openstreetmap.org/{z}/{x}/{y}.png' \\
                             --basemap-attribution '© OpenStreetMap contributors'
               curl 'http://127.0.0.1:8080/parcels/at?lon=106.7483&lat=10.7348'
@@ -52,8 +53,13 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CLIError("the database is empty and no GeoData/ sample was found: import data, or pass --sample-dir")
             }
             logger.info("empty database: importing the sample", metadata: ["from": .string(dir.path)])
-            for report in try SampleLoader.load(from: dir, into: store, actor: "serve:sample") {
-                logger.info("imported", metadata: ["layer": .string(report.layer), "features": .string("\(report.written?.inserted ?? 0)")])
+            do {
+                for report in try SampleLoader.load(from: dir, into: store, actor: "serve:sample") {
+                    logger.info("imported", metadata: ["layer": .string(report.layer), "features": .string("\(report.written?.inserted ?? 0)")])
+                }
+            } catch where (try? store.layers().isEmpty) == false {
+                // Several servers started together on one empty PostgreSQL: one loads the sample.
+                logger.info("another process has loaded the database meanwhile; serving it", metadata: ["because": .string("\(error)")])
             }
         }
         let registry = PrometheusCollectorRegistry()

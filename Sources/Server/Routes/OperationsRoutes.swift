@@ -26,7 +26,8 @@ struct OperationsRoutes {
         }
         let check = state.health.latest
         let at = check.map { $0.checkedAt.formatted(.iso8601) } ?? ""
-        var database: [String: JSONValue] = ["quick_check": check.map { $0.isOK ? "ok" : "failed" } ?? "pending"]
+        var database: [String: JSONValue] = ["quick_check": check.map { $0.isOK ? "ok" : "failed" } ?? "pending",
+                                             "engine": .string(state.store.engineVersion)]
         if let check {
             database["checked_at"] = .string(at)
             database["seconds"] = .number((check.seconds * 1000).rounded() / 1000)
@@ -39,7 +40,7 @@ struct OperationsRoutes {
         }
         if let check, !check.isOK {
             var problem = Problem(.serviceUnavailable,
-                                  "the database failed its integrity check (PRAGMA quick_check) at \(at): "
+                                  "the database failed its integrity check at \(at): "
                                   + check.problems.prefix(3).joined(separator: "; ") + "; restore it from a backup (landmap backup)",
                                   title: "Database damaged")
             problem.extra["database"] = .object(database)

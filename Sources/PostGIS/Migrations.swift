@@ -1,0 +1,113 @@
+import Foundation
+import PostgresNIO
+import Store
+
+/// LandMap's schema in PostgreSQL, as numbered migrations run at open: each runs once, in
+/// order, inside one transaction holding an advisory lock (two servers starting together
+/// wait for each other), and is recorded in `landmap_migrations`.
+enum Migrations {
+    struct Migration {
+        let version: Int
+        let description: String
+        let sql: [String]
+    }
+
+    /// Advisory lock keys (any constant unlikely to be used by another application).
+    static let migrationLock: Int64 = 0x4C4D_4D49_4752  // "LMMIGR"
+    static let writeLock: Int64 = 0x4C4D_5752_4954  // "LMWRIT"
+
+    /// Text that sorts and compares byte by byte, as SQLite's does, whatever the database's
+    /// collation: ids and ISO timestamps must order exactly as in a GeoPackage.
+    static let c = #"COLLATE "C""#
+
+    static let all: [Migration] = [
+        Migration(version: 1, description: "layers, batches, history, tokens, audit", sql: [
+            """
+            CREATE TABLE landmap_layers (
+              name text \(c) PRIMARY KEY,
+              schema_json text NOT NULL,
+              metadata_json text NOT NULL DEFAULT '{}',
+              data_version bigint NOT NULL DEFAULT 0,
+              geometry_types text NOT NULL DEFAULT '[]',
+              last_change text \(c),
+              source_fields text NOT NULL DEFAULT '{}',
+              largest_area double precision,
+              min_x double precision, min_y double precision, max_x double precision, max_y double precision)
+            """,
+            """
+            CREATE TABLE landmap_batches (
+              id bigserial PRIMARY KEY, layer text NOT NULL, mode text NOT NULL, source text NOT NULL,
+              actor text NOT NULL, started_at text \(c) NOT NULL,
+              inserted integer NOT NULL DEFAULT 0, updated integer NOT NULL DEFAULT 0,
+              unchanged integer NOT NULL DEFAULT 0, deleted integer NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX landmap_batches_started ON landmap_batches (started_at)",
+            """
+            CREATE TABLE landmap_history (
+              layer text \(c) NOT NULL, id text \(c) NOT NULL, version integer NOT NULL,
+              valid_from text \(c) NOT NULL, valid_to text \(c) NOT NULL,
+              batch_id bigint NOT NULL, ended_by_batch bigint NOT NULL, deleted boolean NOT NULL,
+              geom geometry(Geometry, 4326), attributes jsonb NOT NULL,
+              min_x double precision, min_y double precision, max_x double precision, max_y double precision,
+              PRIMARY KEY (layer, id, version))
+            """,
+            "CREATE INDEX landmap_history_time ON landmap_history (layer, valid_from, valid_to)",
+            """
+            CREATE TABLE landmap_tokens (
+              id bigserial PRIMARY KEY, key text NOT NULL UNIQUE, name text NOT NULL, role text NOT NULL,
+              hash bytea NOT NULL, created_at text NOT NULL, revoked_at text, last_used_at text)
+            """,
+            """
+            CREATE TABLE landmap_audit (
+              id bigserial PRIMARY KEY, at text \(c) NOT NULL, actor text NOT NULL, action text NOT NULL,
+              target text NOT NULL DEFAULT '', detail text NOT NULL DEFAULT '')
+            """,
+            "CREATE INDEX landmap_audit_at ON landmap_audit (at)",
+        ]),
+    ]
+
+    static var latest: Int { all.map(\.version).max() ?? 0 }
+
+    /// Makes sure PostGIS is there (creating it when allowed), then applies what is missing.
+    static func run(_ s: PGSession, database: String, known: [Migration] = all) throws {
+        try ensurePostGIS(s, database: database)
+        try ConnectionPool.transaction(s, "BEGIN") { s in
+            try s.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
+            try s.execute("""
+                CREATE TABLE IF NOT EXISTS landmap_migrations (
+                  version integer PRIMARY KEY, applied_at text NOT NULL, description text NOT NULL)
+                """)
+            let current = try s.query("SELECT coalesce(max(version), 0)::bigint FROM landmap_migrations").first
+                .map { try $0.makeRandomAccess()[0].decode(Int64.self) } ?? 0
+            let newest = known.map(\.version).max() ?? 0
+            if current > newest {
+                throw PostGISError.newerSchema(database: database, version: Int(current), known: newest)
+            }
+            for migration in known.sorted(by: { $0.version < $1.version }) where migration.version > current {
+                for statement in migration.sql { try s.execute(statement) }
+                var b = Binds()
+                let sql = "INSERT INTO landmap_migrations (version, applied_at, description) VALUES (\(b.add(migration.version)), \(b.add(Timestamp.string(Date()))), \(b.add(migration.description)))"
+                try s.execute(sql, b.bindings)
+            }
+        }
+    }
+
+    /// PostGIS in this database, or a clear error: tries `CREATE EXTENSION IF NOT EXISTS` first.
+    static func ensurePostGIS(_ s: PGSession, database: String) throws {
+        if try hasPostGIS(s) { return }
+        do {
+            try s.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        } catch {
+            // Another server may have created it meanwhile.
+            if try hasPostGIS(s) { return }
+            if PostGISError.sqlState(of: error) == "25006" { throw PostGISError.readOnly(database: database) }
+            let detail: String
+            if case .server(_, let message, _)? = error as? PostGISError { detail = message } else { detail = "\(error)" }
+            throw PostGISError.noPostGIS(database: database, detail: detail)
+        }
+    }
+
+    static func hasPostGIS(_ s: PGSession) throws -> Bool {
+        !(try s.query("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).isEmpty
+    }
+}

@@ -1,0 +1,128 @@
+import Features
+import Foundation
+import Geometry
+import NIOCore
+import PostgresNIO
+import Store
+
+/// A connection of its own for one thread's hot path (a lookup worker). Its statements are
+/// prepared once per connection (named server-side statements), and `BEGIN`/`COMMIT` are
+/// sent without waiting for their answers — the connection runs requests in order — so a
+/// snapshot costs only the round trips of its own queries.
+final class PostGISReader: FeatureReader {
+    let store: PostGISStore
+    private var session: PGSession?
+    /// The previous snapshot's COMMIT, checked before the next one begins.
+    private var pendingCommit: EventLoopFuture<PostgresQueryResult>?
+
+    init(store: PostGISStore) throws {
+        self.store = store
+        session = try store.pool.connect()
+    }
+
+    deinit {
+        session?.close()
+    }
+
+    /// The session, reconnected once if the server closed it.
+    private func live() throws -> PGSession {
+        if let session, !session.isClosed { return session }
+        session?.close()
+        pendingCommit = nil
+        let fresh = try store.pool.connect()
+        session = fresh
+        return fresh
+    }
+
+    func snapshot<T>(_ body: (any FeatureSnapshot) throws -> T) throws -> T {
+        let s = try live()
+        if let pendingCommit {
+            self.pendingCommit = nil
+            do { _ = try pendingCommit.wait() } catch { throw PostGISError.wrap(error) }
+        }
+        let begin = s.connection.query(PostgresQuery(unsafeSQL: PostGISStore.readOnly), logger: s.logger)
+        do {
+            let result = try body(PostGISSnapshot(reader: self, session: s))
+            _ = try begin.wait()
+            pendingCommit = s.connection.query("COMMIT", logger: s.logger)
+            return result
+        } catch {
+            _ = try? begin.wait()
+            _ = try? s.connection.query("ROLLBACK", logger: s.logger).wait()
+            throw PostGISError.wrap(error)
+        }
+    }
+
+    /// Runs a statement prepared once on this connection; each row's cells, decodable.
+    func run(_ sql: String, _ binds: Binds = Binds()) throws -> [[PostgresCell]] {
+        try live().prepared(sql, binds)
+    }
+
+    /// The layer's SQL (the catalog's, or read once through this connection).
+    func table(_ layer: String) throws -> LayerTable {
+        try store.layerTable(try live(), layer)
+    }
+}
+
+/// One REPEATABLE READ READ ONLY transaction of a reader. Keys are the layer's `fid`s.
+struct PostGISSnapshot: FeatureSnapshot {
+    let reader: PostGISReader
+    let session: PGSession
+
+    func dataVersions() throws -> [String: Int64] {
+        var out = [String: Int64]()
+        for r in try reader.run("SELECT name, data_version FROM landmap_layers") {
+            out[try r[0].decode(String.self)] = try r[1].decode(Int64.self)
+        }
+        return out
+    }
+
+    /// `ST_MakeEnvelope($1::float8, …, 4326)` with the box bound.
+    private func envelope(_ box: BoundingBox, _ b: inout Binds) -> String {
+        "ST_MakeEnvelope(\(b.add(box.minX)), \(b.add(box.minY)), \(b.add(box.maxX)), \(b.add(box.maxY)), 4326)"
+    }
+
+    func keys(layer: String, intersecting box: BoundingBox) throws -> [Int64] {
+        let table = try reader.table(layer)
+        var b = Binds()
+        return try reader.run("SELECT fid FROM \(table.table) WHERE geom && \(envelope(box, &b))", b)
+            .map { try $0[0].decode(Int64.self) }
+    }
+
+    func boxes(layer: String, limit: Int) throws -> [(key: Int64, box: BoundingBox)]? {
+        let table = try reader.table(layer)
+        let rows = try reader.run("""
+            SELECT fid, ST_XMin(geom::box3d), ST_YMin(geom::box3d), ST_XMax(geom::box3d), ST_YMax(geom::box3d)
+            FROM \(table.table) WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) LIMIT $1::int8
+            """, { var b = Binds(); _ = b.add(Int64(max(0, limit)) + 1); return b }())
+        guard rows.count <= limit else { return nil }
+        return try rows.map { r in
+            (try r[0].decode(Int64.self), BoundingBox(minX: try r[1].decode(Double.self), minY: try r[2].decode(Double.self),
+                                                maxX: try r[3].decode(Double.self), maxY: try r[4].decode(Double.self)))
+        }
+    }
+
+    func forEachWKB(layer: String, intersecting box: BoundingBox, _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        let table = try reader.table(layer)
+        var b = Binds()
+        let rows = try reader.run("SELECT fid, ST_AsBinary(geom) FROM \(table.table) WHERE geom && \(envelope(box, &b))", b)
+        for r in rows {
+            guard let bytes = r[1].bytes, bytes.readableBytes > 0 else { continue }
+            let key = try r[0].decode(Int64.self)
+            try bytes.withUnsafeReadableBytes { try body(key, $0) }
+        }
+    }
+
+    func feature(layer: String, key: Int64) throws -> Feature? {
+        let table = try reader.table(layer)
+        var b = Binds()
+        guard let row = try reader.run("SELECT \(table.select) FROM \(table.table) WHERE fid = \(b.add(key))", b).first else { return nil }
+        return try table.row(cells: row).feature
+    }
+}
+
+extension PostGISStore {
+    public func reader() throws -> any FeatureReader {
+        try PostGISReader(store: self)
+    }
+}
