@@ -25,6 +25,15 @@ public enum StoreLocation: Sendable, Equatable {
         }
     }
 
+    /// True when both name one database: the same file by any path, or the same URL.
+    public func isSame(as other: StoreLocation) -> Bool {
+        switch (self, other) {
+        case (.geoPackage(let a), .geoPackage(let b)):
+            URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
+        default: self == other
+        }
+    }
+
     /// The local file GDAL must never open; nil for a database server.
     public var localFile: String? {
         if case .geoPackage(let path) = self { return path }
