@@ -1,5 +1,6 @@
 import Foundation
 import GeoPackage
+import PostGIS
 import Store
 
 /// Where a LandMap database is, as `--db` or `$LANDMAP_DB` names it (SPEC §7): a GeoPackage
@@ -48,7 +49,9 @@ public enum StoreLocation: Sendable, Equatable {
         case .geoPackage(let path):
             return try GeoPackageStore(path: path, create: create && !readOnly, readOnly: readOnly)
         case .postgres(let url):
-            throw StoreError.unsupported("\(Self.redacted(url)): the PostGIS store is not in this build yet")
+            // Opening runs the store's migrations: a copy's source that is already a LandMap
+            // database at this binary's schema is not changed by them.
+            return try PostGISStore(url: url)
         }
     }
 }
