@@ -155,7 +155,7 @@ let package = Package(
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
         .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "Backends", "Features", "Geometry", "TestSupport", "Import", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "PostGIS", "Backends", "Features", "Geometry", "TestSupport", "Import", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
