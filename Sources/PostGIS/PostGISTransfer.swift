@@ -160,11 +160,12 @@ final class PostGISLoader: TransferLoader {
         }
     }
 
-    /// Adds one row to its INSERT, sent once it holds `rowsPerInsert` rows.
+    /// Adds one row to its INSERT, sent once it holds `rowsPerInsert` rows or 30 000 parameters
+    /// (a layer with many fields; PostgreSQL takes at most 65 535 in one statement).
     private func queue(_ head: String, _ values: (inout Binds) -> [String]) throws {
         var entry = pending.removeValue(forKey: head) ?? (Binds(), [])
         entry.rows.append("(" + values(&entry.binds).joined(separator: ", ") + ")")
-        if entry.rows.count >= Self.rowsPerInsert {
+        if entry.rows.count >= Self.rowsPerInsert || entry.binds.bindings.count >= 30_000 {
             try s.execute(head + " " + entry.rows.joined(separator: ", "), entry.binds.bindings)
         } else {
             pending[head] = entry
