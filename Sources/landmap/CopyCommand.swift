@@ -45,7 +45,7 @@ struct CopyCommand: ParsableCommand {
         guard !from.isSame(as: to) else { throw CLIError("SRC and DST are the same database (\(from.display)): copy into a new file or an empty database") }
         for file in [from.localFile, to.localFile].compactMap({ $0 }) { SourcePolicy.protect(database: file) }
         let chosen = layers.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        if let chosen, chosen.isEmpty { throw ValidationError("--layers needs at least one layer name") }
+        if let chosen, chosen.isEmpty { throw CLIError("--layers needs at least one layer name (e.g. --layers parcels,admin)") }
 
         let src = try from.open(readOnly: true)
         let total = try src.versionCounts().filter { chosen?.contains($0.key) ?? true }.values.reduce(0, +)
