@@ -44,7 +44,11 @@ let package = Package(
         .target(name: "Features", dependencies: ["Geometry"]),
 
         // Storage protocols every backend implements, and the types they share.
-        .target(name: "Store", dependencies: ["Geometry", "Features"]),
+        // (SHA-256 for the per-layer fingerprint that `landmap copy` is checked by.)
+        .target(name: "Store", dependencies: [
+            "Geometry", "Features",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // The embedded store: one GeoPackage file (SQLite through GRDB).
         .target(name: "GeoPackage", dependencies: [
@@ -151,7 +155,7 @@ let package = Package(
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
         .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "Backends", "Features", "Geometry", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "PostGIS", "Backends", "Features", "Geometry", "TestSupport", "Import", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

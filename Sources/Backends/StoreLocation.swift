@@ -18,6 +18,23 @@ public enum StoreLocation: Sendable, Equatable {
         }
     }
 
+    /// What may be shown of it: the path, or the URL without its password.
+    public var display: String {
+        switch self {
+        case .geoPackage(let path): path
+        case .postgres(let url): Self.redacted(url)
+        }
+    }
+
+    /// True when both name one database: the same file by any path, or the same URL.
+    public func isSame(as other: StoreLocation) -> Bool {
+        switch (self, other) {
+        case (.geoPackage(let a), .geoPackage(let b)):
+            URL(fileURLWithPath: a).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: b).standardizedFileURL.resolvingSymlinksInPath()
+        default: self == other
+        }
+    }
+
     /// The local file GDAL must never open; nil for a database server.
     public var localFile: String? {
         if case .geoPackage(let path) = self { return path }
@@ -25,12 +42,15 @@ public enum StoreLocation: Sendable, Equatable {
     }
 
     /// Opens the database. A GeoPackage is created when `create` is true and it does not
-    /// exist; a PostgreSQL database must exist (LandMap creates its tables in it).
-    public func open(create: Bool = false) throws -> any LandMapStore {
+    /// exist; a PostgreSQL database must exist (LandMap creates its tables in it). `readOnly`
+    /// (the source of `landmap copy`) opens an existing GeoPackage without writing to it at all.
+    public func open(create: Bool = false, readOnly: Bool = false) throws -> any LandMapStore {
         switch self {
         case .geoPackage(let path):
-            return try GeoPackageStore(path: path, create: create)
+            return try GeoPackageStore(path: path, create: create && !readOnly, readOnly: readOnly)
         case .postgres(let url):
+            // Opening runs the store's migrations: a copy's source that is already a LandMap
+            // database at this binary's schema is not changed by them.
             return try PostGISStore(url: url)
         }
     }

@@ -20,12 +20,15 @@ public final class GeoPackageStore: FeatureStore {
     let walBehind = Atomic<Bool>(false)
 
     /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
-    /// tables and is not a GeoPackage is refused rather than written into.
-    public init(path: String, create: Bool = true) throws {
+    /// tables and is not a GeoPackage is refused rather than written into. `readOnly` opens an
+    /// existing LandMap file without ever writing to it (no upgrade, no checkpoint): the source
+    /// of `landmap copy`; its writes fail.
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
         self.path = path
-        if !create, !FileManager.default.fileExists(atPath: path) { throw StoreError.noDatabase(path: path) }
+        if !create || readOnly, !FileManager.default.fileExists(atPath: path) { throw StoreError.noDatabase(path: path) }
         var config = Configuration()
         config.busyMode = .timeout(30)
+        config.readonly = readOnly
         config.prepareDatabase { db in
             SpatialFunctions.register(db)
         }
@@ -34,8 +37,15 @@ public final class GeoPackageStore: FeatureStore {
         } catch {
             throw StoreError.notAGeoPackage(path: path, detail: "\(error)")
         }
-        let created = try pool.write { db in try Self.initialise(db, path: path) }
         versionWatch = try DataVersionWatch(path: path)
+        if readOnly {
+            let isLandMap = try pool.read { db in try db.tableExists("landmap_layers") && db.tableExists("landmap_audit") }
+            guard isLandMap else {
+                throw StoreError.notAGeoPackage(path: path, detail: "it has no LandMap tables (a file older than its access tables: open it once with `landmap layers` first)")
+            }
+            return
+        }
+        let created = try pool.write { db in try Self.initialise(db, path: path) }
         if created {
             // GDAL checks `application_id` by reading the file's header bytes itself; in WAL
             // mode page 1 would otherwise wait in the -wal file until a later checkpoint.

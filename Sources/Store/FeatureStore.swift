@@ -237,6 +237,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidFeature(layer: String, id: String, detail: String)
     /// Something this backend or build cannot do, with what to do instead.
     case unsupported(String)
+    /// A copy's target already holds LandMap data (`what`: "2 batches", "layer 'parcels'").
+    case notEmpty(location: String, what: String)
 
     public var description: String {
         switch self {
@@ -258,6 +260,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "feature '\(id)' of layer '\(layer)': \(detail)"
         case .unsupported(let what):
             what
+        case .notEmpty(let location, let what):
+            "\(location) already holds LandMap data (\(what)): copy into a new GeoPackage file or an empty PostgreSQL database"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Access
 import ArgumentParser
+import Backends
 import Foundation
 import Geometry
 import Store
@@ -125,7 +126,8 @@ struct BackupCommand: ParsableCommand {
         abstract: "Copy the database while it is in use: a consistent snapshot, even while the server writes.",
         discussion: """
             Uses SQLite's online backup; the copy is checked, then renamed into place, so OUT is
-            never a partial file. The copy opens in QGIS and GDAL like the original.
+            never a partial file. The copy opens in QGIS and GDAL like the original. From a
+            PostgreSQL database OUT is a GeoPackage made as `landmap copy URL OUT` makes it.
 
             Example:
               landmap backup /backups/landmap-$(date +%F).gpkg
@@ -137,9 +139,30 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         let store = try options.openStore()
         let began = Date()
-        try store.backup(to: out)
+        if store.localFile == nil {
+            // A database server: the copy is `landmap copy` into a new GeoPackage, made beside
+            // OUT and renamed into place, so OUT is never a partial file.
+            try Self.copy(store, to: out)
+        } else {
+            try store.backup(to: out)
+        }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
         try store.audit(actor: cliActor, action: "backup", target: out, detail: "\(bytes) bytes")
-        print(String(format: "backed up %@ to %@ (%.1f MB in %.1f s)", options.db, out, Double(bytes) / 1e6, Date().timeIntervalSince(began)))
+        print(String(format: "backed up %@ to %@ (%.1f MB in %.1f s)", StoreLocation.redacted(options.db), out, Double(bytes) / 1e6, Date().timeIntervalSince(began)))
+    }
+
+    /// A whole copy of a store into a new GeoPackage at `out` (replaced if it exists).
+    static func copy(_ store: any LandMapStore, to out: String) throws {
+        let target = URL(fileURLWithPath: out)
+        let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString)").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partial + suffix) } }
+        do {
+            let copy = try StoreLocation(partial).open(create: true)
+            try StoreCopy.copy(from: store, to: copy, layers: nil)
+            _ = copy.upkeep()
+        }
+        if FileManager.default.fileExists(atPath: out) { _ = try FileManager.default.replaceItemAt(target, withItemAt: URL(fileURLWithPath: partial)) } else {
+            try FileManager.default.moveItem(atPath: partial, toPath: out)
+        }
     }
 }

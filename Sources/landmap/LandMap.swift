@@ -27,12 +27,13 @@ struct LandMap: AsyncParsableCommand {
               landmap layers                      what the database holds
               landmap layers --json               the same, for scripts
               landmap history 26734-12-5          every version of a parcel
+              landmap copy landmap.gpkg postgresql://landmap@db.example/hcmc   move to PostGIS
               landmap serve                       the HTTP API on http://127.0.0.1:8080/
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(StoreLocation.sqliteVersion))",
         subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, LayerCommand.self,
                       HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self,
-                      TokenCommand.self, AuditCommand.self, BackupCommand.self])
+                      TokenCommand.self, AuditCommand.self, BackupCommand.self, CopyCommand.self])
 }
 
 /// Options every command takes.

@@ -11,6 +11,9 @@ struct LayersCommand: ParsableCommand {
         discussion: """
             The extent is in WGS 84 longitude/latitude. The data version grows by one with every
             import or edit that changes a layer; tiles and API responses are keyed by it.
+            --json adds each layer's stored versions (present and past) and the fingerprint of its
+            features (SHA-256 based, the same on every backend and in any row order), which
+            compare a copy with its source (`landmap copy`).
 
             Examples:
               landmap layers
@@ -20,9 +23,18 @@ struct LayersCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() throws {
-        let layers = try options.openStore().layers()
+        let store = try options.openStore()
+        let layers = try store.layers()
         if options.json {
-            printJSON(.array(layers.map(\.json)))
+            // Checks a copy (`landmap copy`): every stored version, and a hash of the present
+            // features that any backend gives alike (one pass over each layer).
+            let versions = try store.versionCounts()
+            printJSON(.array(try layers.map { layer in
+                guard case .object(var o) = layer.json else { return layer.json }
+                o["versions"] = .integer(Int64(versions[layer.schema.name] ?? 0))
+                o["fingerprint"] = .string(try LayerFingerprint.of(layer: layer.schema.name, in: store).hex)
+                return .object(o)
+            }))
             return
         }
         guard !layers.isEmpty else {

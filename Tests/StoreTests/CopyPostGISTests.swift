@@ -1,0 +1,78 @@
+@testable import GeoPackage
+import Backends
+import Features
+import Foundation
+import Geometry
+import PostGIS
+import Store
+import Testing
+import TestSupport
+
+/// `landmap copy` through PostgreSQL: the sample with its edits, GeoPackage → PostGIS →
+/// GeoPackage, the same at every step. Needs `LANDMAP_TEST_PG` (a URL to a cluster's
+/// `postgres` database); skipped, saying so, without it.
+@Suite struct CopyPostGISTests {
+    static let server: PostgresURL? = ProcessInfo.processInfo.environment["LANDMAP_TEST_PG"].flatMap { try? PostgresURL($0) }
+
+    /// A fresh database for `body`, dropped afterwards.
+    static func withDatabase(_ body: (PostgresURL) throws -> Void) throws {
+        guard let server else { return }
+        let name = "t_copy_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        try PostgresAdmin.execute(server, ["CREATE DATABASE \(name)"])
+        defer { try? PostgresAdmin.execute(server, ["DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]) }
+        try body(server.with(database: name))
+    }
+
+    static func expectSame(_ a: any LandMapStore, _ b: any LandMapStore, ids: [String]) throws {
+        #expect(try a.versionCounts() == b.versionCounts())
+        #expect(try a.dataVersions() == b.dataVersions())
+        for layer in try a.layers() {
+            let other = try #require(try b.layer(layer.schema.name))
+            #expect(other.featureCount == layer.featureCount && other.dataVersion == layer.dataVersion)
+            #expect(other.schema == layer.schema && other.geometryTypes == layer.geometryTypes && other.lastChange == layer.lastChange)
+            #expect(other.sourceFields == layer.sourceFields && other.largestArea == layer.largestArea)
+            let e = try #require(layer.extent), f = try #require(other.extent)
+            #expect(abs(e.minX - f.minX) < 1e-9 && abs(e.maxY - f.maxY) < 1e-9)
+            #expect(try LayerFingerprint.of(layer: layer.schema.name, in: a) == LayerFingerprint.of(layer: layer.schema.name, in: b), "layer \(layer.schema.name)")
+        }
+        for id in ids { #expect(try a.history(layer: "parcels", id: id) == b.history(layer: "parcels", id: id), "parcel \(id)") }
+        #expect(try a.tokens() == b.tokens())
+        #expect(try a.auditLog(limit: 10_000, actor: nil, action: nil) == b.auditLog(limit: 10_000, actor: nil, action: nil))
+    }
+
+    @Test(.enabled(if: server != nil, "set LANDMAP_TEST_PG to a PostgreSQL URL (…/postgres) to copy through PostGIS"))
+    func copiesGeoPackageToPostGISAndBack() throws {
+        let source = try GeoPackageStore(path: try CopyTests.source().path, readOnly: true)
+        let ids = try CopyTests.edited()
+        try Self.withDatabase { url in
+            let dir = try SharedData.temporaryDirectory("copy-pg")
+            let back = try GeoPackageStore(path: dir.appendingPathComponent("back.gpkg").path)
+            do {
+                let pg = try PostGISStore(url: url)
+                let there = try StoreCopy.copy(from: source, to: pg, layers: nil)
+                #expect(there.batches == 7 && there.tokens == 2)
+                try Self.expectSame(source, pg, ids: ids)
+
+                // A second copy into it is refused and changes nothing.
+                #expect(throws: StoreError.self) { try StoreCopy.copy(from: source, to: pg, layers: ["admin"]) }
+                #expect(try pg.versionCounts() == source.versionCounts())
+
+                let home = try StoreCopy.copy(from: pg, to: back, layers: nil)
+                #expect(home == there)
+                #expect(try back.layers() == source.layers())
+                try Self.expectSame(source, back, ids: ids)
+
+                // The copy goes on where the source stopped: batch, token and audit ids follow.
+                let next = try pg.write(BatchRequest(layer: "parcels", mode: .upsert, source: "after", actor: "tests")) { w in
+                    var f = try #require(try pg.feature(layer: "parcels", id: ids[1], asOf: nil))
+                    f.properties["land_use"] = "ONT"
+                    try w.put(f)
+                }
+                #expect(next.batchID == 8)
+                #expect(try pg.history(layer: "parcels", id: ids[1]).map(\.version) == [1, 2, 3])
+                let token = try pg.addToken(key: "abcdefabcdef", name: "later", role: "reader", hash: [UInt8](repeating: 1, count: 32), actor: "tests")
+                #expect(token.id == 3)
+            }
+        }
+    }
+}
