@@ -25,6 +25,8 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     private let update: Statement
     private let remove: Statement
     private let archive: Statement
+    /// The last version an id had before it was deleted: a re-created id goes on from there.
+    private let pastVersion: Statement
     private let touch: Statement?
     private let nearbyGeometries: Statement
     /// Another present feature with the same key (layers whose key is unique), see `checkKey`.
@@ -52,6 +54,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             INSERT INTO landmap_history (layer, id, version, valid_from, valid_to, batch_id, ended_by_batch, deleted,
               geom, attributes, min_x, min_y, max_x, max_y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        pastVersion = try db.makeStatement(sql: "SELECT max(version) FROM landmap_history WHERE layer = ? AND id = ?")
         if request.mode == .replace {
             try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS landmap_touched (id TEXT PRIMARY KEY)")
             try db.execute(sql: "DELETE FROM temp.landmap_touched")
@@ -134,7 +137,9 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         }
         var args: [DatabaseValue] = [blob?.databaseValue ?? .null, feature.id.databaseValue]
         args += canonical
-        args += [extra?.databaseValue ?? .null, 1.databaseValue, timestamp.databaseValue, batchID.databaseValue]
+        // A re-created id continues its history's numbering: versions name one state each.
+        let version = (try Int.fetchOne(pastVersion, arguments: [schema.name, feature.id]) ?? 0) + 1
+        args += [extra?.databaseValue ?? .null, version.databaseValue, timestamp.databaseValue, batchID.databaseValue]
         do {
             try insert.execute(arguments: StatementArguments(args))
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {

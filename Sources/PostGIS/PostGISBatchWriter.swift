@@ -180,13 +180,15 @@ final class PostGISBatchWriter: FeatureBatchWriter {
     private func flush() {
         guard !buffer.isEmpty else { return }
         var b = Binds()
-        let validFrom = b.add(timestamp), batch = b.add(batchID)
+        let validFrom = b.add(timestamp), batch = b.add(batchID), layer = b.add(schema.name)
         var rows = [String]()
         rows.reserveCapacity(buffer.count)
         for row in buffer {
             var values = [geometrySQL(row.wkb, &b), b.add(row.id)]
             for (field, value) in zip(schema.fields, row.canonical) { values.append(LayerTable.bind(value, field.type, into: &b)) }
-            values += [jsonSQL(row.extraJSON, &b), "1", validFrom, batch]
+            // A re-created id continues its history's numbering: versions name one state each.
+            let version = "(SELECT coalesce(max(h.version), 0) + 1 FROM landmap_history h WHERE h.layer = \(layer) AND h.id = \(b.add(row.id)))"
+            values += [jsonSQL(row.extraJSON, &b), version, validFrom, batch]
             rows.append("(" + values.joined(separator: ", ") + ")")
         }
         let columns = ["geom", "id"] + schema.fields.map { LayerTable.quoted($0.name) } + ["properties", "lm_version", "lm_valid_from", "lm_batch"]
