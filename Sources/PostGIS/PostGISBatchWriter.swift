@@ -37,6 +37,9 @@ final class PostGISBatchWriter: FeatureBatchWriter {
     private struct NewRow {
         var id: String
         var wkb: [UInt8]?
+        /// The geometry as written and its box, for `geometries(intersecting:)` before a flush.
+        var geometry: Geometry?
+        var box: BoundingBox?
         var canonical: [FieldValue]
         var extraJSON: String?
     }
@@ -139,7 +142,7 @@ final class PostGISBatchWriter: FeatureBatchWriter {
             summary.updated += 1
             return
         }
-        buffer.append(NewRow(id: feature.id, wkb: wkb, canonical: canonical, extraJSON: extraJSON))
+        buffer.append(NewRow(id: feature.id, wkb: wkb, geometry: geometry, box: geometry?.boundingBox, canonical: canonical, extraJSON: extraJSON))
         bufferedIDs.insert(feature.id)
         if checkKey { bufferedKeys[key] = feature.id }
         noteWritten(geometry)
@@ -256,8 +259,10 @@ final class PostGISBatchWriter: FeatureBatchWriter {
             """
     }
 
+    /// The rows sent so far, from the server (statements run in the order sent), then the
+    /// buffered ones from memory, in the order written: the buffer is not flushed for this, so
+    /// an import's overlap check, which asks once per feature, keeps its 500-row INSERTs.
     func geometries(intersecting box: BoundingBox, keep: (BoundingBox) -> Bool) throws -> [(id: String, geometry: Geometry)] {
-        flush()
         var b = Binds()
         let envelope = "ST_MakeEnvelope(\(b.add(box.minX)), \(b.add(box.minY)), \(b.add(box.maxX)), \(b.add(box.maxY)), 4326)"
         let rows = try pipe.query("""
@@ -271,6 +276,10 @@ final class PostGISBatchWriter: FeatureBatchWriter {
                                         maxX: try r[3].decode(Double.self), maxY: try r[4].decode(Double.self))
             guard keep(candidate), let wkb = r[5].bytes else { continue }
             out.append((try r[0].decode(String.self), try WKB.decode(wkb.readableBytesView)))
+        }
+        for row in buffer {
+            guard let geometry = row.geometry, let candidate = row.box, candidate.intersects(box), keep(candidate) else { continue }
+            out.append((row.id, geometry))
         }
         return out
     }

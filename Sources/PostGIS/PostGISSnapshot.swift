@@ -65,16 +65,26 @@ final class PostGISReader: FeatureReader {
 }
 
 /// One REPEATABLE READ READ ONLY transaction of a reader. Keys are the layer's `fid`s.
+///
+/// Every statement is a round trip to the server, which costs more than the geometry work of
+/// a lookup (0.16 ms for `SELECT 1` here, against 0.2 ms for a whole lookup on GeoPackage), so
+/// a snapshot makes as few as it can: the data versions come from the store's cache, which
+/// LISTEN/NOTIFY keeps (a commit is in it once notified: it may lag this snapshot by that
+/// delay, never lead it, so nothing is cached under a version newer than its data), and the
+/// rows `forEachWKB` reads come whole, so `feature(layer:key:)` for one of them — the lookup's
+/// winning parcel, every kept feature of a tile — is answered without asking again.
 struct PostGISSnapshot: FeatureSnapshot {
     let reader: PostGISReader
     let session: PGSession
+    /// The rows `forEachWKB` read, by layer and key, for this snapshot only.
+    let rows = RowCache()
+
+    final class RowCache {
+        var byLayer = [String: [Int64: [PostgresCell]]]()
+    }
 
     func dataVersions() throws -> [String: Int64] {
-        var out = [String: Int64]()
-        for r in try reader.run("SELECT name, data_version FROM landmap_layers") {
-            out[try r[0].decode(String.self)] = try r[1].decode(Int64.self)
-        }
-        return out
+        try reader.store.dataVersions()
     }
 
     /// `ST_MakeEnvelope($1::float8, …, 4326)` with the box bound.
@@ -105,16 +115,20 @@ struct PostGISSnapshot: FeatureSnapshot {
     func forEachWKB(layer: String, intersecting box: BoundingBox, _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
         let table = try reader.table(layer)
         var b = Binds()
-        let rows = try reader.run("SELECT fid, ST_AsBinary(geom) FROM \(table.table) WHERE geom && \(envelope(box, &b))", b)
-        for r in rows {
-            guard let bytes = r[1].bytes, bytes.readableBytes > 0 else { continue }
+        let found = try reader.run("SELECT \(table.select) FROM \(table.table) WHERE geom && \(envelope(box, &b))", b)
+        var kept = rows.byLayer[layer] ?? [:]
+        defer { rows.byLayer[layer] = kept }
+        for r in found {
             let key = try r[0].decode(Int64.self)
+            kept[key] = r
+            guard let bytes = r[1].bytes, bytes.readableBytes > 0 else { continue }
             try bytes.withUnsafeReadableBytes { try body(key, $0) }
         }
     }
 
     func feature(layer: String, key: Int64) throws -> Feature? {
         let table = try reader.table(layer)
+        if let cells = rows.byLayer[layer]?[key] { return try table.row(cells: cells).feature }
         var b = Binds()
         guard let row = try reader.run("SELECT \(table.select) FROM \(table.table) WHERE fid = \(b.add(key))", b).first else { return nil }
         return try table.row(cells: row).feature
