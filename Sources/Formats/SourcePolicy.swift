@@ -150,12 +150,31 @@ public enum SourcePolicy {
             let n = buffer.withUnsafeMutableBytes { VSIFReadL($0.baseAddress, 1, step, file) }
             guard n > 0 else { return nil }
             let chunk = carry + buffer.prefix(n)
-            let text = String(decoding: chunk, as: UTF8.self).lowercased()
-            if let r = text.range(of: pattern, options: .regularExpression) {
-                return text[r].contains("\"url\"") ? "url" : "link"
+            // Only the text from each `"crs"` on is decoded and matched: a whole file through
+            // the regular expression cost a fifth of a large import's time.
+            for start in crsKeys(in: chunk) {
+                let window = chunk[start..<min(chunk.count, start + 1 << 20)]
+                let text = String(decoding: window, as: UTF8.self).lowercased()
+                if let r = text.range(of: pattern, options: [.regularExpression, .anchored]) {
+                    return text[r].contains("\"url\"") ? "url" : "link"
+                }
             }
             carry = Array(chunk.suffix(overlap))
         }
+    }
+
+    /// Where `"crs"` starts in `bytes`, in any letter case.
+    static func crsKeys(in bytes: [UInt8]) -> [Int] {
+        var found = [Int]()
+        guard bytes.count >= 5 else { return found }
+        bytes.withUnsafeBufferPointer { b in
+            var i = 0
+            while i + 4 < b.count {
+                if b[i] == 0x22, b[i + 4] == 0x22, b[i + 1] | 0x20 == 0x63, b[i + 2] | 0x20 == 0x72, b[i + 3] | 0x20 == 0x73 { found.append(i) }
+                i += 1
+            }
+        }
+        return found
     }
 
     /// Up to `limit` bytes of a file, through GDAL's virtual file system (zip entries too), as text.
