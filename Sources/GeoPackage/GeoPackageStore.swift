@@ -515,9 +515,9 @@ public final class GeoPackageStore: FeatureStore {
     }
 
     /// SQLite's version, for `landmap --version`.
-    public static var sqliteVersion: String {
+    /// Read once per process: `/health` names the engine on every call.
+    public static let sqliteVersion: String =
         (try? DatabaseQueue().read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") }).flatMap { $0 } ?? "unknown"
-    }
 
     /// Layers whose history holds this id (for `landmap history ID` without `--layer`).
     public func layers(containing id: String) throws -> [String] {
