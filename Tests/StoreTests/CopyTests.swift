@@ -193,7 +193,8 @@ import TestSupport
 
     /// The command itself: a copy, the refusal of a second one, and `layers --json` on both sides.
     @Test func theCopyCommand() throws {
-        guard let landmap = SharedData.product("landmap") else { return }
+        // The test build builds the CLI too: its absence is a failure, not a pass.
+        let landmap = try #require(SharedData.product("landmap"), "no landmap binary beside the tests: swift build --build-tests builds it")
         let url = try Self.source()
         let dir = try SharedData.temporaryDirectory("copy-cli")
         let out = dir.appendingPathComponent("out.gpkg").path
