@@ -81,6 +81,10 @@ struct PostGISSnapshot: FeatureSnapshot {
 
     final class RowCache {
         var byLayer = [String: [Int64: [PostgresCell]]]()
+        /// Rows kept in all: past this (a low-zoom tile over a large layer), later rows are not
+        /// kept and `feature(layer:key:)` asks the server for them, so memory stays bounded.
+        var kept = 0
+        static let limit = 20_000
     }
 
     func dataVersions() throws -> [String: Int64] {
@@ -120,7 +124,10 @@ struct PostGISSnapshot: FeatureSnapshot {
         defer { rows.byLayer[layer] = kept }
         for r in found {
             let key = try r[0].decode(Int64.self)
-            kept[key] = r
+            if rows.kept < RowCache.limit {
+                kept[key] = r
+                rows.kept += 1
+            }
             guard let bytes = r[1].bytes, bytes.readableBytes > 0 else { continue }
             try bytes.withUnsafeReadableBytes { try body(key, $0) }
         }
