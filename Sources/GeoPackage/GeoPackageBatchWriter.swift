@@ -14,11 +14,8 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     let timestamp: String
     let row: FeatureRow
     private(set) var summary: BatchSummary
-    private(set) var geometryTypes = Set<String>()
-    /// The source fields this batch wrote (not canonical columns), with their merged types.
-    private(set) var sourceFields = [String: SourceFieldType]()
-    /// The largest polygon this batch wrote, in `mercatorArea`'s units.
-    private(set) var largestArea: Double?
+    /// Geometry types, source fields and largest polygon of what this batch wrote.
+    private(set) var figures = BatchFigures()
 
     private let insert: Statement
     private let select: Statement
@@ -85,30 +82,11 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     }
 
     func put(_ feature: Feature) throws {
-        guard !feature.id.isEmpty else { throw StoreError.invalidFeature(layer: schema.name, id: "", detail: "a feature needs a non-empty id") }
-        var geometry = feature.geometry
-        if let g = geometry {
-            if schema.isAreal {
-                guard g.isAreal || g.isEmpty else {
-                    throw StoreError.wrongGeometryType(layer: schema.name, id: feature.id, expected: "polygons", got: g.typeName)
-                }
-                geometry = g.promotedToMulti
-            }
-            if let box = g.boundingBox, !(box.minX.isFinite && box.minY.isFinite && box.maxX.isFinite && box.maxY.isFinite) {
-                throw StoreError.invalidFeature(layer: schema.name, id: feature.id, detail: "geometry has a non-finite coordinate")
-            }
-        }
+        let geometry = try BatchFigures.storedGeometry(of: feature, in: schema)
         let blob = geometry.map { Data(GeoPackageBinary.encode($0)) }
         let (canonical, extra) = try row.columns(of: feature)
         try checkKey(feature.id, canonical)
-        if let geometry {
-            geometryTypes.insert(geometry.typeName)
-            if geometry.isAreal { largestArea = max(largestArea ?? 0, LayerFigures.mercatorArea(geometry)) }
-        }
-        for (name, value) in feature.properties where schema.field(name) == nil {
-            guard let type = SourceFieldType(of: value) else { continue }
-            sourceFields[name] = sourceFields[name].map { $0.merged(type) } ?? type
-        }
+        figures.note(feature, geometry: geometry, in: schema)
 
         if let touch {
             try touch.execute(arguments: [feature.id])

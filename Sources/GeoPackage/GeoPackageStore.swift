@@ -294,9 +294,9 @@ public final class GeoPackageStore: FeatureStore {
     /// them afresh, other modes add to them), the geometry type GDAL and QGIS read, and the
     /// extent and last change.
     func recordChange(_ db: Database, schema: LayerSchema, timestamp: String, writer: GeoPackageBatchWriter, replace: Bool) throws {
-        var all = writer.geometryTypes
-        var fields = writer.sourceFields
-        var largest = writer.largestArea
+        var all = writer.figures.geometryTypes
+        var fields = writer.figures.sourceFields
+        var largest = writer.figures.largestArea
         if !replace, let stored = try Row.fetchOne(db, sql: "SELECT geometry_types, source_fields, largest_area FROM landmap_layers WHERE name = ?",
                                                    arguments: [schema.name]) {
             all.formUnion((try? JSONValue.parse(stored[0] as String))?.arrayValue?.compactMap(\.stringValue) ?? [])

@@ -20,9 +20,8 @@ final class PostGISBatchWriter: FeatureBatchWriter {
     let batchID: Int64
     let timestamp: String
     private(set) var summary: BatchSummary
-    private(set) var geometryTypes = Set<String>()
-    private(set) var sourceFields = [String: SourceFieldType]()
-    private(set) var largestArea: Double?
+    /// Geometry types, source fields and largest polygon of what this batch wrote.
+    private(set) var figures = BatchFigures()
     /// The extent of what this batch wrote, and whether it updated or deleted anything
     /// (then the layer's extent is computed afresh).
     private(set) var writtenExtent: BoundingBox?
@@ -72,19 +71,7 @@ final class PostGISBatchWriter: FeatureBatchWriter {
     }
 
     func put(_ feature: Feature) throws {
-        guard !feature.id.isEmpty else { throw StoreError.invalidFeature(layer: schema.name, id: "", detail: "a feature needs a non-empty id") }
-        var geometry = feature.geometry
-        if let g = geometry {
-            if schema.isAreal {
-                guard g.isAreal || g.isEmpty else {
-                    throw StoreError.wrongGeometryType(layer: schema.name, id: feature.id, expected: "polygons", got: g.typeName)
-                }
-                geometry = g.promotedToMulti
-            }
-            if let box = g.boundingBox, !(box.minX.isFinite && box.minY.isFinite && box.maxX.isFinite && box.maxY.isFinite) {
-                throw StoreError.invalidFeature(layer: schema.name, id: feature.id, detail: "geometry has a non-finite coordinate")
-            }
-        }
+        let geometry = try BatchFigures.storedGeometry(of: feature, in: schema)
         let wkb = geometry.map { WKB.encode($0) }
         var canonical = [FieldValue]()
         canonical.reserveCapacity(schema.fields.count)
@@ -105,14 +92,7 @@ final class PostGISBatchWriter: FeatureBatchWriter {
         if let holder {
             throw StoreError.duplicateKey(layer: schema.name, id: feature.id, key: StoreError.keyText(fields: schema.keyFields, values: key), holder: holder)
         }
-        if let geometry {
-            geometryTypes.insert(geometry.typeName)
-            if geometry.isAreal { largestArea = max(largestArea ?? 0, LayerFigures.mercatorArea(geometry)) }
-        }
-        for (name, value) in feature.properties where schema.field(name) == nil {
-            guard let type = SourceFieldType(of: value) else { continue }
-            sourceFields[name] = sourceFields[name].map { $0.merged(type) } ?? type
-        }
+        figures.note(feature, geometry: geometry, in: schema)
         if touched != nil {
             guard touched?.insert(feature.id).inserted == true else { throw StoreError.duplicateID(layer: schema.name, id: feature.id) }
         }

@@ -68,9 +68,9 @@ extension PostGISStore {
     /// the batch wrote, or computed afresh when it updated or deleted features.
     func recordChange(_ s: PGSession, table: LayerTable, timestamp: String, writer: PostGISBatchWriter, replace: Bool) throws {
         let name = table.schema.name
-        var all = writer.geometryTypes
-        var fields = writer.sourceFields
-        var largest = writer.largestArea
+        var all = writer.figures.geometryTypes
+        var fields = writer.figures.sourceFields
+        var largest = writer.figures.largestArea
         var b = Binds()
         let stored = try s.query("""
             SELECT geometry_types, source_fields, largest_area, min_x, min_y, max_x, max_y FROM landmap_layers WHERE name = \(b.add(name))
