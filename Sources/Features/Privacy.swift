@@ -125,34 +125,6 @@ public enum PrivacyRule {
     ]
 }
 
-/// What a layer's steward says about it beyond its fields (SPEC §8's `landmap layer set`),
-/// kept in `landmap_layers`. Only the private fields so far; title, steward, access, licence
-/// and the rest of SPEC §8's options belong here when they come.
-public struct LayerMetadata: Hashable, Sendable {
-    /// Property names marked private, as the steward gave them.
-    public let privateFields: [String]
-    /// The same, normalised as `PrivacyRule.normalised` does, for matching.
-    let privateNormalised: Set<String>
-
-    public init(privateFields: [String] = []) {
-        var seen = Set<String>()
-        self.privateFields = privateFields.filter { !$0.isEmpty && seen.insert($0).inserted }
-        privateNormalised = Set(self.privateFields.map(PrivacyRule.normalised))
-    }
-
-    public static let empty = LayerMetadata()
-
-    /// As stored: `{"private_fields": [...]}`.
-    public var json: JSONValue {
-        .object(["private_fields": .array(privateFields.map { .string($0) })])
-    }
-
-    /// From the stored JSON; unknown members are kept for later options and ignored here.
-    public init(json: JSONValue) {
-        self.init(privateFields: (json["private_fields"]?.arrayValue ?? []).compactMap(\.stringValue))
-    }
-}
-
 extension LayerSchema {
     /// Whether `property` is private in this layer: the one decision every anonymous output
     /// (items, tiles, TileJSON, lookups, search, history, queryables, exports) goes through.

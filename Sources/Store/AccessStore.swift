@@ -1,4 +1,5 @@
 import Foundation
+import Geometry
 
 /// An API token as stored: its public key (shown in lists and logs) and the SHA-256 of the
 /// whole secret, never the secret itself.
@@ -12,9 +13,13 @@ public struct TokenRecord: Hashable, Sendable {
     public var created: Date
     public var revoked: Date?
     public var lastUsed: Date?
+    /// What the token's rights are limited to (SPEC §8): its unit, layers and wards.
+    public var scope: TokenScope
 
-    public init(id: Int64, key: String, name: String, role: String, hash: [UInt8], created: Date, revoked: Date? = nil, lastUsed: Date? = nil) {
+    public init(id: Int64, key: String, name: String, role: String, hash: [UInt8], created: Date, revoked: Date? = nil, lastUsed: Date? = nil,
+                scope: TokenScope = .unlimited) {
         self.id = id
+        self.scope = scope
         self.key = key
         self.name = name
         self.role = role
@@ -35,9 +40,12 @@ public struct AuditEntry: Hashable, Sendable {
     public var action: String
     public var target: String
     public var detail: String
+    /// The unit the actor acts for (a token's `--unit`); empty when none.
+    public var unit: String
 
-    public init(id: Int64, at: Date, actor: String, action: String, target: String, detail: String) {
+    public init(id: Int64, at: Date, actor: String, action: String, target: String, detail: String, unit: String = "") {
         self.id = id
+        self.unit = unit
         self.at = at
         self.actor = actor
         self.action = action
@@ -46,15 +54,100 @@ public struct AuditEntry: Hashable, Sendable {
     }
 }
 
+/// What a token's rights are limited to (SPEC §8's `token create --unit --layers --wards`):
+/// nil means no limit. Stored as JSON beside the token.
+public struct TokenScope: Hashable, Sendable {
+    /// The unit the holder acts for (`phuong-tan-phong`, `so-tnmt`): a steward reviews the layers
+    /// whose steward is this unit; audit entries carry it.
+    public var unit: String?
+    /// Every right of the token holds only in these layers.
+    public var layers: [String]?
+    /// Writes and proposals only for features inside these wards (by code).
+    public var wards: [String]?
+
+    public init(unit: String? = nil, layers: [String]? = nil, wards: [String]? = nil) {
+        self.unit = unit
+        self.layers = layers
+        self.wards = wards
+    }
+
+    public static let unlimited = TokenScope()
+
+    /// As stored: `{"unit": …, "layers": […], "wards": […]}`, members left out when unlimited.
+    public var json: String {
+        var o = [String: JSONValue]()
+        if let unit { o["unit"] = .string(unit) }
+        if let layers { o["layers"] = .array(layers.map { .string($0) }) }
+        if let wards { o["wards"] = .array(wards.map { .string($0) }) }
+        return JSONValue.object(o).jsonText
+    }
+
+    /// From the stored JSON; `{}` is unlimited. Text that is not a scope throws: a damaged
+    /// scope must not turn into no limits.
+    public init(json: String) throws {
+        guard json != "{}" else { self.init(); return }
+        let v = try JSONValue.parse(json)
+        guard v.objectValue != nil else { throw StoreError.unsupported("a token scope must be a JSON object, not \(json.prefix(80))") }
+        self.init(unit: v["unit"]?.stringValue, layers: v["layers"]?.arrayValue?.compactMap(\.stringValue),
+                  wards: v["wards"]?.arrayValue?.compactMap(\.stringValue))
+    }
+
+    /// For people: `unit so-tnmt, layers parcels, wards 26734, 26737`, or `no limits`.
+    public var summary: String {
+        var parts = [String]()
+        if let unit { parts.append("unit \(unit)") }
+        if let layers { parts.append("layers \(layers.joined(separator: ", "))") }
+        if let wards { parts.append("wards \(wards.joined(separator: ", "))") }
+        return parts.isEmpty ? "no limits" : parts.joined(separator: "; ")
+    }
+}
+
+/// Which audit entries to show, newest first.
+public struct AuditQuery: Sendable {
+    public var limit: Int
+    public var actor: String?
+    public var action: String?
+    /// Entries whose unit is this one.
+    public var unit: String?
+    /// Entries whose target is this layer, or starts with `layer/` (a feature of it) or names a change of it.
+    public var layer: String?
+    /// Entries at or after this instant.
+    public var since: Date?
+
+    public init(limit: Int = 50, actor: String? = nil, action: String? = nil, unit: String? = nil, layer: String? = nil, since: Date? = nil) {
+        self.limit = limit
+        self.actor = actor
+        self.action = action
+        self.unit = unit
+        self.layer = layer
+        self.since = since
+    }
+}
+
 /// Tokens and the audit log, kept beside the features (SPEC §2). A PostGIS store implements it too.
 public protocol AccessStore: Sendable {
-    func addToken(key: String, name: String, role: String, hash: [UInt8], actor: String) throws -> TokenRecord
+    func addToken(key: String, name: String, role: String, scope: TokenScope, hash: [UInt8], actor: String) throws -> TokenRecord
     func tokens() throws -> [TokenRecord]
     func token(key: String) throws -> TokenRecord?
     /// Revokes by key or by name; nil when no active token matches.
     func revokeToken(_ keyOrName: String, actor: String) throws -> TokenRecord?
     func markUsed(tokenID: Int64, at: Date) throws
-    func audit(actor: String, action: String, target: String, detail: String) throws
-    /// The newest entries first.
-    func auditLog(limit: Int, actor: String?, action: String?) throws -> [AuditEntry]
+    /// Appends an entry; `unit` is the actor's unit, empty when none.
+    func audit(actor: String, unit: String, action: String, target: String, detail: String) throws
+    /// The entries `query` selects, newest first.
+    func auditLog(_ query: AuditQuery) throws -> [AuditEntry]
+}
+
+extension AccessStore {
+    public func addToken(key: String, name: String, role: String, hash: [UInt8], actor: String) throws -> TokenRecord {
+        try addToken(key: key, name: name, role: role, scope: .unlimited, hash: hash, actor: actor)
+    }
+
+    public func audit(actor: String, action: String, target: String, detail: String) throws {
+        try audit(actor: actor, unit: "", action: action, target: target, detail: detail)
+    }
+
+    public func auditLog(limit: Int, actor: String?, action: String?) throws -> [AuditEntry] {
+        try auditLog(AuditQuery(limit: limit, actor: actor, action: action))
+    }
 }

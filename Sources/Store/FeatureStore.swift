@@ -20,12 +20,24 @@ public struct BatchRequest: Sendable {
     public var source: String
     /// Who asked: `cli:<user>`, a token's name, …
     public var actor: String
+    /// The actor's unit, for the audit entry of the batch; empty when none.
+    public var unit: String
+    /// Who proposed what this batch writes, when it applies an approved proposal: kept in the
+    /// batch record, so the history names proposer and approver (`actor`).
+    public var proposer: String?
+    /// The proposal this batch applies: the store marks it approved (by `actor`, with this
+    /// batch's id) inside the batch's transaction, and throws `StoreError.changeNotPending`,
+    /// writing nothing, when it is not pending any more.
+    public var approves: Int64?
 
-    public init(layer: String, mode: WriteMode, source: String, actor: String) {
+    public init(layer: String, mode: WriteMode, source: String, actor: String, unit: String = "", proposer: String? = nil, approves: Int64? = nil) {
         self.layer = layer
         self.mode = mode
         self.source = source
         self.actor = actor
+        self.unit = unit
+        self.proposer = proposer
+        self.approves = approves
     }
 }
 
@@ -222,6 +234,10 @@ public protocol FeatureStore: Sendable {
 
     /// The present revision of a feature; nil if it does not exist.
     func revision(layer: String, id: String) throws -> FeatureRevision?
+
+    /// The records of these batches (who wrote, from what, proposed by whom), by id; ids that
+    /// name no batch are left out. For histories, which name each version's batch.
+    func batches(ids: [Int64]) throws -> [Int64: BatchRecord]
 }
 
 /// Failures of the store, each saying what to do about it.
@@ -239,6 +255,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupported(String)
     /// A copy's target already holds LandMap data (`what`: "2 batches", "layer 'parcels'").
     case notEmpty(location: String, what: String)
+    /// A proposal was decided already (`status`: approved or rejected) or does not exist.
+    case changeNotPending(id: Int64, status: String)
 
     public var description: String {
         switch self {
@@ -262,6 +280,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             what
         case .notEmpty(let location, let what):
             "\(location) already holds LandMap data (\(what)): copy into a new GeoPackage file or an empty PostgreSQL database"
+        case .changeNotPending(let id, let status):
+            "change \(id) is \(status), not pending: it cannot be decided again"
         }
     }
 }

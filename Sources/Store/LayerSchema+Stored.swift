@@ -18,7 +18,8 @@ extension LayerSchema {
     /// schema) with the steward's metadata from `metadata_json`.
     public static func fromStored(name: String, json: String, metadata: String?) throws -> LayerSchema {
         var schema = try fromStored(name: name, json: json)
-        if let metadata, metadata != "{}" { schema.metadata = LayerMetadata(json: try JSONValue.parse(metadata)) }
+        let defaults = LayerMetadata.defaults(for: name)
+        schema.metadata = if let metadata, metadata != "{}" { LayerMetadata(json: try JSONValue.parse(metadata), defaults: defaults) } else { defaults }
         return schema
     }
 

@@ -10,6 +10,7 @@ public struct CopySummary: Hashable, Sendable {
     public var batches = 0
     public var tokens = 0
     public var auditEntries = 0
+    public var changes = 0
 
     public init() {}
 }
@@ -17,7 +18,7 @@ public struct CopySummary: Hashable, Sendable {
 /// `landmap copy` without the command line: streams one store's records into another's single
 /// write transaction, for any two backends. The source is only read.
 public enum StoreCopy {
-    /// Copies the named layers (nil: all) with their batches, history, tokens and audit.
+    /// Copies the named layers (nil: all) with their batches, history, tokens, audit and proposals.
     /// `progress` is told how many versions are done, every 1 000 and at the end.
     @discardableResult
     public static func copy(from source: any StoreTransfer, to target: any StoreTransfer, layers: [String]?,
@@ -35,6 +36,7 @@ public enum StoreCopy {
                     if summary.versions % 1000 == 0 { progress(summary.versions) }
                 case .token: summary.tokens += 1
                 case .audit: summary.auditEntries += 1
+                case .change: summary.changes += 1
                 }
             }
         }

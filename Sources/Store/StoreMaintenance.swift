@@ -25,6 +25,6 @@ public protocol StoreMaintenance: Sendable {
     func layers(containing id: String) throws -> [String]
 }
 
-/// Everything LandMap asks of a database: features, tokens and audit, upkeep, and copying
+/// Everything LandMap asks of a database: features, tokens and audit, proposals, upkeep, and copying
 /// everything in and out (`landmap copy`).
-public typealias LandMapStore = FeatureStore & AccessStore & StoreMaintenance & StoreTransfer
+public typealias LandMapStore = FeatureStore & AccessStore & ChangeStore & StoreMaintenance & StoreTransfer

@@ -47,10 +47,13 @@ public struct BatchRecord: Hashable, Sendable {
     public var updated: Int
     public var unchanged: Int
     public var deleted: Int
+    /// Who proposed what the batch wrote, when it applied an approved proposal (`actor` approved it).
+    public var proposer: String?
 
     public init(id: Int64, layer: String, mode: String, source: String, actor: String, startedAt: String,
-                inserted: Int, updated: Int, unchanged: Int, deleted: Int) {
+                inserted: Int, updated: Int, unchanged: Int, deleted: Int, proposer: String? = nil) {
         self.id = id
+        self.proposer = proposer
         self.layer = layer
         self.mode = mode
         self.source = source
@@ -100,9 +103,13 @@ public struct TokenRow: Hashable, Sendable {
     public var createdAt: String
     public var revokedAt: String?
     public var lastUsedAt: String?
+    /// `TokenScope.json` as stored (`{}` for none).
+    public var scopeJSON: String
 
-    public init(id: Int64, key: String, name: String, role: String, hash: [UInt8], createdAt: String, revokedAt: String?, lastUsedAt: String?) {
+    public init(id: Int64, key: String, name: String, role: String, hash: [UInt8], createdAt: String, revokedAt: String?, lastUsedAt: String?,
+                scopeJSON: String = "{}") {
         self.id = id
+        self.scopeJSON = scopeJSON
         self.key = key
         self.name = name
         self.role = role
@@ -121,9 +128,11 @@ public struct AuditRow: Hashable, Sendable {
     public var action: String
     public var target: String
     public var detail: String
+    public var unit: String
 
-    public init(id: Int64, at: String, actor: String, action: String, target: String, detail: String) {
+    public init(id: Int64, at: String, actor: String, action: String, target: String, detail: String, unit: String = "") {
         self.id = id
+        self.unit = unit
         self.at = at
         self.actor = actor
         self.action = action
@@ -139,6 +148,8 @@ public enum TransferRecord: Hashable, Sendable {
     case version(VersionRecord)
     case token(TokenRow)
     case audit(AuditRow)
+    /// A proposal with its content and decision (`ChangeStore`).
+    case change(ChangeRecord)
 }
 
 /// Receives a copy's records inside the target's one write transaction.
@@ -152,8 +163,8 @@ public protocol TransferLoader {
 public protocol StoreTransfer: Sendable {
     /// Streams the store's contents from one consistent snapshot, in this order: the layers
     /// (all, or those named: an unknown name is an error), their batches by id, every version
-    /// of every feature layer by layer (never a whole layer in memory), then all tokens and
-    /// all audit entries, by id. Writes nothing.
+    /// of every feature layer by layer (never a whole layer in memory), then all tokens, all
+    /// audit entries and all proposals (of the layers read), by id. Writes nothing.
     func read(layers: [String]?, _ body: (TransferRecord) throws -> Void) throws
 
     /// Runs `body` inside one write transaction and commits what it adds, or nothing. Refuses
