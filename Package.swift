@@ -71,9 +71,12 @@ let package = Package(
 
         // Who may do what: API tokens (made, hashed, checked in constant time), roles, the audit log.
         .target(name: "Access", dependencies: [
-            "Store",
+            "Store", "Features", "Geometry",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+
+        // Proposals and their review: a contributor's change kept apart until a steward approves it.
+        .target(name: "Review", dependencies: ["Import", "Store", "Features", "Geometry"]),
 
         // Use cases: import with its quality report.
         .target(name: "Import", dependencies: ["Formats", "Projection", "Geometry", "Features", "Store"]),
@@ -91,7 +94,7 @@ let package = Package(
 
         // The HTTP service: routes and middleware; no geometry code of its own.
         .target(name: "Server", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Tiles", "Access", "CMalloc",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Review", "Tiles", "Access", "CMalloc",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -105,7 +108,7 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Backends", "Formats", "Import", "Query", "Server", "Tiles", "Access",
+            "Geometry", "Projection", "Features", "Store", "Backends", "Formats", "Import", "Query", "Review", "Server", "Tiles", "Access",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),

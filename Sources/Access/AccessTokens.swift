@@ -2,31 +2,6 @@ import Crypto
 import Foundation
 import Store
 
-/// What a token lets its holder do. Each role includes the ones before it.
-public enum Role: String, Sendable, CaseIterable, Comparable, CustomStringConvertible {
-    /// Sees private fields (owners' names and ids) in every output.
-    case reader
-    /// Also creates, replaces and deletes features, and imports files over HTTP.
-    case editor
-    /// Everything; reserved for operations that manage the service.
-    case admin
-
-    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
-    var rank: Int { Role.allCases.firstIndex(of: self) ?? 0 }
-    public var description: String { rawValue }
-}
-
-/// Who is asking: the holder of a valid, unrevoked token.
-public struct Identity: Sendable, Hashable {
-    public var tokenID: Int64
-    public var key: String
-    public var name: String
-    public var role: Role
-
-    /// How the audit log and the batch records name this caller.
-    public var actor: String { "token:\(name)" }
-}
-
 /// Why a presented token was refused: always answered 401, the reason goes to the audit log.
 public enum TokenRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     case malformed
@@ -54,12 +29,12 @@ public struct AccessTokens: Sendable {
     }
 
     /// Makes a token and stores its hash; the returned secret is shown once and never again.
-    public func create(name: String, role: Role, actor: String) throws -> (record: TokenRecord, token: String) {
+    public func create(name: String, role: Role, scope: TokenScope = .unlimited, actor: String) throws -> (record: TokenRecord, token: String) {
         var generator = SystemRandomNumberGenerator()  // getrandom(2): the kernel's CSPRNG
         let key = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = "lm_\(key)_\(Self.base64URL(secret))"
-        let record = try store.addToken(key: key, name: name, role: role.rawValue, hash: Self.hash(token), actor: actor)
+        let record = try store.addToken(key: key, name: name, role: role.rawValue, scope: scope, hash: Self.hash(token), actor: actor)
         return (record, token)
     }
 
@@ -71,7 +46,7 @@ public struct AccessTokens: Sendable {
         }
         guard record.revoked == nil else { throw TokenRefusal.revoked(key: key) }
         guard let role = Role(rawValue: record.role) else { throw TokenRefusal.unknown }
-        return Identity(tokenID: record.id, key: record.key, name: record.name, role: role)
+        return Identity(tokenID: record.id, key: record.key, name: record.name, role: role, scope: record.scope)
     }
 
     /// The key part of `lm_<12 hex>_<43 base64url>`, or nil if the token has another shape.

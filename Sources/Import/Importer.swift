@@ -31,6 +31,8 @@ public struct ImportOptions: Sendable {
     /// Features with more vertices are refused (`--max-vertices`; SPEC §5).
     public var maxVertices = ImportOptions.defaultMaxVertices
     public var actor = "cli"
+    /// The actor's unit (a token's `--unit`), for the audit entry of the batch.
+    public var unit = ""
 
     /// SPEC §5's vertex limit per feature.
     public static let defaultMaxVertices = 1_000_000
@@ -93,7 +95,12 @@ public final class Importer {
 
     /// Imports the files as one batch, or throws `ImportRefused` with the report. A dry run
     /// goes through the same transaction and rolls it back.
-    public func run(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil) throws -> QAReport {
+    ///
+    /// `admit` sees each feature before it is written and may refuse the whole import by
+    /// throwing (a token's scope); `accepted` is told of each feature the batch took (a
+    /// proposal collects them from a dry run). Both run on the calling thread.
+    public func run(_ paths: [String], _ options: ImportOptions, progress: Progress? = nil,
+                    admit: ((Feature) throws -> Void)? = nil, accepted: ((Feature) -> Void)? = nil) throws -> QAReport {
         var report = QAReport(layer: options.layer)
         report.dryRun = options.dryRun
         let run = try Run(options: options)
@@ -103,12 +110,12 @@ public final class Importer {
             if schema.isPrivate(key) { throw PrivateKeyField(layer: options.layer, field: key) }
         }
         let request = BatchRequest(layer: options.layer, mode: options.mode,
-                                   source: paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), actor: options.actor)
+                                   source: paths.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "), actor: options.actor, unit: options.unit)
         let sources = try Self.sources(paths)
         do {
             let summary = try store.write(request) { writer in
                 for path in sources {
-                    try run.process(path, into: &report, progress: progress, writer: writer)
+                    try run.process(path, into: &report, progress: progress, writer: writer, admit: admit, accepted: accepted)
                 }
                 if options.dryRun { throw DryRunRollback() }
                 if !report.errors.isEmpty, !options.skipInvalid { throw ImportRefused(report: report) }
@@ -152,7 +159,8 @@ final class Run {
 
     static let geoJSONExtensions: Set<String> = ["geojson", "json", "geojsons", "geojsonl", "geojsonseq"]
 
-    func process(_ path: String, into report: inout QAReport, progress: Importer.Progress?, writer: any FeatureBatchWriter) throws {
+    func process(_ path: String, into report: inout QAReport, progress: Importer.Progress?, writer: any FeatureBatchWriter,
+                 admit: ((Feature) throws -> Void)? = nil, accepted: ((Feature) -> Void)? = nil) throws {
         let lintProblems = try lint(path)
         let fileLevel = lintProblems.filter { $0.feature == nil && !$0.isAdvice }
         if let first = fileLevel.first {
@@ -205,6 +213,7 @@ final class Run {
                     continue
                 }
                 if schema.name == "parcels" { try overlaps(feature, writer, add: add) }
+                try admit?(feature)
                 // Duplicate ids are found by the database's unique index inside the transaction, so
                 // memory does not grow with the file (a set of 3 M ids would take ~100 MB).
                 do {
@@ -224,6 +233,7 @@ final class Run {
                 }
                 report.findings += findings
                 report.accepted += 1
+                accepted?(feature)
             }
         }
         report.files.append(summary)

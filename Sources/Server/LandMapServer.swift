@@ -1,3 +1,4 @@
+import Access
 import Features
 import Foundation
 import Geometry
@@ -39,18 +40,18 @@ public enum LandMapServer {
             return Reply.json(ogc.landingJSON(request))
         }
         styles.add(to: router)
-        // The layers with their public properties, read without counting or reading features.
-        @Sendable func apiLayers() throws -> [OpenAPIDocument.Layer] {
-            try state.store.dataVersions().keys.sorted().compactMap { name in
+        // The layers the caller may read with their public properties, read without counting or reading features.
+        @Sendable func apiLayers(_ identity: Identity?) throws -> [OpenAPIDocument.Layer] {
+            try state.readableLayers(for: identity).keys.sorted().compactMap { name in
                 try state.publicProperties(of: name).map { OpenAPIDocument.Layer(name: name, properties: $0.properties) }
             }
         }
-        router.get("/api") { request, _ in
-            let doc = OpenAPIDocument.make(base: request.baseURL, layers: try apiLayers(), crs: state.crs.uris)
+        router.get("/api") { request, context in
+            let doc = OpenAPIDocument.make(base: request.baseURL, layers: try apiLayers(context.identity), crs: state.crs.uris)
             return Reply.json(doc, contentType: "application/vnd.oai.openapi+json;version=3.0")
         }
-        router.get("/api.html") { request, _ in
-            return Reply.text(htmlPage(title: "LandMap API", json: OpenAPIDocument.make(base: request.baseURL, layers: try apiLayers(), crs: state.crs.uris)),
+        router.get("/api.html") { request, context in
+            return Reply.text(htmlPage(title: "LandMap API", json: OpenAPIDocument.make(base: request.baseURL, layers: try apiLayers(context.identity), crs: state.crs.uris)),
                               contentType: "text/html; charset=utf-8")
         }
         ogc.add(to: router)
@@ -60,6 +61,7 @@ public enum LandMapServer {
         FontRoutes(folder: styles.folder?.appendingPathComponent("fonts")).add(to: router)
         FeatureEditRoutes(state: state).add(to: router)
         ImportRoutes(state: state).add(to: router)
+        ChangeRoutes(state: state).add(to: router)
         routes.use(router.buildResponder())
         return router
     }

@@ -1,3 +1,4 @@
+import Access
 import Formats
 import Foundation
 import Geometry
@@ -6,6 +7,7 @@ import Hummingbird
 import Import
 import Projection
 import Query
+import Review
 import Store
 
 /// An RFC 9457 problem document (`application/problem+json`): every error the API answers.
@@ -66,6 +68,13 @@ public struct Problem: HTTPResponseError, Sendable {
         case let e as HTTPError where e.status == .notFound: return .notFound("no such resource")
         case let e as HTTPError: return Problem(e.status, e.body ?? e.status.reasonPhrase)
         case StoreError.unknownLayer(let name): return .notFound("no collection named '\(name)'")
+        case StoreError.changeNotPending: return Problem(.conflict, "\(error)")
+        case ReviewError.stale(_, let ids):
+            var p = Problem(.conflict, "\(error)")
+            p.extra["changed"] = .array(ids.map { .string($0) })
+            return p
+        case ReviewError.tooLarge: return Problem(.contentTooLarge, "\(error)")
+        case let e as OutOfScope: return Problem(.forbidden, e.description)
         case StoreError.duplicateKey(_, _, _, let holder):
             var p = Problem(.conflict, "\(error)")
             p.extra["conflicting_id"] = .string(holder)

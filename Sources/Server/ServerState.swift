@@ -26,6 +26,7 @@ public final class ServerState: Sendable {
     let audit: AuditTrail
     /// The database's last integrity check, for `/health` and `/metrics`.
     let health: DatabaseHealth
+    let refusals: [Refusal: Prometheus.Counter]
 
     public init(store: any LandMapStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
@@ -40,22 +41,61 @@ public final class ServerState: Sendable {
         self.metrics = metrics
         health = DatabaseHealth(store: store, metrics: metrics)
         crs = try CRSCatalog()
+        refusals = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
+            ($0, metrics.makeCounter(name: "landmap_refusals_total", labels: [("reason", $0.rawValue)],
+                                     help: "Requests refused, by reason: unauthenticated, role, scope, stale (proposal changed since), invalid (data failed its checks)"))
+        })
+    }
+
+    /// What the caller may do with a layer (`LayerAccess`: the one place SPEC §8's rules live).
+    func access(_ schema: LayerSchema, for identity: Identity?) -> LayerAccess {
+        LayerAccess(identity, schema)
+    }
+
+    /// The layer's schema (current metadata) when the caller may read it. A layer that does not
+    /// exist and one the caller may not read get the same 404: neither reveals the other.
+    func readable(_ name: String, for identity: Identity?, what: String = "collection") throws -> LayerSchema {
+        guard let schema = try store.schema(of: name), LayerAccess(identity, schema).canRead else {
+            throw Problem.notFound("no \(what) named '\(name)'")
+        }
+        return schema
+    }
+
+    /// The layers the caller may read, by name, with their schemas.
+    func readableLayers(for identity: Identity?) throws -> [String: LayerSchema] {
+        var out = [String: LayerSchema]()
+        for name in try store.dataVersions().keys {
+            if let schema = try store.schema(of: name), LayerAccess(identity, schema).canRead { out[name] = schema }
+        }
+        return out
     }
 
     /// The properties of a layer a caller may not see: its private ones (`LayerSchema.isPrivate`:
-    /// owners' names and ids under any name, and the fields the layer marks private) for an
-    /// anonymous caller, none for a token holder. Every route that answers with properties or
-    /// field names asks this, with a schema from `store.schema(of:)` (current metadata).
+    /// owners' names and ids under any name, and the fields the layer marks private) unless the
+    /// layer is granted to the caller's token (`LayerAccess.seesPrivate`). Every route that
+    /// answers with properties or field names asks this, with a schema from `store.schema(of:)`.
     func hiddenFields(_ layer: LayerSchema, for identity: Identity?) -> HiddenProperties {
-        identity == nil ? layer.privateFields : .nothing
+        LayerAccess(identity, layer).hidden(layer)
     }
 
-    /// The same by layer name; a layer not in the store hides owner-like names all the same.
-    func hiddenFields(layer name: String, for identity: Identity?) throws -> HiddenProperties {
-        guard identity == nil else { return .nothing }
-        let schema = try store.schema(of: name) ?? LayerSchema.builtIn(named: name) ?? .custom(name)
-        return schema.privateFields
+    /// Counts a refusal by its reason (bounded: `Refusal`), for `/metrics`.
+    func refused(_ reason: Refusal) {
+        refusals[reason]?.increment()
     }
+}
+
+/// Why a request was refused, as `/metrics` counts them (`landmap_refusals_total{reason}`).
+enum Refusal: String, CaseIterable, Sendable {
+    /// No token where one is needed, or a token refused.
+    case unauthenticated
+    /// A token whose role is too low for what it asked.
+    case role
+    /// A write partly outside the token's layers or wards.
+    case scope
+    /// A proposal that cannot be approved: its features changed since.
+    case stale
+    /// A write or upload whose data failed its checks.
+    case invalid
 }
 
 /// A rendered MVT tile as it is answered: the bytes, and their gzip form made once at render

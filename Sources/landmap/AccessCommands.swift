@@ -1,6 +1,7 @@
 import Access
 import ArgumentParser
 import Backends
+import Features
 import Foundation
 import Geometry
 import Store
@@ -13,12 +14,23 @@ struct TokenCommand: ParsableCommand {
         commandName: "token",
         abstract: "Make, list and revoke API tokens.",
         discussion: """
-            A token is sent as 'Authorization: Bearer <token>'. Roles: reader (sees owners' names
-            and ids), editor (also writes features and imports over HTTP), admin. Only a hash of
-            each token is stored: it is shown once, when it is made.
+            A token is sent as 'Authorization: Bearer <token>'. Roles, lowest first:
+              reader       reads the layers it is granted, owners' names and ids included
+              contributor  also proposes changes: its writes and uploads wait for a steward
+              editor       also writes directly (features, uploads)
+              steward      also approves or rejects proposals to its unit's layers
+              admin        everything
+            Scopes: --unit names the unit the holder works for (a steward reviews the layers
+            whose steward is that unit); --layers limits every right to those layers (a
+            restricted layer is readable only by tokens that name it, its steward unit and
+            admins); --wards limits writes and proposals to features inside those wards
+            (parcels by ward_code, other layers by geometry). Only a hash of each token is
+            stored: it is shown once, when it is made.
 
             Examples:
               landmap token create --role reader --name citizen-app
+              landmap token create --role contributor --name tan-phong-clerk --unit phuong-tan-phong --layers parcels --wards 27487
+              landmap token create --role steward --name d7-land-office --unit so-nnmt --layers parcels
               landmap token list
               landmap token revoke 3f9c1a7e20b4
             """,
@@ -27,27 +39,63 @@ struct TokenCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a token and print it (once).")
         @OptionGroup var options: GlobalOptions
-        @Option(help: "reader, editor or admin.") var role: String
+        @Option(help: ArgumentHelp("reader, contributor, editor, steward or admin.", valueName: "role")) var role: String
         @Option(help: "Who or what holds it (shown in lists and the audit log).") var name: String
+        @Option(help: ArgumentHelp("The unit the holder works for (e.g. so-nnmt, phuong-tan-phong).", valueName: "unit")) var unit: String?
+        @Option(help: ArgumentHelp("Limit every right of the token to these layers.", valueName: "layer,…")) var layers: String?
+        @Option(help: ArgumentHelp("Limit writes and proposals to features inside these wards (official codes).", valueName: "code,…")) var wards: String?
 
         func run() throws {
-            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be reader, editor or admin, not '\(role)'") }
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be one of \(Role.names), not '\(role)'") }
             let trimmed = name.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.contains(where: \.isNewline) else {
                 throw ValidationError("--name must be 1 to 100 characters on one line")
             }
-            let (record, token) = try AccessTokens(store: options.openStore(create: true)).create(name: trimmed, role: role, actor: cliActor)
+            let scope = TokenScope(unit: try unit.map { try Self.word($0, "--unit") }, layers: try layers.map { try Self.list($0, "--layers") },
+                                   wards: try wards.map { try Self.list($0, "--wards") })
+            if let layers = scope.layers, let bad = layers.first(where: { !LayerSchema.isValidName($0) }) {
+                throw ValidationError("--layers: '\(bad)' is not a layer name (lower-case letters, digits and _)")
+            }
+            if let wards = scope.wards, let bad = wards.first(where: { !$0.allSatisfy(\.isNumber) }) {
+                throw ValidationError("--wards: '\(bad)' is not a ward code (the official code, digits only, e.g. 27487)")
+            }
+            let store = try options.openStore(create: true)
+            if let layers = scope.layers {
+                let known = Set(try store.dataVersions().keys)
+                if let missing = layers.first(where: { !known.contains($0) }) {
+                    FileHandle.standardError.write(Data("warning: there is no layer '\(missing)' yet; the token is limited to it all the same\n".utf8))
+                }
+            }
+            let (record, token) = try AccessTokens(store: store).create(name: trimmed, role: role, scope: scope, actor: cliActor)
             if options.json {
-                printJSON(.object(["key": .string(record.key), "name": .string(record.name), "role": .string(record.role), "token": .string(token)]))
+                printJSON(.object(["key": .string(record.key), "name": .string(record.name), "role": .string(record.role), "token": .string(token),
+                                   "scope": (try? JSONValue.parse(scope.json)) ?? .object([:])]))
             } else {
                 print(token)
-                FileHandle.standardError.write(Data("token \(record.key) ('\(record.name)', \(record.role)) made; it is shown only now: keep it secret\n".utf8))
+                FileHandle.standardError.write(Data("token \(record.key) ('\(record.name)', \(record.role); \(scope.summary)) made; it is shown only now: keep it secret\n".utf8))
             }
+        }
+
+        /// `a, b,c` → `[a, b, c]`; empty names are an error, so a typo never widens a scope.
+        static func list(_ text: String, _ option: String) throws -> [String] {
+            let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+                throw ValidationError("\(option) '\(text)' has an empty name: give names separated by single commas")
+            }
+            return names
+        }
+
+        static func word(_ text: String, _ option: String) throws -> String {
+            let t = text.trimmingCharacters(in: .whitespaces)
+            guard !t.isEmpty, t.count <= 100, !t.contains(where: { $0.isNewline || $0 == "," }) else {
+                throw ValidationError("\(option) must be 1 to 100 characters, one name")
+            }
+            return t
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens: key, name, role, made, last used, revoked.")
+        static let configuration = CommandConfiguration(abstract: "List tokens: key, name, role, made, last used, revoked, scope.")
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
@@ -57,17 +105,18 @@ struct TokenCommand: ParsableCommand {
                 printJSON(.array(tokens.map { t in
                     .object(["key": .string(t.key), "name": .string(t.name), "role": .string(t.role), "created": .string(f.string(from: t.created)),
                              "last_used": t.lastUsed.map { .string(f.string(from: $0)) } ?? .null,
-                             "revoked": t.revoked.map { .string(f.string(from: $0)) } ?? .null])
+                             "revoked": t.revoked.map { .string(f.string(from: $0)) } ?? .null,
+                             "scope": (try? JSONValue.parse(t.scope.json)) ?? .object([:])])
                 }))
                 return
             }
             guard !tokens.isEmpty else { print("no tokens (landmap token create --role reader --name N)"); return }
-            print("key           role    name                  made                  last used             revoked")
+            print("key           role         name                  made                  last used             revoked               scope")
             for t in tokens {
-                print([t.key.padding(toLength: 13, withPad: " ", startingAt: 0), t.role.padding(toLength: 7, withPad: " ", startingAt: 0),
+                print([t.key.padding(toLength: 13, withPad: " ", startingAt: 0), t.role.padding(toLength: 12, withPad: " ", startingAt: 0),
                        t.name.padding(toLength: 21, withPad: " ", startingAt: 0), f.string(from: t.created).padding(toLength: 21, withPad: " ", startingAt: 0),
                        (t.lastUsed.map { f.string(from: $0) } ?? "never").padding(toLength: 21, withPad: " ", startingAt: 0),
-                       t.revoked.map { f.string(from: $0) } ?? "-"].joined(separator: " "))
+                       (t.revoked.map { f.string(from: $0) } ?? "-").padding(toLength: 21, withPad: " ", startingAt: 0), t.scope.summary].joined(separator: " "))
             }
         }
     }
@@ -92,31 +141,44 @@ struct AuditCommand: ParsableCommand {
         abstract: "Show the audit log: every write, token made, revoked or used, refused request.",
         discussion: """
             Newest first. Token use is recorded once a minute per token; refused tokens at most
-            once a second, with a count of the others.
+            once a second, with a count of the others. Each entry names the unit its actor
+            works for (a token's --unit).
 
             Examples:
               landmap audit
               landmap audit --action write --limit 20
               landmap audit --actor token:qgis-office --json
+              landmap audit --unit phuong-tan-phong --layer parcels --since 2026-11-01
             """)
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "How many entries.") var limit = 50
     @Option(help: "Only this actor (cli:<user>, token:<name>, anonymous).") var actor: String?
-    @Option(help: "Only this action (write, token.create, token.revoke, token.use, auth.refused, import.refused, backup).") var action: String?
+    @Option(help: "Only this action (write, write.refused, change.propose, change.approve, change.reject, token.create, token.revoke, token.use, auth.refused, import.refused, backup).") var action: String?
+    @Option(help: "Only entries of this unit.") var unit: String?
+    @Option(help: "Only entries about this layer (its writes, refusals and proposals).") var layer: String?
+    @Option(help: ArgumentHelp("Only entries from this date (YYYY-MM-DD, UTC) or instant (ISO 8601) on.", valueName: "date")) var since: String?
 
     func run() throws {
-        let entries = try options.openStore().auditLog(limit: limit, actor: actor, action: action)
+        guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        var from: Date?
+        if let since {
+            let f = ISO8601DateFormatter()
+            let options: [ISO8601DateFormatter.Options] = [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]]
+            from = options.lazy.compactMap { o -> Date? in f.formatOptions = o; return f.date(from: since) }.first
+            guard from != nil else { throw ValidationError("--since must be a date (2026-11-01) or an ISO 8601 instant, not '\(since)'") }
+        }
+        let entries = try options.openStore().auditLog(AuditQuery(limit: limit, actor: actor, action: action, unit: unit, layer: layer, since: from))
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if options.json {
             printJSON(.array(entries.map { e in
-                .object(["id": .integer(e.id), "at": .string(f.string(from: e.at)), "actor": .string(e.actor), "action": .string(e.action),
-                         "target": .string(e.target), "detail": .string(e.detail)])
+                .object(["id": .integer(e.id), "at": .string(f.string(from: e.at)), "actor": .string(e.actor), "unit": .string(e.unit),
+                         "action": .string(e.action), "target": .string(e.target), "detail": .string(e.detail)])
             }))
             return
         }
-        for e in entries { print("\(f.string(from: e.at))  \(e.actor)  \(e.action)  \(e.target)  \(e.detail)") }
+        for e in entries { print("\(f.string(from: e.at))  \(e.actor)\(e.unit.isEmpty ? "" : " (\(e.unit))")  \(e.action)  \(e.target)  \(e.detail)") }
     }
 }
 

@@ -6,7 +6,7 @@ import Store
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
-        abstract: "Show every version of a feature: when it was valid and which import changed it.",
+        abstract: "Show every version of a feature: when it was valid, which batch changed it, who wrote (or proposed and approved) it.",
         discussion: """
             A parcel's id is {ward_code}-{sheet}-{number} unless the import said otherwise.
             Without --layer, every layer is searched for the id.
@@ -34,20 +34,38 @@ struct HistoryCommand: ParsableCommand {
             guard !versions.isEmpty else {
                 throw CLIError("layer '\(name)' has no feature with id '\(id)'")
             }
+            let batches = try store.batches(ids: Array(Set(versions.map(\.batchID))))
             if options.json {
-                documents.append(.object(["layer": .string(name), "id": .string(id), "versions": .array(versions.map(\.json))]))
+                documents.append(.object(["layer": .string(name), "id": .string(id), "versions": .array(versions.map { v in
+                    guard case .object(var o) = v.json else { return v.json }
+                    if let b = batches[v.batchID] {
+                        o["written_by"] = .string(b.actor)
+                        o["proposed_by"] = b.proposer.map { .string($0) } ?? .null
+                        o["source"] = .string(b.source)
+                    }
+                    return .object(o)
+                })]))
                 continue
             }
             print("\(name) \(id): \(versions.count) version\(versions.count == 1 ? "" : "s")")
             for v in versions {
                 let until = v.validTo.map(LayersCommand.humanDate) ?? "now"
                 let end = v.endedByDeletion ? " (deleted)" : ""
-                print("  v\(v.version)  \(LayersCommand.humanDate(v.validFrom)) → \(until)\(end)  batch \(v.batchID)")
+                print("  v\(v.version)  \(LayersCommand.humanDate(v.validFrom)) → \(until)\(end)  batch \(v.batchID)\(Self.who(batches[v.batchID]))")
                 let props = v.feature.properties.keys.sorted().map { "\($0)=\(v.feature.properties[$0]?.displayText ?? "")" }
                 print("      " + props.joined(separator: "  "))
             }
         }
         if options.json { printJSON(documents.count == 1 ? documents[0] : .array(documents)) }
+    }
+}
+
+extension HistoryCommand {
+    /// `, by token:d7-land-office, proposed by token:tan-phong-clerk (change 12: to56.zip)`.
+    static func who(_ batch: BatchRecord?) -> String {
+        guard let batch else { return "" }
+        guard let proposer = batch.proposer else { return ", by \(batch.actor) (\(batch.source))" }
+        return ", proposed by \(proposer), approved by \(batch.actor) (\(batch.source))"
     }
 }
 

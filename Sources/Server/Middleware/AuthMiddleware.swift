@@ -65,7 +65,7 @@ final class AuditTrail: Sendable {
             return true
         }
         guard due else { return }
-        record(identity.actor, "token.use", identity.key, identity.role.rawValue) { try $0.markUsed(tokenID: identity.tokenID, at: now) }
+        record(identity.actor, "token.use", identity.key, identity.role.rawValue, unit: identity.unit) { try $0.markUsed(tokenID: identity.tokenID, at: now) }
     }
 
     func refused(_ refusal: TokenRefusal, path: String) {
@@ -80,12 +80,13 @@ final class AuditTrail: Sendable {
         record("anonymous", "auth.refused", path, "\(refusal)" + (skipped > 0 ? " (and \(skipped) more refusals since the last entry)" : ""))
     }
 
-    func record(_ actor: String, _ action: String, _ target: String, _ detail: String, also: (@Sendable (any AccessStore) throws -> Void)? = nil) {
+    func record(_ actor: String, _ action: String, _ target: String, _ detail: String, unit: String = "",
+                also: (@Sendable (any AccessStore) throws -> Void)? = nil) {
         let store = store, logger = logger
         queue.async {
             do {
                 try also?(store)
-                try store.audit(actor: actor, action: action, target: target, detail: detail)
+                try store.audit(actor: actor, unit: unit, action: action, target: target, detail: detail)
             } catch {
                 logger.error("could not write the audit log", metadata: ["action": .string(action), "error": .string("\(error)")])
             }

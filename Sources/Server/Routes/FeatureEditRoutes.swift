@@ -5,10 +5,12 @@ import Geometry
 import HTTPTypes
 import Hummingbird
 import Import
+import Review
 import Store
 
 /// OGC API – Features Part 4: create (`POST …/items`), replace (`PUT …/items/{id}`) and delete
-/// (`DELETE …/items/{id}`), for an editor token. Each write is one batch: a new version with
+/// (`DELETE …/items/{id}`), for an editor token; a contributor's become proposals (SPEC §8,
+/// `202` and `/changes/{id}`), checked the same way and kept until a steward decides. Each write is one batch: a new version with
 /// its actor and time, the old one kept in the history, the audit log written in the same
 /// transaction. `If-Match` with an item's ETag makes the write conditional (412 when stale).
 /// The body goes through the import's checks (`FeatureEditor`); `Content-Crs` names its CRS.
@@ -21,17 +23,18 @@ struct FeatureEditRoutes {
     ]
 
     func add(to router: Router<LandMapContext>) {
+        let gate = WriteGate(state: state)
         router.post("/collections/:layer/items") { request, context in
-            let editor = try context.require(.editor, to: "creating a feature")
-            return try await self.create(request, layer: context.parameters.require("layer"), editor, context)
+            let (who, schema, path) = try gate.authorize(context, layer: context.parameters.require("layer"), action: "creating a feature")
+            return try await self.create(request, schema: schema, who, path, context)
         }
         router.put("/collections/:layer/items/:id") { request, context in
-            let editor = try context.require(.editor, to: "replacing a feature")
-            return try await self.replace(request, layer: context.parameters.require("layer"), id: context.parameters.require("id"), editor, context)
+            let (who, schema, path) = try gate.authorize(context, layer: context.parameters.require("layer"), action: "replacing a feature")
+            return try await self.replace(request, schema: schema, id: context.parameters.require("id"), who, path, context)
         }
         router.delete("/collections/:layer/items/:id") { request, context in
-            let editor = try context.require(.editor, to: "deleting a feature")
-            return try await self.delete(request, layer: context.parameters.require("layer"), id: context.parameters.require("id"), editor)
+            let (who, schema, path) = try gate.authorize(context, layer: context.parameters.require("layer"), action: "deleting a feature")
+            return try await self.delete(request, schema: schema, id: context.parameters.require("id"), who, path)
         }
     }
 
@@ -78,11 +81,6 @@ struct FeatureEditRoutes {
         return (Body(id: id, geometry: geometry, properties: json["properties"]?.objectValue ?? [:]), crs)
     }
 
-    func schema(_ layer: String) throws -> LayerSchema {
-        guard let schema = try state.store.schema(of: layer) else { throw Problem.notFound("no collection named '\(layer)'") }
-        return schema
-    }
-
     /// The id a new feature gets: the one it names, else the parcel's cadastral key, else a UUID.
     static func newID(_ body: Body, layer: String) -> String {
         if let id = body.id, !id.isEmpty { return id }
@@ -101,14 +99,18 @@ struct FeatureEditRoutes {
         return UUID().uuidString.lowercased()
     }
 
-    func create(_ request: Request, layer: String, _ editor: Identity, _ context: LandMapContext) async throws -> Response {
-        _ = try schema(layer)
+    func create(_ request: Request, schema: LayerSchema, _ who: Identity, _ path: WriteGate.Path, _ context: LandMapContext) async throws -> Response {
+        let layer = schema.name
         let (body, crs) = try await self.body(request, context)
         let id = Self.newID(body, layer: layer)
-        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .append, editor) { writer, feature in
+        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .append, who, dryRun: path == .propose) { writer, feature in
             do { try writer.put(feature) } catch StoreError.duplicateID {
                 throw Problem(.conflict, "collection '\(layer)' has a feature '\(id)' already: PUT replaces it")
             }
+        }
+        if path == .propose {
+            return try await propose(request, Proposal(features: [feature], base: [id: nil], qa: .array(warnings.map(\.json)), source: "api"),
+                                     layer: layer, kind: "create", summary: "create \(id)", who, warnings)
         }
         var headers = HTTPFields()
         headers[.location] = "\(request.baseURL)/collections/\(layer)/items/\(encodeQuery(id))"
@@ -116,47 +118,80 @@ struct FeatureEditRoutes {
         return Reply.json(written(feature, warnings), contentType: "application/geo+json", headers: headers).with(status: .created)
     }
 
-    func replace(_ request: Request, layer: String, id: String, _ editor: Identity, _ context: LandMapContext) async throws -> Response {
-        _ = try schema(layer)
+    func replace(_ request: Request, schema: LayerSchema, id: String, _ who: Identity, _ path: WriteGate.Path, _ context: LandMapContext) async throws -> Response {
+        let layer = schema.name
         let (body, crs) = try await self.body(request, context)
         if let named = body.id, named != id { throw Problem.badRequest("the body names feature '\(named)', the path '\(id)'") }
         let condition = request.headers[.ifMatch]
-        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .upsert, editor) { writer, feature in
+        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .upsert, who, dryRun: path == .propose) { writer, feature in
             let present = try writer.revision(id: id)
             guard present != nil else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)': POST creates one") }
             try Self.check(condition, present)
             try writer.put(feature)
+        }
+        if path == .propose {
+            let base = try await Blocking.run { [state] in try state.store.revision(layer: layer, id: id)?.tag }
+            return try await propose(request, Proposal(features: [feature], base: [id: base], qa: .array(warnings.map(\.json)), source: "api"),
+                                     layer: layer, kind: "replace", summary: "replace \(id)", who, warnings)
         }
         var headers = HTTPFields()
         headers[.eTag] = Reply.itemETag(revision, "", request.baseURL, "private")
         return Reply.json(written(feature, warnings), contentType: "application/geo+json", headers: headers)
     }
 
-    /// One write batch for a body: the import's checks, overlap warnings against the layer,
-    /// then `put` (which checks what the route needs) inside the transaction, off the event loop.
-    func write(_ body: Body, id: String, layer: String, crs: CRSCatalog.Entry, mode: WriteMode, _ editor: Identity,
+    /// One write batch for a body: the import's checks, the token's wards, overlap warnings
+    /// against the layer, then `put` (which checks what the route needs) inside the
+    /// transaction, off the event loop. A dry run (a proposal's checks) rolls back at the end.
+    func write(_ body: Body, id: String, layer: String, crs: CRSCatalog.Entry, mode: WriteMode, _ who: Identity, dryRun: Bool = false,
                put: @escaping @Sendable (any FeatureBatchWriter, Feature) throws -> Void) async throws -> (Feature, [Finding], FeatureRevision?) {
-        let store = state.store, maxVertices = state.configuration.maxVertices
+        let store = state.store, maxVertices = state.configuration.maxVertices, gate = WriteGate(state: state)
         return try await Blocking.run {
             let check = try FeatureEditor(layer: layer, maxVertices: maxVertices)
             let (feature, warnings) = try check.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
+            try gate.inScope(who, layer: layer, after: feature, replacing: mode == .upsert ? id : nil)
             var all = warnings
             var revision: FeatureRevision?
-            _ = try store.write(BatchRequest(layer: layer, mode: mode, source: "api", actor: editor.actor)) { writer in
-                all += try check.overlaps(feature, in: writer)
-                try put(writer, feature)
-                revision = try writer.revision(id: id)
-            }
+            do {
+                _ = try store.write(BatchRequest(layer: layer, mode: mode, source: "api", actor: who.actor, unit: who.unit)) { writer in
+                    all += try check.overlaps(feature, in: writer)
+                    try put(writer, feature)
+                    revision = try writer.revision(id: id)
+                    if dryRun { throw DryRun() }
+                }
+            } catch is DryRun {}
             return (feature, all, revision)
         }
     }
 
-    func delete(_ request: Request, layer: String, id: String, _ editor: Identity) async throws -> Response {
-        _ = try schema(layer)
-        let condition = request.headers[.ifMatch]
+    /// Thrown inside a proposal's check transaction so that it rolls back.
+    struct DryRun: Error {}
+
+    /// Keeps a contributor's write as a pending change: `202 Accepted`, `Location: /changes/{id}`.
+    func propose(_ request: Request, _ proposal: Proposal, layer: String, kind: String, summary: String, _ who: Identity, _ warnings: [Finding]) async throws -> Response {
         let store = state.store
+        let change = try await Blocking.run {
+            try Review(store: store).propose(proposal, layer: layer, kind: kind, summary: summary, proposer: who.actor, unit: who.unit)
+        }
+        return ChangeRoutes.accepted(request, change, warnings: warnings.map(\.json))
+    }
+
+    func delete(_ request: Request, schema: LayerSchema, id: String, _ who: Identity, _ path: WriteGate.Path) async throws -> Response {
+        let layer = schema.name
+        let condition = request.headers[.ifMatch]
+        let store = state.store, gate = WriteGate(state: state)
+        if path == .propose {
+            let base = try await Blocking.run { () throws -> String in
+                guard let present = try store.revision(layer: layer, id: id) else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)'") }
+                try Self.check(condition, present)
+                try gate.inScope(who, layer: layer, after: nil, replacing: id)
+                return present.tag
+            }
+            return try await propose(request, Proposal(features: [], deletions: [id], base: [id: base], source: "api"),
+                                     layer: layer, kind: "delete", summary: "delete \(id)", who, [])
+        }
         try await Blocking.run {
-            _ = try store.write(BatchRequest(layer: layer, mode: .upsert, source: "api", actor: editor.actor)) { writer in
+            try gate.inScope(who, layer: layer, after: nil, replacing: id)
+            _ = try store.write(BatchRequest(layer: layer, mode: .upsert, source: "api", actor: who.actor, unit: who.unit)) { writer in
                 let present = try writer.revision(id: id)
                 guard present != nil else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)'") }
                 try Self.check(condition, present)

@@ -5,10 +5,12 @@ import Geometry
 import HTTPTypes
 import Hummingbird
 import Import
+import Review
 import Projection
 import Store
 
-/// `POST /imports?layer=&crs=&mode=`: an editor uploads a file (the raw body, or one file of a
+/// `POST /imports?layer=&crs=&mode=`: an editor uploads a file (a contributor's upload becomes
+/// a proposal: checked the same way, answered `202` with `/changes/{id}`) (the raw body, or one file of a
 /// `multipart/form-data` form), as CLI `landmap import` would read it: Shapefile in a `.zip`,
 /// GeoPackage, GeoJSON, CSV, MapInfo, DXF, DGN. The same pipeline and QA report, one
 /// transaction (all or nothing), the body limit of the configuration, zip-slip and zip bombs
@@ -18,14 +20,33 @@ struct ImportRoutes {
 
     func add(to router: Router<LandMapContext>) {
         router.post("/imports") { request, context in
-            let editor = try context.require(.editor, to: "importing")
-            return try await self.upload(request, editor)
+            try await self.upload(request, context)
         }
     }
 
-    func upload(_ request: Request, _ editor: Identity) async throws -> Response {
+    /// Who may import into the layer, and how: an editor writes, a contributor proposes. A new
+    /// layer may only be made by an editor (or higher) whose token is not limited to layers.
+    func authorize(_ context: LandMapContext, layer: String) throws -> (Identity, WriteGate.Path) {
+        let gate = WriteGate(state: state)
+        if try state.store.schema(of: layer) != nil {
+            let (who, _, path) = try gate.authorize(context, layer: layer, action: "importing")
+            return (who, path)
+        }
+        guard let who = context.identity else {
+            state.refused(.unauthenticated)
+            throw Problem.unauthorized("importing needs a token with the editor role: send 'Authorization: Bearer <token>' (landmap token create)")
+        }
+        guard who.role >= .editor, who.scope.layers == nil || who.scope.layers?.contains(layer) == true else {
+            throw gate.refusal(who, who.role >= .editor ? .scope : .role, layer,
+                               "making a new layer '\(layer)' needs the editor role and a token not limited to other layers; \(who.described)")
+        }
+        return (who, .direct)
+    }
+
+    func upload(_ request: Request, _ context: LandMapContext) async throws -> Response {
         guard let layer = request.query("layer") else { throw Problem.badRequest("give the layer to import into: ?layer=parcels|zoning|admin|<name>") }
         guard LayerSchema.isValidName(layer) else { throw Problem.badRequest("'\(layer)' cannot be a layer name: lower-case letters, digits and _") }
+        let (editor, way) = try authorize(context, layer: layer)
         var options = ImportOptions(layer: layer)
         options.maxVertices = state.configuration.maxVertices
         if let crs = request.query("crs") { options.crs = try CRS.resolve(crs) }
@@ -37,6 +58,12 @@ struct ImportRoutes {
         options.skipInvalid = try request.bool("skip_invalid")
         options.dryRun = try request.bool("dry_run")
         options.actor = editor.actor
+        options.unit = editor.unit
+        if options.mode == .replace, way == .propose || editor.scope.wards != nil {
+            throw WriteGate(state: state).refusal(editor, .scope, layer, way == .propose
+                ? "a proposal cannot replace a whole layer (mode=replace): propose with mode=append or upsert, or ask an editor of '\(layer)'"
+                : "\(editor.described) is limited to wards, so it cannot replace the whole layer (mode=replace deletes features outside them): use mode=upsert")
+        }
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(Self.prefix)\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -56,16 +83,38 @@ struct ImportRoutes {
         let path = dir.appendingPathComponent(upload)
         try FileManager.default.moveItem(at: file, to: path)
 
-        let store = state.store, chosen = options
-        let report: QAReport
+        let store = state.store, chosen = options, gate = WriteGate(state: state), who = editor
+        let report: (QAReport, ChangeRecord?)
         do {
-            report = try await Blocking.run { try Importer(store: store).run([path.path], chosen) }
+            report = try await Blocking.run {
+                let wards = WardScope(who, layer: layer, store: store)
+                // A ward-limited token's upload: every feature inside its wards, and no feature
+                // it would overwrite outside them; the first one outside refuses the whole file.
+                let admit: ((Feature) throws -> Void)? = wards.map { wards in
+                    { feature in
+                        try wards.check(feature)
+                        if chosen.mode == .upsert, let present = try store.feature(layer: layer, id: feature.id, asOf: nil) { try wards.check(present) }
+                    }
+                }
+                do {
+                    if way == .propose && !chosen.dryRun {
+                        let (change, report) = try Review(store: store).proposeImport([path.path], chosen, source: upload, proposer: who.actor,
+                                                                                       unit: who.unit, admit: admit)
+                        return (report, change)
+                    }
+                    return (try Importer(store: store).run([path.path], chosen, admit: admit), nil)
+                } catch let error as OutOfScope {
+                    throw gate.problem(error, who)
+                }
+            }
         } catch let refused as ImportRefused {
-            state.audit.record(editor.actor, "import.refused", layer, "\(upload): \(refused.report.errors.count) errors")
+            state.refused(.invalid)
+            state.audit.record(editor.actor, "import.refused", layer, "\(upload): \(refused.report.errors.count) errors", unit: editor.unit)
             throw ImportRefused(report: Self.withoutFolder(refused.report, dir))
         }
-        let body = Self.withoutFolder(report, dir).json
-        return Reply.json(body, cache: "no-store").with(status: report.written == nil ? .ok : .created)
+        let body = Self.withoutFolder(report.0, dir).json
+        if let change = report.1 { return ChangeRoutes.accepted(request, change, report: body) }
+        return Reply.json(body, cache: "no-store").with(status: report.0.written == nil ? .ok : .created)
     }
 
     static let prefix = "landmap-upload-"

@@ -21,14 +21,14 @@ struct OGCFeaturesRoutes {
 
     func add(to router: Router<LandMapContext>) {
         router.get("/conformance") { request, _ in try self.conformance(request) }
-        router.get("/collections") { request, _ in try self.collections(request) }
-        router.get("/collections/:layer") { request, context in try self.collection(request, context.parameters.require("layer")) }
+        router.get("/collections") { request, context in try self.collections(request, context.identity) }
+        router.get("/collections/:layer") { request, context in try self.collection(request, context.parameters.require("layer"), context.identity) }
         router.get("/collections/:layer/items") { request, context in try self.items(request, context.parameters.require("layer"), context.identity) }
         router.get("/collections/:layer/items/:id") { request, context in
             try self.item(request, context.parameters.require("layer"), context.parameters.require("id"), context.identity)
         }
-        router.get("/collections/:layer/queryables") { request, context in try self.queryables(request, context.parameters.require("layer")) }
-        router.get("/collections/:layer/schema") { request, context in try self.schema(request, context.parameters.require("layer")) }
+        router.get("/collections/:layer/queryables") { request, context in try self.queryables(request, context.parameters.require("layer"), context.identity) }
+        router.get("/collections/:layer/schema") { request, context in try self.schema(request, context.parameters.require("layer"), context.identity) }
     }
 
     func landingJSON(_ request: Request) -> JSONValue {
@@ -52,21 +52,31 @@ struct OGCFeaturesRoutes {
         return respond(request, body, title: "Conformance", cache: "public, max-age=3600")
     }
 
-    func collections(_ request: Request) throws -> Response {
-        let layers = try state.store.layers()
+    /// The layers the caller may read; the others are not there.
+    func collections(_ request: Request, _ identity: Identity?) throws -> Response {
+        let layers = try state.store.layers().filter { state.access($0.schema, for: identity).canRead }
         let base = request.baseURL
         let body = JSONValue.object([
             "links": .array([link("\(base)/collections", "self", "application/json", "Collections")]),
             "collections": .array(layers.map { collectionJSON($0, base) }),
             "crs": .array(state.crs.uris.map { .string($0) }),
         ])
-        return respond(request, body, title: "Collections", etag: Reply.etag(versions: layers.map(\.dataVersion), "collections", base))
+        return respond(request, body, title: "Collections",
+                       etag: Reply.etag(versions: layers.map(\.dataVersion), "collections", base, layers.map(\.schema.name).joined(separator: ",")))
     }
 
-    func collection(_ request: Request, _ name: String) throws -> Response {
-        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+    func collection(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
+        let info = try readableInfo(name, identity)
         let base = request.baseURL
         return respond(request, collectionJSON(info, base), title: info.schema.title, etag: Reply.etag(versions: [info.dataVersion], "collection", base))
+    }
+
+    /// A layer's full figures, when the caller may read it (else the same 404 as no layer).
+    func readableInfo(_ name: String, _ identity: Identity?) throws -> LayerInfo {
+        guard let info = try state.store.layer(name), state.access(info.schema, for: identity).canRead else {
+            throw Problem.notFound("no collection named '\(name)'")
+        }
+        return info
     }
 
     func collectionJSON(_ info: LayerInfo, _ base: String) -> JSONValue {
@@ -75,10 +85,16 @@ struct OGCFeaturesRoutes {
             ?? .array([.array([-180, 180, -90, 90].map { .number(Double($0)) })])
         let properties = state.publicProperties(info.schema, sourceFields: info.sourceFields)
         let schemaLink = "\(base)/collections/\(name)/schema"
+        let m = info.schema.metadata
+        var extra = [JSONValue]()
+        if let licence = m.licence, !licence.isEmpty {
+            extra.append(link(Self.licenceURL(licence), "license", "text/html", "Licence: \(licence)"))
+        }
         return .object([
             "id": .string(name),
-            "title": .string(info.schema.title),
+            "title": .string(Self.nonEmpty(m.title) ?? info.schema.title),
             "description": .string(Self.describe(info, properties)),
+            "metadata": Self.metadataJSON(m),
             "itemType": "feature",
             "extent": .object(["spatial": .object(["bbox": bbox, "crs": .string(CRSCatalog.crs84)])]),
             "crs": .array(state.crs.uris.map { .string($0) }),
@@ -91,13 +107,37 @@ struct OGCFeaturesRoutes {
                 // The same relation (RFC 8288 compares them case-insensitively); GDAL 3.6 looks for this spelling only.
                 link(schemaLink, "describedBy", "application/schema+json", "The schema of the features (every property with its type)"),
                 link(schemaLink, "http://www.opengis.net/def/rel/ogc/1.0/schema", "application/schema+json", "The schema of the features"),
-            ]),
+            ] + extra),
         ])
+    }
+
+    /// The steward's metadata as a collection shows it (SPEC §8): both languages, who is
+    /// responsible, who may read it, under which licence, how often it changes, whom to ask.
+    /// Private fields are not listed: their names are the caller's business only if it sees them.
+    static func metadataJSON(_ m: LayerMetadata) -> JSONValue {
+        func text(_ s: String?) -> JSONValue { nonEmpty(s).map { .string($0) } ?? .null }
+        return .object([
+            "title": text(m.title), "title_en": text(m.titleEn), "description": text(m.description), "description_en": text(m.descriptionEn),
+            "steward": text(m.steward), "access": .string(m.access.rawValue), "licence": text(m.licence), "attribution": text(m.attribution),
+            "keywords": .array(m.keywords.map { .string($0) }), "update_frequency": text(m.updateFrequency?.rawValue), "contact": text(m.contact),
+        ])
+    }
+
+    static func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Where an SPDX id's text is: spdx.org for listed licences, nothing better for a `LicenseRef-`.
+    static func licenceURL(_ id: String) -> String {
+        "https://spdx.org/licenses/\(encodeQuery(id)).html"
     }
 
     /// What a collection holds, in a sentence or three: what the layer is, how many features
     /// of which geometry, and the properties a caller may filter on.
     static func describe(_ info: LayerInfo, _ properties: [LayerProperty]) -> String {
+        if let d = nonEmpty(info.schema.metadata.descriptionEn) ?? nonEmpty(info.schema.metadata.description), !["parcels", "zoning", "admin"].contains(info.schema.name) {
+            let count = info.featureCount == 1 ? "1 feature" : "\(info.featureCount) features"
+            return "\(d) \(count), \(GeometryKind.words(info.geometryTypes)) (\(info.declaredGeometryType))."
+                + (properties.isEmpty ? "" : " Properties: \(properties.map(\.name).joined(separator: ", ")).")
+        }
         let what = switch info.schema.name {
         case "parcels": "Cadastral parcels (thửa đất) of Ho Chi Minh City, keyed by ward, map sheet and parcel number."
         case "zoning": "Zoning plan zones (quy hoạch): planned land use, building limits and the decision that approved them."
@@ -111,7 +151,7 @@ struct OGCFeaturesRoutes {
     }
 
     func items(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
-        guard let schema = try state.store.schema(of: name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let schema = try state.readable(name, for: identity)
         let version = try state.store.dataVersions()[name] ?? 0
         let output = try outputCRS(request)
         var r = ItemsRequest(layer: name)
@@ -168,13 +208,13 @@ struct OGCFeaturesRoutes {
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
-        let etag = Reply.etag(versions: [version], request.uri.query ?? "", base, identity == nil ? "anonymous" : "private")
+        let etag = Reply.etag(versions: [version], request.uri.query ?? "", base, state.access(schema, for: identity).audience)
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(schema.title): items", json: body), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }
 
     func item(_ request: Request, _ name: String, _ id: String, _ identity: Identity?) throws -> Response {
-        guard let schema = try state.store.schema(of: name) else { throw Problem.notFound("no collection named '\(name)'") }
+        let schema = try state.readable(name, for: identity)
         let output = try outputCRS(request)
         let asOf = try request.asOf()
         // The revision first: if a write lands between the two reads, the ETag is the older one
@@ -194,15 +234,15 @@ struct OGCFeaturesRoutes {
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
-        let etag = Reply.itemETag(revision, request.uri.query ?? "", base, identity == nil ? "anonymous" : "private")
+        let etag = Reply.itemETag(revision, request.uri.query ?? "", base, state.access(schema, for: identity).audience)
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(name) \(id)", json: .object(body)), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(.object(body), contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }
 
     /// The properties `items` filters on (`property=value`): every public canonical and source
     /// field of the layer, with its type.
-    func queryables(_ request: Request, _ name: String) throws -> Response {
-        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+    func queryables(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
+        let info = try readableInfo(name, identity)
         var properties: [String: JSONValue] = ["id": .object(["type": "string", "title": "Feature id"])]
         for p in state.publicProperties(info.schema, sourceFields: info.sourceFields) { properties[p.name] = p.schema }
         let body = JSONValue.object([
@@ -218,8 +258,8 @@ struct OGCFeaturesRoutes {
     /// OGC API – Features Part 5: the JSON Schema of the layer's features, every property with
     /// its type and the primary geometry with its true kind (`geometry-any` when it mixes), so
     /// that clients need not guess fields and geometry from the first page.
-    func schema(_ request: Request, _ name: String) throws -> Response {
-        guard let info = try state.store.layer(name) else { throw Problem.notFound("no collection named '\(name)'") }
+    func schema(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
+        let info = try readableInfo(name, identity)
         let body = OpenAPIDocument.featureSchema(info, state.publicProperties(info.schema, sourceFields: info.sourceFields),
                                                  id: "\(request.baseURL)/collections/\(name)/schema")
         return Reply.json(body, contentType: "application/schema+json", etag: Reply.etag(versions: [info.dataVersion], "schema", request.baseURL))

@@ -32,10 +32,22 @@ struct ParcelRoutes {
         } else {
             throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
         }
-        let result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
-        let hidden = try ["parcels", "zoning", "admin"].reduce(into: [String: HiddenProperties]()) { $0[$1] = try state.hiddenFields(layer: $1, for: identity) }
+        var result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
+        // A layer the caller may not read answers as if it were empty: a restricted zoning
+        // plan is not revealed by the lookup, nor is its existence.
+        var access = [String: LayerAccess]()
+        var hidden = [String: HiddenProperties]()
+        for name in ["parcels", "zoning", "admin"] {
+            guard let schema = try state.store.schema(of: name) else { continue }
+            access[name] = state.access(schema, for: identity)
+            hidden[name] = state.hiddenFields(schema, for: identity)
+        }
+        if access["parcels"]?.canRead != true { result.parcel = nil; result.parcelAreaM2 = nil }
+        if access["zoning"]?.canRead != true { result.zoning = [] }
+        if access["admin"]?.canRead != true { result.admin = nil }
         let versions = result.dataVersions
-        let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "", identity == nil ? "anonymous" : "private")
+        let audience = ["parcels", "zoning", "admin"].map { access[$0]?.audience ?? "none" }.joined(separator: ",")
+        let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "", audience)
         return Reply.json(result.json(hiding: { hidden[$0] ?? .nothing }), cache: "public, max-age=60", etag: etag)
     }
 
@@ -51,10 +63,10 @@ struct ParcelRoutes {
             filters["number"] = .integer(n)
         }
         guard !filters.isEmpty else { throw Problem.badRequest("give ward, sheet and/or number") }
-        guard try state.store.schema(of: "parcels") != nil else { throw Problem.notFound("there is no parcels layer") }
+        let schema = try state.readable("parcels", for: identity, what: "layer")
         let limit = try request.int("limit", default: 100, range: 1...10_000)
         let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
-        let hidden = try state.hiddenFields(layer: "parcels", for: identity)
+        let hidden = state.hiddenFields(schema, for: identity)
         let geos = try GeosContext()
         return Reply.json(.object([
             "type": "FeatureCollection",
@@ -73,9 +85,12 @@ struct ParcelRoutes {
     }
 
     func history(_ request: Request, _ id: String, _ identity: Identity?) throws -> Response {
+        guard let schema = try? state.readable("parcels", for: identity, what: "layer") else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
         let versions = try state.store.history(layer: "parcels", id: id)
         guard !versions.isEmpty else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
-        let hidden = try state.hiddenFields(layer: "parcels", for: identity)
+        let hidden = state.hiddenFields(schema, for: identity)
+        // Who wrote and who proposed each version names people's tokens: token holders only.
+        let batches = state.access(schema, for: identity).seesPrivate ? try state.store.batches(ids: Array(Set(versions.map(\.batchID)))) : [:]
         let f = ISO8601DateFormatter()
         return Reply.json(.object([
             "id": .string(id),
@@ -87,7 +102,9 @@ struct ParcelRoutes {
                     "batch_id": .integer(v.batchID),
                     "deleted": .bool(v.endedByDeletion),
                     "feature": v.feature.geoJSON(hiding: hidden),
-                ])
+                ].merging(batches[v.batchID].map { b in
+                    ["written_by": .string(b.actor), "proposed_by": b.proposer.map { .string($0) } ?? .null]
+                } ?? [:]) { a, _ in a })
             }),
         ]))
     }

@@ -24,16 +24,23 @@ struct TileRoutes {
         router.get("/tiles/:layers") { request, context in try self.tileJSON(request, context.parameters.require("layers"), identity: context.identity) }
     }
 
-    /// The names of a `layers` path segment (`parcels` or `parcels,zoning`), each with its data
-    /// version: cheap enough for every tile request (no feature counting).
-    func layers(_ text: String) throws -> [(name: String, version: Int64)] {
+    /// The layers of a `layers` path segment (`parcels` or `parcels,zoning`) the caller may
+    /// read, each with its data version and what the caller's tiles of it depend on: cheap
+    /// enough for every tile request (no feature counting). A layer that does not exist or
+    /// that the caller may not read is left out, so a composite tile never tells one from the
+    /// other; 404 only when none is left.
+    func layers(_ text: String, _ identity: Identity?) throws -> [(name: String, version: Int64, access: LayerAccess, schema: LayerSchema)] {
         let names = text.split(separator: ",").map(String.init)
         guard !names.isEmpty, names.count <= 16 else { throw Problem.badRequest("give one to sixteen layers, separated by commas") }
         let versions = try state.store.dataVersions()
-        return try names.map { name in
-            guard let v = versions[name] else { throw Problem.notFound("no layer named '\(name)'") }
-            return (name, v)
+        var seen = Set<String>()
+        let found = try names.compactMap { name -> (name: String, version: Int64, access: LayerAccess, schema: LayerSchema)? in
+            guard seen.insert(name).inserted, let v = versions[name], let schema = try state.store.schema(of: name) else { return nil }
+            let access = state.access(schema, for: identity)
+            return access.canRead ? (name, v, access, schema) : nil
         }
+        guard !found.isEmpty else { throw Problem.notFound(names.count == 1 ? "no layer named '\(text)'" : "none of the layers '\(text)' exists") }
+        return found
     }
 
     func tile(_ request: Request, layers text: String, z: String, x: String, file: String, identity: Identity?) async throws -> Response {
@@ -45,10 +52,11 @@ struct TileRoutes {
         guard let tile = TileID(z: zi, x: xi, y: yi) else {
             throw Problem.badRequest("no tile \(z)/\(x)/\(parts[0]): zoom must be 0…\(TileID.maxZoom), and x and y 0…2^zoom − 1")
         }
-        let requested = try layers(text)
+        let requested = try layers(text, identity)
         let names = requested.map(\.name)
-        // Anonymous and token-holding callers get different tiles (private fields): cached apart.
-        let audience = identity == nil ? "anonymous" : "private"
+        // The bytes depend on which layers are drawn and, for each, whether private fields are:
+        // that is the cache key, so callers who may see different things never share a tile.
+        let audience = requested.map(\.access.audience).joined(separator: ",")
         let etag = Reply.etag(versions: requested.map(\.version), names.joined(separator: ","), "\(tile)", format, audience)
         if format == "geojson" {
             let features = try await Self.offLoop { [state] in
@@ -102,7 +110,7 @@ struct TileRoutes {
     func tileJSON(_ request: Request, _ file: String, identity: Identity?) throws -> Response {
         guard file.hasSuffix(".json") else { throw Problem.notFound("TileJSON documents end in .json") }
         // TileJSON wants extents and field lists: the full layer figures, once per document.
-        let infos = try layers(String(file.dropLast(5))).map { entry -> LayerInfo in
+        let infos = try layers(String(file.dropLast(5)), identity).map { entry -> LayerInfo in
             guard let info = try state.store.layer(entry.name) else { throw Problem.notFound("no layer named '\(entry.name)'") }
             return info
         }
@@ -117,7 +125,7 @@ struct TileRoutes {
         let body = JSONValue.object([
             "tilejson": "3.0.0",
             "name": .string("LandMap: \(names)"),
-            "attribution": "LandMap; wards: vietnam-3d-map (MIT); District 7 zoning: City Science Lab @ HCMC",
+            "attribution": .string(Self.attribution(infos.map(\.schema))),
             "scheme": "xyz",
             "tiles": .array([.string("\(request.baseURL)/tiles/\(names)/{z}/{x}/{y}.mvt")]),
             "minzoom": .integer(Int64(minZoom)), "maxzoom": .integer(Int64(TileID.maxZoom)),
@@ -148,6 +156,17 @@ struct TileRoutes {
                                         "minzoom": .integer(Int64(firstZoom)), "maxzoom": .integer(Int64(TileID.maxZoom))])]
             }),
         ])
-        return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL, identity == nil ? "anonymous" : "private"))
+        let audience = infos.map { state.access($0.schema, for: identity).audience }.joined(separator: ",")
+        return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL, audience))
+    }
+
+    /// The credit a map of these layers shows: each layer's attribution (SPEC §8), once each.
+    static func attribution(_ schemas: [LayerSchema]) -> String {
+        var seen = Set<String>()
+        let credits = schemas.compactMap { s -> String? in
+            guard let a = s.metadata.attribution, !a.isEmpty, seen.insert(a).inserted else { return nil }
+            return a
+        }
+        return (["LandMap"] + credits).joined(separator: "; ")
     }
 }
