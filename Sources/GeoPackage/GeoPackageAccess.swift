@@ -27,16 +27,16 @@ extension GeoPackageStore: AccessStore {
     }
 
     /// Token changes are checkpointed like batches: a copy of the file must not hold a token
-    /// that was revoked, nor miss one that was made.
-    public func addToken(key: String, name: String, role: String, hash: [UInt8], actor: String) throws -> TokenRecord {
+    /// that was revoked, nor miss one that was made. The scope is kept as `TokenScope.json`.
+    public func addToken(key: String, name: String, role: String, scope: TokenScope, hash: [UInt8], actor: String) throws -> TokenRecord {
         defer { checkpoint() }
         return try pool.write { db in
             let now = Timestamp.string(Date())
-            try db.execute(sql: "INSERT INTO landmap_tokens (key, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [key, name, role, Data(hash), now])
+            try db.execute(sql: "INSERT INTO landmap_tokens (key, name, role, hash, created_at, scope_json) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [key, name, role, Data(hash), now, scope.json])
             let id = db.lastInsertedRowID
-            try Self.appendAudit(db, actor: actor, action: "token.create", target: key, detail: "\(name) (\(role))")
-            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date())
+            try Self.appendAudit(db, actor: actor, action: "token.create", target: key, detail: Self.tokenDetail(name: name, role: role, scope: scope))
+            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date(), scope: scope)
         }
     }
 
@@ -53,7 +53,7 @@ extension GeoPackageStore: AccessStore {
         return try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM landmap_tokens WHERE (key = ? OR name = ?) AND revoked_at IS NULL ORDER BY id LIMIT 1",
                                              arguments: [keyOrName, keyOrName]) else { return nil }
-            var token = Self.token(from: row)
+            var token = try Self.token(from: row)
             let now = Timestamp.string(Date())
             try db.execute(sql: "UPDATE landmap_tokens SET revoked_at = ? WHERE id = ?", arguments: [now, token.id])
             try Self.appendAudit(db, actor: actor, action: "token.revoke", target: token.key, detail: token.name)
@@ -68,36 +68,55 @@ extension GeoPackageStore: AccessStore {
         }
     }
 
-    public func audit(actor: String, action: String, target: String, detail: String) throws {
-        try pool.write { db in try Self.appendAudit(db, actor: actor, action: action, target: target, detail: detail) }
+    public func audit(actor: String, unit: String, action: String, target: String, detail: String) throws {
+        try pool.write { db in try Self.appendAudit(db, actor: actor, unit: unit, action: action, target: target, detail: detail) }
     }
 
-    public func auditLog(limit: Int, actor: String?, action: String?) throws -> [AuditEntry] {
+    /// The layer filter compares text exactly (`substr`, not `LIKE`, whose `_` would match any
+    /// character of a layer name); a change's entries name `change:<id>`, found by its layer.
+    public func auditLog(_ query: AuditQuery) throws -> [AuditEntry] {
         try pool.read { db in
-            var sql = "SELECT id, at, actor, action, target, detail FROM landmap_audit WHERE 1"
+            var sql = "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit WHERE 1"
             var args = StatementArguments()
-            if let actor { sql += " AND actor = ?"; args += [actor] }
-            if let action { sql += " AND action = ?"; args += [action] }
+            if let actor = query.actor { sql += " AND actor = ?"; args += [actor] }
+            if let action = query.action { sql += " AND action = ?"; args += [action] }
+            if let unit = query.unit { sql += " AND unit = ?"; args += [unit] }
+            if let layer = query.layer {
+                sql += """
+                     AND (target = ? OR substr(target, 1, ?) = ?
+                      OR target IN (SELECT 'change:' || id FROM landmap_changes WHERE layer = ?))
+                    """
+                args += [layer, layer.unicodeScalars.count + 1, layer + "/", layer]
+            }
+            if let since = query.since { sql += " AND at >= ?"; args += [Timestamp.string(since)] }
             sql += " ORDER BY id DESC LIMIT ?"
-            args += [max(0, limit)]
+            args += [max(0, query.limit)]
             return try Row.fetchAll(db, sql: sql, arguments: args).map { row in
-                AuditEntry(id: row[0], at: Timestamp.date(row[1]) ?? .distantPast, actor: row[2], action: row[3], target: row[4], detail: row[5])
+                AuditEntry(id: row[0], at: Timestamp.date(row[1]) ?? .distantPast, actor: row[2], action: row[3], target: row[4], detail: row[5],
+                           unit: row[6])
             }
         }
     }
 
-    static func appendAudit(_ db: Database, actor: String, action: String, target: String, detail: String) throws {
-        try db.execute(sql: "INSERT INTO landmap_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [Timestamp.string(Date()), actor, action, target, detail])
+    static func appendAudit(_ db: Database, actor: String, unit: String = "", action: String, target: String, detail: String) throws {
+        try db.execute(sql: "INSERT INTO landmap_audit (at, actor, unit, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [Timestamp.string(Date()), actor, unit, action, target, detail])
     }
 
-    static func token(from row: Row) -> TokenRecord {
+    /// `qgis-office (editor)`, with the scope when it has limits: `(editor; unit so-tnmt)`.
+    static func tokenDetail(name: String, role: String, scope: TokenScope) -> String {
+        scope == .unlimited ? "\(name) (\(role))" : "\(name) (\(role); \(scope.summary))"
+    }
+
+    /// A stored token; a scope that is not one throws rather than reading as no limits.
+    static func token(from row: Row) throws -> TokenRecord {
         let hash: Data = row["hash"] ?? Data()
         let created: String = row["created_at"] ?? ""
         let revoked: String? = row["revoked_at"]
         let used: String? = row["last_used_at"]
+        let scope: String = row["scope_json"] ?? "{}"
         return TokenRecord(id: row["id"], key: row["key"], name: row["name"], role: row["role"], hash: [UInt8](hash),
                            created: Timestamp.date(created) ?? .distantPast, revoked: revoked.flatMap(Timestamp.date),
-                           lastUsed: used.flatMap(Timestamp.date))
+                           lastUsed: used.flatMap(Timestamp.date), scope: try TokenScope(json: scope))
     }
 }

@@ -56,7 +56,8 @@ enum GeoPackageSchema {
           id INTEGER PRIMARY KEY, layer TEXT NOT NULL, mode TEXT NOT NULL, source TEXT NOT NULL,
           actor TEXT NOT NULL, started_at TEXT NOT NULL,
           inserted INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
-          unchanged INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0);
+          unchanged INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,
+          proposer TEXT);
         CREATE TABLE IF NOT EXISTS landmap_history (
           layer TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
           valid_from TEXT NOT NULL, valid_to TEXT NOT NULL,
@@ -83,11 +84,34 @@ enum GeoPackageSchema {
     static let access = """
         CREATE TABLE IF NOT EXISTS landmap_tokens (
           id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
-          hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT, last_used_at TEXT);
+          hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT, last_used_at TEXT,
+          scope_json TEXT NOT NULL DEFAULT '{}');
         CREATE TABLE IF NOT EXISTS landmap_audit (
           id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-          target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
+          target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', unit TEXT NOT NULL DEFAULT '');
         CREATE INDEX IF NOT EXISTS landmap_audit_at ON landmap_audit (at);
+        """
+
+    /// Columns added since the tables were first made, as (table, column, declaration): files
+    /// made before them gain them at open (`ALTER TABLE … ADD COLUMN`), with the default that
+    /// says "none" (no scope limits, no unit, no proposer).
+    static let addedColumns: [(table: String, column: String, declaration: String)] = [
+        ("landmap_layers", "metadata_json", "TEXT NOT NULL DEFAULT '{}'"),
+        ("landmap_tokens", "scope_json", "TEXT NOT NULL DEFAULT '{}'"),
+        ("landmap_audit", "unit", "TEXT NOT NULL DEFAULT ''"),
+        ("landmap_batches", "proposer", "TEXT"),
+    ]
+
+    /// Proposals (SPEC §8): pending until a steward approves (the applying batch marks it, see
+    /// `BatchRequest.approves`) or rejects it. `content` is the proposal's JSON, kept as text so
+    /// a copy carries it byte for byte. Made on every open, so older files gain it.
+    static let changes = """
+        CREATE TABLE IF NOT EXISTS landmap_changes (
+          id INTEGER PRIMARY KEY, layer TEXT NOT NULL, kind TEXT NOT NULL, proposer TEXT NOT NULL,
+          unit TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+          summary TEXT NOT NULL DEFAULT '', content TEXT NOT NULL,
+          decided_by TEXT, decided_at TEXT, reason TEXT, batch_id INTEGER);
+        CREATE INDEX IF NOT EXISTS landmap_changes_layer ON landmap_changes (layer, status, id);
         """
 
     static func quoted(_ identifier: String) -> String {

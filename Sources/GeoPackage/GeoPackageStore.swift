@@ -39,9 +39,12 @@ public final class GeoPackageStore: FeatureStore {
         }
         versionWatch = try DataVersionWatch(path: path)
         if readOnly {
-            let isLandMap = try pool.read { db in try db.tableExists("landmap_layers") && db.tableExists("landmap_audit") }
+            // Opened for writing once by this landmap, a file has every table and column it reads.
+            let isLandMap = try pool.read { db in
+                try db.tableExists("landmap_layers") && db.tableExists("landmap_audit") && db.tableExists("landmap_changes")
+            }
             guard isLandMap else {
-                throw StoreError.notAGeoPackage(path: path, detail: "it has no LandMap tables (a file older than its access tables: open it once with `landmap layers` first)")
+                throw StoreError.notAGeoPackage(path: path, detail: "it has no LandMap tables (a file older than its access and proposal tables: open it once with `landmap layers` first)")
             }
             return
         }
@@ -89,13 +92,19 @@ public final class GeoPackageStore: FeatureStore {
             try db.execute(sql: GeoPackageSchema.landmap)
         }
         if try !db.tableExists("landmap_audit") { try db.execute(sql: GeoPackageSchema.access) }
-        if try !db.columns(in: "landmap_layers").contains(where: { $0.name == "metadata_json" }) {
-            try db.execute(sql: "ALTER TABLE landmap_layers ADD COLUMN metadata_json TEXT NOT NULL DEFAULT '{}'")
+        var upgraded = false
+        for added in GeoPackageSchema.addedColumns where try !db.columns(in: added.table).contains(where: { $0.name == added.column }) {
+            try db.execute(sql: "ALTER TABLE \(added.table) ADD COLUMN \(added.column) \(added.declaration)")
+            upgraded = true
+        }
+        if try !db.tableExists("landmap_changes") {
+            try db.execute(sql: GeoPackageSchema.changes)
+            upgraded = true
         }
         try addLayerFigures(db)
         try db.execute(sql: GeoPackageSchema.registeredTablesOnly)
         let listed = db.changesCount > 0
-        return appID != GeoPackageSchema.applicationID || !hasLandMap || listed
+        return appID != GeoPackageSchema.applicationID || !hasLandMap || listed || upgraded
     }
 
     /// Files made before `landmap_layers` kept each layer's source fields and largest polygon
@@ -256,9 +265,13 @@ public final class GeoPackageStore: FeatureStore {
                 schema = try self.ensureLayer(db, LayerSchema.builtIn(named: request.layer) ?? .custom(request.layer))
             }
             let timestamp = try self.nextTimestamp(db)
-            try db.execute(sql: "INSERT INTO landmap_batches (layer, mode, source, actor, started_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [request.layer, request.mode.rawValue, request.source, request.actor, timestamp])
+            try db.execute(sql: "INSERT INTO landmap_batches (layer, mode, source, actor, started_at, proposer) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [request.layer, request.mode.rawValue, request.source, request.actor, timestamp, request.proposer])
             let batchID = db.lastInsertedRowID
+            // First, so a proposal decided meanwhile fails the batch before any of it is written.
+            if let change = request.approves {
+                try Self.approve(db, change: change, actor: request.actor, unit: request.unit, batchID: batchID, at: timestamp)
+            }
             let writer = try GeoPackageBatchWriter(db: db, schema: schema, request: request, batchID: batchID, timestamp: timestamp)
             try body(writer)
             try writer.finish()
@@ -271,8 +284,8 @@ public final class GeoPackageStore: FeatureStore {
             }
             summary.dataVersion = try Int64.fetchOne(db, sql: "SELECT data_version FROM landmap_layers WHERE name = ?", arguments: [schema.name]) ?? 0
             if changed {
-                try Self.appendAudit(db, actor: request.actor, action: "write", target: schema.name,
-                                     detail: "batch \(batchID) (\(request.mode.rawValue), \(request.source)): +\(summary.inserted) ~\(summary.updated) -\(summary.deleted)")
+                try Self.appendAudit(db, actor: request.actor, unit: request.unit, action: "write", target: schema.name,
+                                     detail: request.auditDetail(batchID: batchID, summary))
             }
             return summary
         }
@@ -350,6 +363,30 @@ public final class GeoPackageStore: FeatureStore {
             let f = try sql.row.feature(from: current)
             return FeatureRevision(version: f.version, validFrom: f.validFrom)
         }
+    }
+
+    public func batches(ids: [Int64]) throws -> [Int64: BatchRecord] {
+        guard !ids.isEmpty else { return [:] }
+        return try pool.read { db in
+            var out = [Int64: BatchRecord]()
+            // In slices, well under SQLite's limit on bound parameters.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let slice = Array(ids[start..<min(start + 500, ids.count)])
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.batchColumns) FROM landmap_batches WHERE id IN (\(Array(repeating: "?", count: slice.count).joined(separator: ", ")))
+                    """, arguments: StatementArguments(slice))
+                for r in rows { let b = Self.batch(from: r); out[b.id] = b }
+            }
+            return out
+        }
+    }
+
+    /// The columns `batch(from:)` reads, in order.
+    static let batchColumns = "id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer"
+
+    static func batch(from r: Row) -> BatchRecord {
+        BatchRecord(id: r[0], layer: r[1], mode: r[2], source: r[3], actor: r[4], startedAt: r[5],
+                    inserted: r[6], updated: r[7], unchanged: r[8], deleted: r[9], proposer: r[10])
     }
 
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {

@@ -28,13 +28,10 @@ extension GeoPackageStore: StoreTransfer {
                                             sourceFields: Self.sourceFields(fromJSON: row[5]), largestArea: row[6], lastChange: row[4])))
             }
             let chosen = Set(names)
-            let batches = try Row.fetchCursor(db, sql: """
-                SELECT id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted FROM landmap_batches ORDER BY id
-                """)
+            let batches = try Row.fetchCursor(db, sql: "SELECT \(Self.batchColumns) FROM landmap_batches ORDER BY id")
             while let r = try batches.next() {
                 guard chosen.contains(r[1]) else { continue }
-                try body(.batch(BatchRecord(id: r[0], layer: r[1], mode: r[2], source: r[3], actor: r[4], startedAt: r[5],
-                                            inserted: r[6], updated: r[7], unchanged: r[8], deleted: r[9])))
+                try body(.batch(Self.batch(from: r)))
             }
             for name in names {
                 guard let schema = try self.storedSchema(db, name) else { throw StoreError.unknownLayer(name) }
@@ -53,14 +50,20 @@ extension GeoPackageStore: StoreTransfer {
                                                     validTo: r[5] as String, endedByBatch: r[7], deleted: r[8])))
                 }
             }
-            let tokens = try Row.fetchCursor(db, sql: "SELECT id, key, name, role, hash, created_at, revoked_at, last_used_at FROM landmap_tokens ORDER BY id")
+            let tokens = try Row.fetchCursor(db, sql: "SELECT id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json FROM landmap_tokens ORDER BY id")
             while let r = try tokens.next() {
                 let hash: Data = r[4]
-                try body(.token(TokenRow(id: r[0], key: r[1], name: r[2], role: r[3], hash: [UInt8](hash), createdAt: r[5], revokedAt: r[6], lastUsedAt: r[7])))
+                try body(.token(TokenRow(id: r[0], key: r[1], name: r[2], role: r[3], hash: [UInt8](hash), createdAt: r[5], revokedAt: r[6], lastUsedAt: r[7],
+                                         scopeJSON: r[8])))
             }
-            let audit = try Row.fetchCursor(db, sql: "SELECT id, at, actor, action, target, detail FROM landmap_audit ORDER BY id")
+            let audit = try Row.fetchCursor(db, sql: "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit ORDER BY id")
             while let r = try audit.next() {
-                try body(.audit(AuditRow(id: r[0], at: r[1], actor: r[2], action: r[3], target: r[4], detail: r[5])))
+                try body(.audit(AuditRow(id: r[0], at: r[1], actor: r[2], action: r[3], target: r[4], detail: r[5], unit: r[6])))
+            }
+            let changes = try Row.fetchCursor(db, sql: "SELECT \(Self.changeColumns(content: true)) FROM landmap_changes ORDER BY id")
+            while let r = try changes.next() {
+                guard wanted == nil || chosen.contains(r[1]) else { continue }
+                try body(.change(try Self.change(from: r)))
             }
         }
     }
@@ -69,7 +72,7 @@ extension GeoPackageStore: StoreTransfer {
         try pool.write { db in
             var held = [String]()
             for (table, one, many) in [("landmap_batches", "batch", "batches"), ("landmap_tokens", "token", "tokens"),
-                                       ("landmap_audit", "audit entry", "audit entries")] {
+                                       ("landmap_audit", "audit entry", "audit entries"), ("landmap_changes", "change", "changes")] {
                 let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
                 if n > 0 { held.append("\(n) \(n == 1 ? one : many)") }
             }
@@ -115,17 +118,23 @@ final class GeoPackageLoader: TransferLoader {
         case .batch(let b):
             try known(b.layer)
             try db.cachedStatement(sql: """
-                INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [b.id, b.layer, b.mode, b.source, b.actor, b.startedAt, b.inserted, b.updated, b.unchanged, b.deleted])
+                INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [b.id, b.layer, b.mode, b.source, b.actor, b.startedAt, b.inserted, b.updated, b.unchanged, b.deleted, b.proposer])
         case .version(let v): try addVersion(v)
         case .token(let t):
             try db.cachedStatement(sql: """
-                INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [t.id, t.key, t.name, t.role, Data(t.hash), t.createdAt, t.revokedAt, t.lastUsedAt])
+                INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [t.id, t.key, t.name, t.role, Data(t.hash), t.createdAt, t.revokedAt, t.lastUsedAt, t.scopeJSON])
         case .audit(let a):
-            try db.cachedStatement(sql: "INSERT INTO landmap_audit (id, at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [a.id, a.at, a.actor, a.action, a.target, a.detail])
+            try db.cachedStatement(sql: "INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [a.id, a.at, a.actor, a.action, a.target, a.detail, a.unit])
+        case .change(let c):
+            try db.cachedStatement(sql: """
+                INSERT INTO landmap_changes (id, layer, kind, proposer, unit, created_at, status, summary, content, decided_by, decided_at, reason, batch_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [c.id, c.layer, c.kind, c.proposer, c.unit, c.createdAt, c.status.rawValue, c.summary, c.content ?? "{}",
+                                         c.decidedBy, c.decidedAt, c.reason, c.batchID])
         }
     }
 

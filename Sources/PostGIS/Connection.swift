@@ -174,5 +174,6 @@ struct Binds {
     mutating func addNull() -> String { bindings.appendNull(); data.append(.null); return placed("") }
     mutating func add(_ value: String?) -> String { value.map { add($0) } ?? addNull() }
     mutating func add(_ value: Double?) -> String { value.map { add($0) } ?? addNull() }
+    mutating func add(_ value: Int64?) -> String { value.map { add($0) } ?? addNull() }
 }
 

@@ -64,6 +64,20 @@ enum Migrations {
             """,
             "CREATE INDEX landmap_audit_at ON landmap_audit (at)",
         ]),
+        Migration(version: 2, description: "token scopes, audit units, batch proposers, proposals", sql: [
+            "ALTER TABLE landmap_tokens ADD COLUMN scope_json text NOT NULL DEFAULT '{}'",
+            "ALTER TABLE landmap_audit ADD COLUMN unit text \(c) NOT NULL DEFAULT ''",
+            "ALTER TABLE landmap_batches ADD COLUMN proposer text",
+            // `content` is text, not jsonb: a copy carries the proposal byte for byte.
+            """
+            CREATE TABLE landmap_changes (
+              id bigserial PRIMARY KEY, layer text \(c) NOT NULL, kind text NOT NULL, proposer text NOT NULL,
+              unit text \(c) NOT NULL DEFAULT '', created_at text \(c) NOT NULL, status text NOT NULL DEFAULT 'pending',
+              summary text NOT NULL DEFAULT '', content text NOT NULL,
+              decided_by text, decided_at text \(c), reason text, batch_id bigint)
+            """,
+            "CREATE INDEX landmap_changes_layer ON landmap_changes (layer, status, id)",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

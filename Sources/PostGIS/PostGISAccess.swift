@@ -6,20 +6,21 @@ import Store
 /// Tokens and the audit log in `landmap_tokens` and `landmap_audit`, as the GeoPackage store
 /// keeps them.
 extension PostGISStore: AccessStore {
-    public func addToken(key: String, name: String, role: String, hash: [UInt8], actor: String) throws -> TokenRecord {
+    public func addToken(key: String, name: String, role: String, scope: TokenScope, hash: [UInt8], actor: String) throws -> TokenRecord {
         try pool.transaction { s in
             let now = Timestamp.string(Date())
             var b = Binds()
             let id = try s.query("""
-                INSERT INTO landmap_tokens (key, name, role, hash, created_at)
-                VALUES (\(b.add(key)), \(b.add(name)), \(b.add(role)), \(b.add(bytes: hash)), \(b.add(now))) RETURNING id
+                INSERT INTO landmap_tokens (key, name, role, hash, created_at, scope_json)
+                VALUES (\(b.add(key)), \(b.add(name)), \(b.add(role)), \(b.add(bytes: hash)), \(b.add(now)), \(b.add(scope.json))) RETURNING id
                 """, b.bindings).scalar(Int64.self) ?? 0
-            try Self.appendAudit(s, actor: actor, action: "token.create", target: key, detail: "\(name) (\(role))")
-            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date())
+            let detail = scope == .unlimited ? "\(name) (\(role))" : "\(name) (\(role); \(scope.summary))"
+            try Self.appendAudit(s, actor: actor, action: "token.create", target: key, detail: detail)
+            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date(), scope: scope)
         }
     }
 
-    static let tokenColumns = "id, key, name, role, hash, created_at, revoked_at, last_used_at"
+    static let tokenColumns = "id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json"
 
     public func tokens() throws -> [TokenRecord] {
         try pool.with { s in try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens ORDER BY id").map(Self.token(from:)) }
@@ -56,38 +57,50 @@ extension PostGISStore: AccessStore {
         }
     }
 
-    public func audit(actor: String, action: String, target: String, detail: String) throws {
-        try pool.with { s in try Self.appendAudit(s, actor: actor, action: action, target: target, detail: detail) }
+    public func audit(actor: String, unit: String, action: String, target: String, detail: String) throws {
+        try pool.with { s in try Self.appendAudit(s, actor: actor, unit: unit, action: action, target: target, detail: detail) }
     }
 
-    public func auditLog(limit: Int, actor: String?, action: String?) throws -> [AuditEntry] {
+    /// The same selection as the GeoPackage store's: the layer filter compares text exactly
+    /// (`left`, not `LIKE`), and a change's entries (`change:<id>`) are found by its layer.
+    public func auditLog(_ query: AuditQuery) throws -> [AuditEntry] {
         try pool.with { s in
             var b = Binds()
-            var sql = "SELECT id, at, actor, action, target, detail FROM landmap_audit WHERE TRUE"
-            if let actor { sql += " AND actor = \(b.add(actor))" }
-            if let action { sql += " AND action = \(b.add(action))" }
-            sql += " ORDER BY id DESC LIMIT \(b.add(max(0, limit)))"
+            var sql = "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit WHERE TRUE"
+            if let actor = query.actor { sql += " AND actor = \(b.add(actor))" }
+            if let action = query.action { sql += " AND action = \(b.add(action))" }
+            if let unit = query.unit { sql += " AND unit = \(b.add(unit))" }
+            if let layer = query.layer {
+                sql += """
+                     AND (target = \(b.add(layer)) OR left(target, \(b.add(layer.unicodeScalars.count + 1))::int4) = \(b.add(layer + "/"))
+                      OR target IN (SELECT 'change:' || id FROM landmap_changes WHERE layer = \(b.add(layer))))
+                    """
+            }
+            if let since = query.since { sql += " AND at >= \(b.add(Timestamp.string(since)))" }
+            sql += " ORDER BY id DESC LIMIT \(b.add(max(0, query.limit)))"
             return try s.query(sql, b.bindings).map { row in
                 let r = row.makeRandomAccess()
                 return AuditEntry(id: try r.int64(0), at: Timestamp.date(try r.string(1)) ?? .distantPast, actor: try r.string(2),
-                                  action: try r.string(3), target: try r.string(4), detail: try r.string(5))
+                                  action: try r.string(3), target: try r.string(4), detail: try r.string(5), unit: try r.string(6))
             }
         }
     }
 
-    static func appendAudit(_ s: PGSession, actor: String, action: String, target: String, detail: String) throws {
+    static func appendAudit(_ s: PGSession, actor: String, unit: String = "", action: String, target: String, detail: String) throws {
         var b = Binds()
         try s.execute("""
-            INSERT INTO landmap_audit (at, actor, action, target, detail)
-            VALUES (\(b.add(Timestamp.string(Date()))), \(b.add(actor)), \(b.add(action)), \(b.add(target)), \(b.add(detail)))
+            INSERT INTO landmap_audit (at, actor, unit, action, target, detail)
+            VALUES (\(b.add(Timestamp.string(Date()))), \(b.add(actor)), \(b.add(unit)), \(b.add(action)), \(b.add(target)), \(b.add(detail)))
             """, b.bindings)
     }
 
+    /// A stored token; a scope that is not one throws rather than reading as no limits.
     static func token(from row: PostgresRow) throws -> TokenRecord {
         let r = row.makeRandomAccess()
         let hash = try r[4].decode(ByteBuffer.self)
         return TokenRecord(id: try r.int64(0), key: try r.string(1), name: try r.string(2), role: try r.string(3),
                            hash: Array(hash.readableBytesView), created: Timestamp.date(try r.string(5)) ?? .distantPast,
-                           revoked: try r.optionalString(6).flatMap(Timestamp.date), lastUsed: try r.optionalString(7).flatMap(Timestamp.date))
+                           revoked: try r.optionalString(6).flatMap(Timestamp.date), lastUsed: try r.optionalString(7).flatMap(Timestamp.date),
+                           scope: try TokenScope(json: try r.string(8)))
     }
 }

@@ -19,6 +19,34 @@ extension PostGISStore {
         }
     }
 
+    public func batches(ids: [Int64]) throws -> [Int64: BatchRecord] {
+        guard !ids.isEmpty else { return [:] }
+        return try pool.with { s in
+            var out = [Int64: BatchRecord]()
+            // In slices, well under PostgreSQL's limit on bound parameters.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                var b = Binds()
+                let list = ids[start..<min(start + 500, ids.count)].map { b.add($0) }.joined(separator: ", ")
+                for row in try s.query("SELECT \(Self.batchColumns) FROM landmap_batches WHERE id IN (\(list))", b.bindings) {
+                    let batch = try Self.batch(from: row)
+                    out[batch.id] = batch
+                }
+            }
+            return out
+        }
+    }
+
+    /// The columns `batch(from:)` reads, in order.
+    static let batchColumns = "id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer"
+
+    static func batch(from row: PostgresRow) throws -> BatchRecord {
+        let r = row.makeRandomAccess()
+        return BatchRecord(id: try r.int64(0), layer: try r.string(1), mode: try r.string(2), source: try r.string(3),
+                           actor: try r.string(4), startedAt: try r.string(5), inserted: Int(try r.int64(6)),
+                           updated: Int(try r.int64(7)), unchanged: Int(try r.int64(8)), deleted: Int(try r.int64(9)),
+                           proposer: try r.optionalString(10))
+    }
+
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {
         try pool.read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)

@@ -7,7 +7,7 @@ import Store
 /// `landmap copy` in and out of PostgreSQL: read from one REPEATABLE READ snapshot through
 /// server-side cursors (500 rows a fetch, never a whole layer in memory); loaded in one
 /// transaction under the write lock with multi-row INSERTs, then the id sequences moved past
-/// the copied ids, so later batches, tokens and audit entries follow them.
+/// the copied ids, so later batches, tokens, audit entries and proposals follow them.
 extension PostGISStore: StoreTransfer {
     public func read(layers wanted: [String]?, _ body: (TransferRecord) throws -> Void) throws {
         try pool.transaction(Self.readOnly) { s in
@@ -35,12 +35,10 @@ extension PostGISStore: StoreTransfer {
                 try body(.layer(record))
             }
             let chosen = Set(names)
-            try Self.cursor(s, "SELECT id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted FROM landmap_batches ORDER BY id") { row in
-                let r = row.makeRandomAccess()
-                guard chosen.contains(try r.string(1)) else { return }
-                try body(.batch(BatchRecord(id: try r.int64(0), layer: try r.string(1), mode: try r.string(2), source: try r.string(3),
-                                            actor: try r.string(4), startedAt: try r.string(5), inserted: Int(try r.int64(6)),
-                                            updated: Int(try r.int64(7)), unchanged: Int(try r.int64(8)), deleted: Int(try r.int64(9)))))
+            try Self.cursor(s, "SELECT \(Self.batchColumns) FROM landmap_batches ORDER BY id") { row in
+                let batch = try Self.batch(from: row)
+                guard chosen.contains(batch.layer) else { return }
+                try body(.batch(batch))
             }
             for name in names {
                 guard let table = tables[name] else { continue }
@@ -64,12 +62,17 @@ extension PostGISStore: StoreTransfer {
                 let hash = try r[4].decode(ByteBuffer.self)
                 try body(.token(TokenRow(id: try r.int64(0), key: try r.string(1), name: try r.string(2), role: try r.string(3),
                                          hash: Array(hash.readableBytesView), createdAt: try r.string(5), revokedAt: try r.optionalString(6),
-                                         lastUsedAt: try r.optionalString(7))))
+                                         lastUsedAt: try r.optionalString(7), scopeJSON: try r.string(8))))
             }
-            try Self.cursor(s, "SELECT id, at, actor, action, target, detail FROM landmap_audit ORDER BY id") { row in
+            try Self.cursor(s, "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit ORDER BY id") { row in
                 let r = row.makeRandomAccess()
                 try body(.audit(AuditRow(id: try r.int64(0), at: try r.string(1), actor: try r.string(2), action: try r.string(3),
-                                         target: try r.string(4), detail: try r.string(5))))
+                                         target: try r.string(4), detail: try r.string(5), unit: try r.string(6))))
+            }
+            try Self.cursor(s, "SELECT \(Self.changeColumns(content: true)) FROM landmap_changes ORDER BY id") { row in
+                let change = try Self.change(from: row)
+                guard wanted == nil || chosen.contains(change.layer) else { return }
+                try body(.change(change))
             }
         }
     }
@@ -90,7 +93,7 @@ extension PostGISStore: StoreTransfer {
             try self.lockWrites(s)
             var held = [String]()
             for (table, one, many) in [("landmap_batches", "batch", "batches"), ("landmap_tokens", "token", "tokens"),
-                                       ("landmap_audit", "audit entry", "audit entries")] {
+                                       ("landmap_audit", "audit entry", "audit entries"), ("landmap_changes", "change", "changes")] {
                 let n = try s.query("SELECT count(*) FROM \(table)").scalar(Int64.self) ?? 0
                 if n > 0 { held.append("\(n) \(n == 1 ? one : many)") }
             }
@@ -138,18 +141,26 @@ final class PostGISLoader: TransferLoader {
         case .layer(let r): try addLayer(r)
         case .batch(let x):
             try known(x.layer)
-            try queue("INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted) VALUES") { b in
+            try queue("INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer) VALUES") { b in
                 [b.add(x.id), b.add(x.layer), b.add(x.mode), b.add(x.source), b.add(x.actor), b.add(x.startedAt),
-                 b.add(x.inserted), b.add(x.updated), b.add(x.unchanged), b.add(x.deleted)]
+                 b.add(x.inserted), b.add(x.updated), b.add(x.unchanged), b.add(x.deleted), b.add(x.proposer)]
             }
         case .version(let v): try addVersion(v)
         case .token(let t):
-            try queue("INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at) VALUES") { b in
-                [b.add(t.id), b.add(t.key), b.add(t.name), b.add(t.role), b.add(bytes: t.hash), b.add(t.createdAt), b.add(t.revokedAt), b.add(t.lastUsedAt)]
+            try queue("INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json) VALUES") { b in
+                [b.add(t.id), b.add(t.key), b.add(t.name), b.add(t.role), b.add(bytes: t.hash), b.add(t.createdAt), b.add(t.revokedAt), b.add(t.lastUsedAt),
+                 b.add(t.scopeJSON)]
             }
         case .audit(let a):
-            try queue("INSERT INTO landmap_audit (id, at, actor, action, target, detail) VALUES") { b in
-                [b.add(a.id), b.add(a.at), b.add(a.actor), b.add(a.action), b.add(a.target), b.add(a.detail)]
+            try queue("INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit) VALUES") { b in
+                [b.add(a.id), b.add(a.at), b.add(a.actor), b.add(a.action), b.add(a.target), b.add(a.detail), b.add(a.unit)]
+            }
+        case .change(let c):
+            try queue("""
+                INSERT INTO landmap_changes (id, layer, kind, proposer, unit, created_at, status, summary, content, decided_by, decided_at, reason, batch_id) VALUES
+                """) { b in
+                [b.add(c.id), b.add(c.layer), b.add(c.kind), b.add(c.proposer), b.add(c.unit), b.add(c.createdAt), b.add(c.status.rawValue),
+                 b.add(c.summary), b.add(c.content ?? "{}"), b.add(c.decidedBy), b.add(c.decidedAt), b.add(c.reason), b.add(c.batchID)]
             }
         }
     }
@@ -245,7 +256,7 @@ final class PostGISLoader: TransferLoader {
                 """, b.bindings)
             try store.notify(s, name)
         }
-        for table in ["landmap_batches", "landmap_tokens", "landmap_audit"] {
+        for table in ["landmap_batches", "landmap_tokens", "landmap_audit", "landmap_changes"] {
             try s.execute("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce(max(id), 0) + 1, false) FROM \(table)")
         }
     }

@@ -21,10 +21,15 @@ extension PostGISStore {
             let timestamp = try self.nextTimestamp(s)
             var b = Binds()
             let batchID = try s.query("""
-                INSERT INTO landmap_batches (layer, mode, source, actor, started_at)
-                VALUES (\(b.add(request.layer)), \(b.add(request.mode.rawValue)), \(b.add(request.source)), \(b.add(request.actor)), \(b.add(timestamp)))
+                INSERT INTO landmap_batches (layer, mode, source, actor, started_at, proposer)
+                VALUES (\(b.add(request.layer)), \(b.add(request.mode.rawValue)), \(b.add(request.source)), \(b.add(request.actor)), \(b.add(timestamp)),
+                  \(b.add(request.proposer)))
                 RETURNING id
                 """, b.bindings).scalar(Int64.self) ?? 0
+            // First, so a proposal decided meanwhile fails the batch before any of it is written.
+            if let change = request.approves {
+                try Self.approve(s, change: change, actor: request.actor, unit: request.unit, batchID: batchID, at: timestamp)
+            }
             let writer = try PostGISBatchWriter(session: s, table: table, request: request, batchID: batchID, timestamp: timestamp)
             try body(writer)
             try writer.finish()
@@ -42,8 +47,8 @@ extension PostGISStore {
             summary.dataVersion = try s.query("SELECT data_version FROM landmap_layers WHERE name = \(b.add(schema.name))", b.bindings)
                 .scalar(Int64.self) ?? 0
             if changed {
-                try Self.appendAudit(s, actor: request.actor, action: "write", target: schema.name,
-                                     detail: "batch \(batchID) (\(request.mode.rawValue), \(request.source)): +\(summary.inserted) ~\(summary.updated) -\(summary.deleted)")
+                try Self.appendAudit(s, actor: request.actor, unit: request.unit, action: "write", target: schema.name,
+                                     detail: request.auditDetail(batchID: batchID, summary))
                 try self.notify(s, schema.name)
             }
             return summary
