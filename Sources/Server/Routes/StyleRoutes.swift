@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import Geometry
 import HTTPTypes
@@ -20,7 +21,7 @@ struct StyleRoutes {
                         "json": "application/json", "png": "image/png", "svg": "image/svg+xml", "pbf": "application/x-protobuf"]
 
     func add(to router: Router<LandMapContext>) {
-        router.get("/styles/:name") { request, context in try self.style(request, context.parameters.require("name")) }
+        router.get("/styles/:name") { request, context in try self.style(request, context.parameters.require("name"), context.identity) }
         router.get("/assets/**") { request, context in try self.asset(context.parameters.getCatchAll().joined(separator: "/")) }
     }
 
@@ -30,16 +31,45 @@ struct StyleRoutes {
         return Reply.text(html, contentType: "text/html; charset=utf-8", cache: "no-cache")
     }
 
-    func style(_ request: Request, _ file: String) throws -> Response {
+    func style(_ request: Request, _ file: String, _ identity: Identity?) throws -> Response {
         guard file.hasSuffix(".json"), let folder, Self.isPlainName(String(file.dropLast(5))),
               let text = try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8) else {
             throw Problem.notFound("no style '\(file)'")
         }
         let rewritten = text.replacingOccurrences(of: "{base}", with: request.baseURL)
-        guard let basemap = state.configuration.basemap else {
-            return Reply.text(rewritten, contentType: "application/json", cache: "public, max-age=300")
+        var style = try JSONValue.parse(rewritten)
+        let readable = Set(try state.readableLayers(for: identity).keys)
+        style = Self.onlyReadable(style, readable)
+        if let basemap = state.configuration.basemap { style = try Self.withBasemap(style, basemap) }
+        // Which layers it draws depends on the caller: no shared cache may hand it on.
+        return Reply.json(style, cache: "private, max-age=300")
+    }
+
+    /// The style without the layers that draw a layer the caller may not read (and their
+    /// label layers), its sources' TileJSON asking only for the readable ones: the style
+    /// neither names nor draws what the caller may not see.
+    static func onlyReadable(_ style: JSONValue, _ readable: Set<String>) -> JSONValue {
+        guard var root = style.objectValue, let layers = root["layers"]?.arrayValue else { return style }
+        func drawn(_ sourceLayer: String) -> String {
+            sourceLayer.hasSuffix("-label") ? String(sourceLayer.dropLast(6)) : sourceLayer
         }
-        return Reply.json(try Self.withBasemap(JSONValue.parse(rewritten), basemap), cache: "public, max-age=300")
+        root["layers"] = .array(layers.filter { l in
+            guard let sourceLayer = l["source-layer"]?.stringValue else { return true }
+            return readable.contains(drawn(sourceLayer))
+        })
+        if var sources = root["sources"]?.objectValue {
+            for (name, source) in sources {
+                guard var s = source.objectValue, let url = s["url"]?.stringValue, let range = url.range(of: "/tiles/"), url.hasSuffix(".json") else { continue }
+                let names = url[range.upperBound...].dropLast(5).split(separator: ",").map(String.init).filter(readable.contains)
+                if names.isEmpty { sources[name] = nil; continue }
+                s["url"] = .string(String(url[..<range.upperBound]) + names.joined(separator: ",") + ".json")
+                sources[name] = .object(s)
+            }
+            root["sources"] = .object(sources)
+            // A layer whose source is gone would make the style invalid.
+            root["layers"] = .array((root["layers"]?.arrayValue ?? []).filter { l in l["source"]?.stringValue.map { sources[$0] != nil } ?? true })
+        }
+        return .object(root)
     }
 
     /// The style with the configured raster basemap as a source and a layer just above the
