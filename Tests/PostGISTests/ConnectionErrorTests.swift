@@ -59,6 +59,30 @@ struct ConnectionErrorTests {
         }
     }
 
+    /// A database at schema version 1 (tokens, audit and batches already in it) gains token
+    /// scopes, audit units, batch proposers and proposals when a store opens it.
+    @Test func aVersion1DatabaseGainsStewardshipOnOpen() throws {
+        try PGTest.withDatabase { url in
+            let first = try #require(Migrations.all.first { $0.version == 1 })
+            try PostgresAdmin.execute(url, ["CREATE EXTENSION IF NOT EXISTS postgis",
+                                            "CREATE TABLE landmap_migrations (version integer PRIMARY KEY, applied_at text NOT NULL, description text NOT NULL)"]
+                + first.sql + [
+                    "INSERT INTO landmap_migrations VALUES (1, '2026-01-01T00:00:00.000Z', '\(first.description)')",
+                    "INSERT INTO landmap_tokens (key, name, role, hash, created_at) VALUES ('k1', 'old', 'reader', '\\x00', '2026-01-01T00:00:00.000Z')",
+                    "INSERT INTO landmap_audit (at, actor, action, target) VALUES ('2026-01-01T00:00:00.000Z', 'cli:old', 'token.create', 'k1')",
+                    "INSERT INTO landmap_batches (layer, mode, source, actor, started_at) VALUES ('parcels', 'append', 'old', 'cli:old', '2026-01-01T00:00:00.000Z')",
+                ])
+            let store = try PostGISStore(url: url)
+            #expect(try store.token(key: "k1")?.scope == .unlimited)
+            #expect(try store.auditLog(AuditQuery(limit: 5)).map(\.unit) == [""])
+            #expect(try store.batches(ids: [1])[1].map { $0.actor == "cli:old" && $0.proposer == nil } == true)
+            let change = try store.addChange(layer: "parcels", kind: "create", proposer: "token:old", unit: "", summary: "s", content: "{}")
+            #expect(try store.change(id: change.id)?.status == .pending)
+            let versions = try store.pool.with { s in try s.query("SELECT count(*) FROM landmap_migrations").scalar(Int64.self) }
+            #expect(versions == Int64(Migrations.latest))
+        }
+    }
+
     @Test func databaseWithoutPostGISThatCannotGetIt() throws {
         // A role that may connect but not create extensions (PostGIS is not a trusted extension).
         try PGTest.withDatabase { url in

@@ -68,4 +68,26 @@ import TestSupport
         try reopened.setMetadata(LayerMetadata(privateFields: ["SoHieu"]), of: "parcels", actor: "tests")
         #expect(try reopened.schema(of: "parcels")?.metadata.privateFields == ["SoHieu"])
     }
+
+    /// A file from before token scopes, audit units, batch proposers and proposals gains the
+    /// columns (meaning none) and the table when opened, and keeps what it held.
+    @Test func olderFilesGainScopesUnitsProposersAndProposalsOnOpen() throws {
+        let (store, url) = try StoreFixtures.store()
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        _ = try store.addToken(key: "k1", name: "old", role: "reader", hash: [UInt8](repeating: 1, count: 32), actor: "tests")
+        try DatabaseQueue(path: url.path).write { db in
+            try db.execute(sql: "DROP TABLE landmap_changes")
+            try db.execute(sql: "ALTER TABLE landmap_tokens DROP COLUMN scope_json")
+            try db.execute(sql: "ALTER TABLE landmap_audit DROP COLUMN unit")
+            try db.execute(sql: "ALTER TABLE landmap_batches DROP COLUMN proposer")
+        }
+        #expect(throws: StoreError.self) { try GeoPackageStore(path: url.path, readOnly: true) }
+        let reopened = try GeoPackageStore(path: url.path)
+        #expect(try reopened.token(key: "k1")?.scope == .unlimited)
+        #expect(try reopened.auditLog(AuditQuery(limit: 10)).map(\.unit) == ["", ""])
+        #expect(try reopened.batches(ids: [1])[1]?.proposer == nil)
+        let change = try reopened.addChange(layer: "parcels", kind: "create", proposer: "token:old", unit: "x", summary: "s", content: "{}")
+        #expect(try reopened.change(id: change.id)?.status == .pending)
+        #expect(try GeoPackageStore(path: url.path, readOnly: true).changes(layer: nil, status: nil, limit: 5).count == 1)
+    }
 }

@@ -774,4 +774,167 @@ import TestSupport
         #expect(try store.auditLog(limit: 100, actor: "nobody", action: nil).isEmpty)
         #expect(try store.auditLog(limit: 0, actor: nil, action: nil).isEmpty)
     }
+
+    // MARK: Stewardship: token scopes, audit units and queries, proposals (SPEC §8)
+
+    @Test(arguments: Backend.allCases)
+    func tokenScopesAreStoredAndADamagedOneThrows(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        let scope = TokenScope(unit: "so-tnmt", layers: ["parcels", "zoning"], wards: ["26734", "26737"])
+        let made = try store.addToken(key: "k1", name: "steward", role: "editor", scope: scope, hash: Array(repeating: 3, count: 32), actor: "cli:test")
+        #expect(made.scope == scope)
+        #expect(try store.token(key: "k1")?.scope == scope)
+        #expect(try t.another().token(key: "k1")?.scope == scope)
+        // Only a unit; and the old call, with no limits.
+        _ = try store.addToken(key: "k2", name: "ward", role: "contributor", scope: TokenScope(unit: "phuong-tan-phong"), hash: Array(repeating: 4, count: 32), actor: "cli:test")
+        _ = try store.addToken(key: "k3", name: "viewer", role: "reader", hash: Array(repeating: 5, count: 32), actor: "cli:test")
+        #expect(try store.tokens().map(\.scope) == [scope, TokenScope(unit: "phuong-tan-phong"), .unlimited])
+        #expect(try store.token(key: "k2")?.scope.layers == nil)
+        #expect(try store.revokeToken("k1", actor: "cli:test")?.scope == scope)
+
+        // Damaged by hand: reading the token throws rather than handing out no limits.
+        try t.execute("UPDATE landmap_tokens SET scope_json = 'not json' WHERE key = 'k2'")
+        #expect(throws: (any Error).self) { try store.token(key: "k2") }
+        try t.execute("UPDATE landmap_tokens SET scope_json = '[\"so-tnmt\"]' WHERE key = 'k2'")
+        #expect(throws: (any Error).self) { try store.token(key: "k2") }
+        #expect(throws: (any Error).self) { try store.tokens() }
+        #expect(try store.token(key: "k3")?.scope == .unlimited)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func auditEntriesCarryTheirUnitAndAreQueried(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        try store.audit(actor: "cli:ana", action: "backup", target: "/tmp/x", detail: "")
+        try store.audit(actor: "token:ward", unit: "phuong-tan-phong", action: "token.use", target: "parcels/26734-12-1", detail: "GET")
+        try store.audit(actor: "token:ward", unit: "phuong-tan-phong", action: "token.use", target: "parcels_old/26734-12-1", detail: "GET")
+        try store.audit(actor: "token:ward", unit: "phuong-tan-phong", action: "token.use", target: "parcels_old", detail: "GET")
+        Thread.sleep(forTimeInterval: 0.01)
+        let cut = Date()
+        Thread.sleep(forTimeInterval: 0.01)
+        _ = try store.write(BatchRequest(layer: "parcels", mode: .append, source: "test", actor: "token:steward", unit: "so-tnmt")) { w in
+            try w.put(StoreFixtures.parcel(0))
+        }
+        let parcelsChange = try store.addChange(layer: "parcels", kind: "replace", proposer: "token:ward", unit: "phuong-tan-phong",
+                                                summary: "replace 26734-12-1", content: "{}")
+        let roadsChange = try store.addChange(layer: "roads", kind: "import", proposer: "token:ward", unit: "phuong-tan-phong",
+                                              summary: "upload roads.zip", content: "{}")
+
+        let all = try store.auditLog(AuditQuery(limit: 100))
+        #expect(all.map(\.action) == ["change.propose", "change.propose", "write", "token.use", "token.use", "token.use", "backup"])
+        #expect(all.map(\.unit) == ["phuong-tan-phong", "phuong-tan-phong", "so-tnmt", "phuong-tan-phong", "phuong-tan-phong", "phuong-tan-phong", ""])
+        #expect(all[0].target == "change:\(roadsChange.id)" && all[0].detail == "upload roads.zip" && all[0].actor == "token:ward")
+        #expect(all[2].target == "parcels" && all[2].actor == "token:steward" && !all[2].detail.contains("proposed by"))
+        func query(_ q: AuditQuery) throws -> [String] { try store.auditLog(q).map { "\($0.action) \($0.target)" } }
+        #expect(try query(AuditQuery(unit: "so-tnmt")) == ["write parcels"])
+        #expect(try query(AuditQuery(unit: "")) == ["backup /tmp/x"])
+        #expect(try query(AuditQuery(actor: "token:ward", action: "token.use", unit: "phuong-tan-phong")).count == 3)
+        #expect(try query(AuditQuery(action: "change.propose")) == ["change.propose change:\(roadsChange.id)", "change.propose change:\(parcelsChange.id)"])
+        // A layer: the layer itself, its features, its proposals; not a layer whose name it begins.
+        #expect(try query(AuditQuery(layer: "parcels")) == ["change.propose change:\(parcelsChange.id)", "write parcels", "token.use parcels/26734-12-1"])
+        #expect(try query(AuditQuery(layer: "parcels_old")) == ["token.use parcels_old", "token.use parcels_old/26734-12-1"])
+        #expect(try query(AuditQuery(layer: "roads")) == ["change.propose change:\(roadsChange.id)"])
+        #expect(try query(AuditQuery(layer: "zoning")).isEmpty)
+        #expect(try query(AuditQuery(since: cut)) == ["change.propose change:\(roadsChange.id)", "change.propose change:\(parcelsChange.id)", "write parcels"])
+        #expect(try query(AuditQuery(since: Date().addingTimeInterval(60))).isEmpty)
+        #expect(try query(AuditQuery(limit: 1, layer: "parcels", since: cut)) == ["change.propose change:\(parcelsChange.id)"])
+        #expect(try query(AuditQuery(limit: 0)).isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func proposalsAreStoredListedAndRejectedOnce(_ backend: Backend) throws {
+        let t = try StoreFixtures.make(backend)
+        let store = t.store
+        let content = #"{"features":[{"id":"26734-12-1"}],"note":"Đã đo lại"}"#
+        let a = try store.addChange(layer: "parcels", kind: "replace", proposer: "token:ward", unit: "phuong-tan-phong", summary: "replace 26734-12-1", content: content)
+        let b = try store.addChange(layer: "parcels", kind: "delete", proposer: "token:ward", unit: "phuong-tan-phong", summary: "delete 26734-12-2", content: "{}")
+        let c = try store.addChange(layer: "zoning", kind: "import", proposer: "token:other", unit: "", summary: "upload z.zip", content: "{}")
+        #expect(a.id < b.id && b.id < c.id)
+        #expect(a.status == .pending && a.content == content && a.decidedBy == nil && a.batchID == nil)
+        #expect(Timestamp.date(a.createdAt).map { abs($0.timeIntervalSinceNow) < 60 } == true)
+
+        let listed = try store.changes(layer: nil, status: nil, limit: 10)
+        #expect(listed.map(\.id) == [c.id, b.id, a.id])
+        #expect(listed.allSatisfy { $0.content == nil })
+        #expect(listed.last?.summary == "replace 26734-12-1" && listed.last?.proposer == "token:ward" && listed.last?.unit == "phuong-tan-phong")
+        #expect(try store.changes(layer: "parcels", status: nil, limit: 10).map(\.id) == [b.id, a.id])
+        #expect(try store.changes(layer: "parcels", status: .pending, limit: 1).map(\.id) == [b.id])
+        #expect(try store.changes(layer: nil, status: .rejected, limit: 10).isEmpty)
+        let one = try #require(try store.change(id: a.id))
+        #expect(one == a)
+        #expect(try store.change(id: c.id + 100) == nil)
+
+        let rejected = try #require(try store.reject(id: a.id, by: "token:steward", unit: "so-tnmt", reason: "sai ranh thửa"))
+        #expect(rejected.status == .rejected && rejected.decidedBy == "token:steward" && rejected.reason == "sai ranh thửa")
+        #expect(rejected.decidedAt != nil && rejected.batchID == nil && rejected.content == content)
+        #expect(try t.another().change(id: a.id)?.status == .rejected)
+        #expect(try store.changes(layer: nil, status: .rejected, limit: 10).map(\.id) == [a.id])
+        #expect(try store.changes(layer: nil, status: .pending, limit: 10).map(\.id) == [c.id, b.id])
+        // Decided once only; no such proposal is nil.
+        #expect(throws: StoreError.changeNotPending(id: a.id, status: "rejected")) {
+            try store.reject(id: a.id, by: "token:other", unit: "", reason: "again")
+        }
+        #expect(try store.change(id: a.id)?.decidedBy == "token:steward")
+        #expect(try store.reject(id: c.id + 100, by: "token:steward", unit: "", reason: "x") == nil)
+
+        let log = try store.auditLog(AuditQuery(limit: 10))
+        #expect(log.map(\.action) == ["change.reject", "change.propose", "change.propose", "change.propose"])
+        #expect(log[0].target == "change:\(a.id)" && log[0].unit == "so-tnmt" && log[0].actor == "token:steward" && log[0].detail == "sai ranh thửa")
+        #expect(log[3].target == "change:\(a.id)" && log[3].unit == "phuong-tan-phong" && log[3].detail == "replace 26734-12-1")
+    }
+
+    @Test(arguments: Backend.allCases)
+    func approvingAProposalMarksItInsideTheBatchOnce(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        let first = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(0)) }
+        let change = try store.addChange(layer: "parcels", kind: "replace", proposer: "token:ward", unit: "phuong-tan-phong",
+                                         summary: "replace 26734-12-1", content: "{}")
+        func approval(_ id: Int64) -> BatchRequest {
+            BatchRequest(layer: "parcels", mode: .upsert, source: "change \(id)", actor: "token:steward", unit: "so-tnmt", proposer: "token:ward", approves: id)
+        }
+        let applied = try store.write(approval(change.id)) { w in try w.put(StoreFixtures.parcel(0, landUse: "TMD")) }
+        #expect(applied.updated == 1)
+        let approved = try #require(try store.change(id: change.id))
+        #expect(approved.status == .approved && approved.decidedBy == "token:steward" && approved.batchID == applied.batchID)
+        #expect(approved.decidedAt != nil && approved.reason == nil)
+
+        let batches = try store.batches(ids: [applied.batchID, first.batchID, applied.batchID + 100])
+        #expect(Set(batches.keys) == [first.batchID, applied.batchID])
+        #expect(batches[applied.batchID]?.proposer == "token:ward" && batches[applied.batchID]?.actor == "token:steward")
+        #expect(batches[applied.batchID]?.source == "change \(change.id)" && batches[applied.batchID]?.updated == 1)
+        #expect(batches[first.batchID]?.proposer == nil && batches[first.batchID]?.inserted == 1)
+        #expect(try store.batches(ids: []).isEmpty)
+
+        let log = try store.auditLog(AuditQuery(limit: 2))
+        #expect(Set(log.map(\.action)) == ["write", "change.approve"])
+        #expect(log.allSatisfy { $0.unit == "so-tnmt" && $0.actor == "token:steward" })
+        #expect(log.first { $0.action == "change.approve" }?.target == "change:\(change.id)")
+        #expect(log.first { $0.action == "write" }?.detail.contains("proposed by token:ward") == true)
+
+        // Approving it again fails the whole batch: nothing written, nothing audited.
+        let version = try store.layer("parcels")?.dataVersion
+        let revision = try store.revision(layer: "parcels", id: StoreFixtures.parcel(0).id)
+        let entries = try store.auditLog(AuditQuery(limit: 100)).count
+        #expect(throws: StoreError.changeNotPending(id: change.id, status: "approved")) {
+            try store.write(approval(change.id)) { w in try w.put(StoreFixtures.parcel(0, landUse: "SKC")) }
+        }
+        #expect(try store.layer("parcels")?.dataVersion == version)
+        #expect(try store.revision(layer: "parcels", id: StoreFixtures.parcel(0).id) == revision)
+        #expect(try store.feature(layer: "parcels", id: StoreFixtures.parcel(0).id, asOf: nil)?.properties["land_use"] == "TMD")
+        #expect(try store.batches(ids: [applied.batchID + 1]).isEmpty)
+        #expect(try store.auditLog(AuditQuery(limit: 100)).count == entries)
+        #expect(try store.change(id: change.id)?.batchID == applied.batchID)
+
+        // A rejected proposal, or none, cannot be approved either.
+        let other = try store.addChange(layer: "parcels", kind: "delete", proposer: "token:ward", unit: "", summary: "delete", content: "{}")
+        _ = try store.reject(id: other.id, by: "token:steward", unit: "so-tnmt", reason: "no")
+        #expect(throws: StoreError.changeNotPending(id: other.id, status: "rejected")) {
+            try store.write(approval(other.id)) { w in _ = try w.delete(id: StoreFixtures.parcel(0).id) }
+        }
+        #expect(throws: StoreError.changeNotPending(id: other.id + 100, status: "unknown")) {
+            try store.write(approval(other.id + 100)) { w in _ = try w.delete(id: StoreFixtures.parcel(0).id) }
+        }
+        #expect(try store.feature(layer: "parcels", id: StoreFixtures.parcel(0).id, asOf: nil) != nil)
+        #expect(try store.layer("parcels")?.dataVersion == version)
+    }
 }
