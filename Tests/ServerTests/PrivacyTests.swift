@@ -231,7 +231,7 @@ import Tiles
         let set = try run("layer", "set", "shops", "--private-fields", "phone, amenity")
         #expect(set.status == 0, "\(set.output)")
         #expect(try JSONValue.parse(try run("layer", "show", "shops", "--json").output)["private_fields"] == .array(["phone", "amenity"]))
-        #expect(try run("layer", "show", "shops").output.contains("private fields set: phone, amenity"))
+        #expect(try run("layer", "show", "shops").output.contains("private fields    phone, amenity"))
         // The running server sees the other process's change at once, its cached tile included.
         try await server.test { client in
             try await client.execute(uri: "/collections/shops/items/shop-1", method: .get) { r in #expect(!r.text.contains("cafe")) }
