@@ -103,6 +103,22 @@ public struct LayerMetadata: Hashable, Sendable {
                   privateFields: json["private_fields"]?.arrayValue?.compactMap(\.stringValue) ?? defaults.privateFields)
     }
 
+    /// One line for the audit log: every member that is set.
+    public var auditText: String {
+        var parts = ["access \(access.rawValue)"]
+        func add(_ label: String, _ value: String?) { if let value, !value.isEmpty { parts.append("\(label) \(value)") } }
+        add("steward", steward)
+        add("licence", licence)
+        add("title", title)
+        add("title_en", titleEn)
+        add("attribution", attribution)
+        add("update_frequency", updateFrequency?.rawValue)
+        add("contact", contact)
+        if !keywords.isEmpty { parts.append("keywords \(keywords.joined(separator: ", "))") }
+        parts.append("private fields: \(privateFields.isEmpty ? "none" : privateFields.joined(separator: ", "))")
+        return parts.joined(separator: "; ")
+    }
+
     /// What the built-in layers say until their steward sets otherwise: the HCMC units that
     /// hold each dataset after the 2025 reform, public access (owners' fields stay private by
     /// the privacy rule), and the licence and credit of the sample data `make run` loads

@@ -221,7 +221,7 @@ public final class GeoPackageStore: FeatureStore {
             try db.execute(sql: "UPDATE landmap_layers SET metadata_json = ?, data_version = data_version + 1 WHERE name = ?",
                            arguments: [metadata.json.jsonText, layer])
             try Self.appendAudit(db, actor: actor, action: "layer.set", target: layer,
-                                 detail: "private fields: \(metadata.privateFields.isEmpty ? "none" : metadata.privateFields.joined(separator: ", "))")
+                                 detail: metadata.auditText)
         }
     }
 

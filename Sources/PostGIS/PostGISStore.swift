@@ -179,7 +179,7 @@ public final class PostGISStore: FeatureStore {
                 """, b.bindings)
             guard changed > 0 else { throw StoreError.unknownLayer(layer) }
             try Self.appendAudit(s, actor: actor, action: "layer.set", target: layer,
-                                 detail: "private fields: \(metadata.privateFields.isEmpty ? "none" : metadata.privateFields.joined(separator: ", "))")
+                                 detail: metadata.auditText)
             try self.notify(s, layer)
         }
         versions.invalidateAll()

@@ -17,7 +17,9 @@ struct TilesExport: AsyncParsableCommand {
         abstract: "Pre-render a tile pyramid into an MBTiles or PMTiles file, for offline use or a CDN.",
         discussion: """
             Tiles are the ones the server serves (MVT 2.1, extent 4096), gzip-compressed; tiles with
-            nothing in them are left out; private fields are never exported. Rendering uses every core.
+            nothing in them are left out; private fields are never exported. An archive is read by
+            whoever has the file, so only public layers go in by default; naming an internal or
+            restricted layer needs --allow-non-public. Rendering uses every core.
 
             Examples:
               landmap tiles export --out hcmc.pmtiles --layers parcels,zoning --maxzoom 16
@@ -30,10 +32,27 @@ struct TilesExport: AsyncParsableCommand {
     @Option(help: "Lowest zoom.") var minzoom = 0
     @Option(help: "Highest zoom.") var maxzoom = 16
     @Option(help: "Only tiles touching MINLON,MINLAT,MAXLON,MAXLAT (default: the layers' extent).") var bbox: String?
+    @Flag(help: "Allow internal and restricted layers in the archive (anyone with the file reads them).") var allowNonPublic = false
 
     func run() async throws {
         let store = try options.openStore()
-        var o = TileExportOptions(layers: try layers.map { $0.split(separator: ",").map(String.init) } ?? store.layers().map(\.schema.name))
+        let all = try store.layers()
+        let names: [String]
+        if let layers {
+            names = layers.split(separator: ",").map(String.init)
+            for name in names {
+                guard let schema = all.first(where: { $0.schema.name == name })?.schema else { throw StoreError.unknownLayer(name) }
+                if schema.metadata.access != .public, !allowNonPublic {
+                    throw CLIError("layer '\(name)' is \(schema.metadata.access.rawValue): a tile archive is read by whoever has the file; give --allow-non-public to export it anyway")
+                }
+            }
+        } else {
+            names = all.filter { $0.schema.metadata.access == .public || allowNonPublic }.map(\.schema.name)
+            let left = all.filter { $0.schema.metadata.access != .public && !allowNonPublic }.map(\.schema.name)
+            if !left.isEmpty { FileHandle.standardError.write(Data("not public, left out: \(left.joined(separator: ", ")) (--allow-non-public to include)\n".utf8)) }
+            guard !names.isEmpty else { throw CLIError("no public layer to export (--allow-non-public to export the others)") }
+        }
+        var o = TileExportOptions(layers: names)
         o.minZoom = minzoom
         o.maxZoom = maxzoom
         if let bbox {
