@@ -53,6 +53,7 @@ enum OpenAPIDocument {
             if let body { o["requestBody"] = body }
             return .object(o)
         }
+        let proposed = "Accepted as a proposal (contributor token): Location names it under /changes"
         let featureBody: JSONValue = .object(["required": .bool(true), "content": .object(["application/geo+json": .object(["schema": ["type": "object"]])])])
         let ifMatch = param("If-Match", "header", string, "The ETag of the version being replaced or deleted (412 if stale)")
         let contentCrs = param("Content-Crs", "header", string, "CRS of the body's coordinates, e.g. <http://www.opengis.net/def/crs/EPSG/0/9210>")
@@ -121,13 +122,13 @@ enum OpenAPIDocument {
             o[method] = operation
             paths[path] = .object(o)
         }
-        adding("/collections/{collectionId}/items", "post", write("Create a feature (OGC API – Features Part 4; editor token)", [collectionId, contentCrs],
-                                                                  body: featureBody, ["201": "Created: Location and ETag name it"]))
-        adding("/collections/{collectionId}/items/{featureId}", "put", write("Replace a feature (editor token; If-Match makes it conditional)",
-                                                                             [collectionId, featureId, ifMatch, contentCrs], body: featureBody, ["200": "Replaced"]))
-        adding("/collections/{collectionId}/items/{featureId}", "delete", write("Delete a feature (editor token; its versions are kept)",
-                                                                                [collectionId, featureId, ifMatch], body: nil, ["204": "Deleted"]))
-        adding("/imports", "post", write("Import a file (or a .zip) with the quality report; all or nothing (editor token)", [
+        adding("/collections/{collectionId}/items", "post", write("Create a feature (OGC API – Features Part 4; editor token; a contributor's is a proposal)", [collectionId, contentCrs],
+                                                                  body: featureBody, ["201": "Created: Location and ETag name it", "202": proposed]))
+        adding("/collections/{collectionId}/items/{featureId}", "put", write("Replace a feature (editor token; a contributor's is a proposal; If-Match makes it conditional)",
+                                                                             [collectionId, featureId, ifMatch, contentCrs], body: featureBody, ["200": "Replaced", "202": proposed]))
+        adding("/collections/{collectionId}/items/{featureId}", "delete", write("Delete a feature (editor token; a contributor's is a proposal; its versions are kept)",
+                                                                                [collectionId, featureId, ifMatch], body: nil, ["204": "Deleted", "202": proposed]))
+        adding("/imports", "post", write("Import a file (or a .zip) with the quality report; all or nothing (editor token; a contributor's is a proposal)", [
             param("layer", "query", string, "Layer to import into", required: true),
             param("crs", "query", string, "CRS of the file when it declares none (e.g. vn2000)"),
             param("mode", "query", ["type": "string", "enum": ["append", "upsert", "replace"]], "How existing features are treated"),
@@ -138,7 +139,27 @@ enum OpenAPIDocument {
         ], body: .object(["required": .bool(true), "content": .object([
             "application/octet-stream": .object(["schema": ["type": "string", "format": "binary"]]),
             "multipart/form-data": .object(["schema": .object(["type": "object", "properties": .object(["file": ["type": "string", "format": "binary"]])])]),
-        ])]), ["200": "Dry run: the report", "201": "Imported: the report"]))
+        ])]), ["200": "Dry run: the report", "201": "Imported: the report", "202": proposed]))
+        // Proposals (SPEC §8): token holders see theirs and those they may review.
+        let changeId = param("changeId", "path", ["type": "integer"], "A proposal")
+        func tokenGet(_ summary: String, _ parameters: [JSONValue]) -> JSONValue {
+            guard case .object(var o) = get(summary, parameters, errors: ["400", "401", "404"]), case .object(var op)? = o["get"] else { return .null }
+            op["security"] = secured
+            o["get"] = .object(op)
+            return .object(o)
+        }
+        paths["/changes"] = tokenGet("Proposals the caller made or may review, newest first", [
+            param("layer", "query", string, "Only this layer"),
+            param("status", "query", ["type": "string", "enum": ["pending", "approved", "rejected"]], "Only this status"),
+            param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 1000], "At most this many"),
+        ])
+        paths["/changes/{changeId}"] = tokenGet("A proposal: each feature before and after, what changed since, its QA report", [changeId])
+        adding("/changes/{changeId}/approve", "post", write("Approve a proposal: one batch naming proposer and approver (a steward of the layer, or an admin); 409 when its features changed since",
+                                                             [changeId], body: nil, ["200": "Approved: the batch written"]))
+        adding("/changes/{changeId}/reject", "post", write("Reject a proposal with a reason ({\"reason\": …}); the layer is not touched",
+                                                            [changeId], body: .object(["required": .bool(true), "content": .object(["application/json": .object(["schema": .object([
+                                                                "type": "object", "required": ["reason"], "properties": .object(["reason": string])])])])]),
+                                                            ["200": "Rejected"]))
         paths["/fonts/{fontstack}/{range}.pbf"] = get("SDF glyphs for map labels (MapLibre glyph PBF)", [
             param("fontstack", "path", string, "Comma list of font stacks, e.g. Noto Sans Regular"),
             param("range", "path", ["type": "string", "pattern": "^[0-9]+-[0-9]+$"], "256 code points, e.g. 0-255"),
@@ -151,7 +172,7 @@ enum OpenAPIDocument {
             "paths": .object(paths),
             "components": .object([
                 "securitySchemes": .object(["bearer": .object(["type": "http", "scheme": "bearer",
-                                                               "description": "A LandMap API token (landmap token create): reader, editor or admin"])]),
+                                                               "description": "A LandMap API token (landmap token create): reader, contributor, editor, steward or admin, maybe limited to a unit, layers and wards"])]),
                 "schemas": .object([
                 "Problem": .object(["type": "object", "required": ["type", "title", "status"], "properties": .object([
                     "type": string, "title": string, "status": ["type": "integer"], "detail": string, "instance": string,
