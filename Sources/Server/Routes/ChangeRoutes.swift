@@ -90,10 +90,18 @@ struct ChangeRoutes {
     func approve(_ request: Request, _ id: String, _ who: Identity) async throws -> Response {
         let (change, _, review) = try find(id, who)
         guard review else { throw WriteGate(state: state).refusal(who, .role, change.layer, "approving needs a steward of layer '\(change.layer)' or an admin; \(who.described)") }
-        let store = state.store
+        let store = state.store, gate = WriteGate(state: state)
         let summary: BatchSummary
         do {
-            summary = try await Blocking.run { try Review(store: store).approve(change, actor: who.actor, unit: who.unit) }
+            summary = try await Blocking.run {
+                // A ward-limited steward approves only what it could write itself.
+                if who.scope.wards != nil {
+                    let proposal = try Proposal(json: change.content ?? "")
+                    for f in proposal.features { try gate.inScope(who, layer: change.layer, after: f, replacing: f.id) }
+                    for id in proposal.deletions { try gate.inScope(who, layer: change.layer, after: nil, replacing: id) }
+                }
+                return try Review(store: store).approve(change, actor: who.actor, unit: who.unit)
+            }
         } catch let error as ReviewError {
             if case .stale = error { state.refused(.stale) }
             throw error

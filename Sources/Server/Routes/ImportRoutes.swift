@@ -36,9 +36,10 @@ struct ImportRoutes {
             state.refused(.unauthenticated)
             throw Problem.unauthorized("importing needs a token with the editor role: send 'Authorization: Bearer <token>' (landmap token create)")
         }
+        // A caller who could not make the layer gets the 404 an unreadable layer gets, so that
+        // an import does not tell which names exist.
         guard who.role >= .editor, who.scope.layers == nil || who.scope.layers?.contains(layer) == true else {
-            throw gate.refusal(who, who.role >= .editor ? .scope : .role, layer,
-                               "making a new layer '\(layer)' needs the editor role and a token not limited to other layers; \(who.described)")
+            throw Problem.notFound("no collection named '\(layer)' (a new layer is made by an editor whose token is not limited to other layers)")
         }
         return (who, .direct)
     }

@@ -47,7 +47,9 @@ struct ParcelRoutes {
         if access["admin"]?.canRead != true { result.admin = nil }
         let versions = result.dataVersions
         let audience = ["parcels", "zoning", "admin"].map { access[$0]?.audience ?? "none" }.joined(separator: ",")
-        let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { versions[$0] ?? 0 }, request.uri.query ?? "", audience)
+        // The ETag shows data versions: an unreadable layer's is not the caller's to know.
+        let etag = Reply.etag(versions: ["parcels", "zoning", "admin"].map { access[$0]?.canRead == true ? versions[$0] ?? 0 : 0 },
+                              request.uri.query ?? "", audience)
         return Reply.json(result.json(hiding: { hidden[$0] ?? .nothing }), cache: "public, max-age=60", etag: etag)
     }
 
