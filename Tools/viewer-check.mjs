@@ -27,12 +27,17 @@ const chrome = spawn("chromium", ["--headless=new", "--no-sandbox", "--disable-g
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let failures = 0;
 const http = (path, token, options = {}) => fetch(`${base}${path}`, { ...options, headers: { ...(options.headers || {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
-function makeToken(role, unit, layers) {
+const made = [];  // the keys of the tokens made here, revoked at the end
+function landmap(args) {
   const built = [".build/release/landmap", ".build/debug/landmap"].filter((b) => existsSync(b)).sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs);
   const bin = process.env.LANDMAP_BIN || built[0] || "landmap";  // the newer build
-  const args = ["token", "create", "--json", "--role", role, "--name", `viewer-check-${role}`, ...(unit ? ["--unit", unit] : []), ...(layers ? ["--layers", layers] : [])];
   if (process.env.LANDMAP_DB) args.push("--db", process.env.LANDMAP_DB);
-  return JSON.parse(execFileSync(bin, args, { encoding: "utf8" })).token;
+  return execFileSync(bin, args, { encoding: "utf8" });
+}
+function makeToken(role, unit, layers) {
+  const made1 = JSON.parse(landmap(["token", "create", "--json", "--role", role, "--name", `viewer-check-${role}`, ...(unit ? ["--unit", unit] : []), ...(layers ? ["--layers", layers] : [])]));
+  made.push(made1.key);
+  return made1.token;
 }
 const check = (ok, what) => { console.log(`${ok ? "ok  " : "FAIL"} ${what}`); if (!ok) failures++; };
 
@@ -199,11 +204,15 @@ try {
     "sign-out clears the token and hides the pending panel");
   check(await waitFor(`!!document.querySelector("#answer h2") && ![...document.querySelectorAll("#answer td:first-child")].some((td) => td.textContent === "Owner")`, 15000),
     "signed out, the parcel panel shows no owner");
+  // A token the server refuses is said so and never kept.
+  await evaluate(`(() => { const f = document.getElementById("auth"); f.token.value = "lm_000000000000_not-a-token"; f.requestSubmit(); return true; })()`);
+  check(await waitFor(`!!document.querySelector("#auth .error") && sessionStorage.getItem("landmap.token") === null`, 10000), "a refused token is reported and not kept");
   check(errors.length === 0, `no errors in the page (${errors.slice(0, 3).join(" | ")})`);
   ws.close();
 } catch (e) {
   check(false, String(e));
 } finally {
   chrome.kill();
+  for (const key of made) { try { landmap(["token", "revoke", key]); } catch (e) { console.log(`info could not revoke token ${key}: ${e.message}`); } }
 }
 process.exit(failures ? 1 : 0);
