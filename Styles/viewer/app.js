@@ -10,7 +10,7 @@
           owner: "Chủ sử dụng", owner_id: "Số giấy tờ chủ sử dụng", token: "Mã truy cập", signIn: "Đăng nhập", signOut: "Đăng xuất", tokenHint: "Dán mã truy cập (token)",
           signedIn: "Đã đăng nhập", badToken: "Mã truy cập bị từ chối", info: "Thông tin lớp", description: "Mô tả", steward: "Đơn vị chủ quản", access: "Quyền truy cập",
           licence: "Giấy phép", updateFrequency: "Tần suất cập nhật", contact: "Liên hệ", keywords: "Từ khóa", pending: "Thay đổi chờ duyệt", approve: "Duyệt", reject: "Từ chối",
-          reason: "Lý do từ chối (người đề xuất sẽ đọc):", before: "Trước", after: "Sau", stale: "Dữ liệu đã thay đổi từ khi đề xuất", proposer: "Người đề xuất",
+          reason: "Lý do từ chối (người đề xuất sẽ đọc):", before: "Trước", after: "Sau", stale: "Dữ liệu đã thay đổi từ khi đề xuất", proposer: "Người đề xuất", created: "Ngày đề xuất",
           close: "Đóng", qa: "Kiểm tra chất lượng", create: "thêm", replace: "sửa", delete: "xóa",
           public: "công khai", internal: "nội bộ (người có mã truy cập)", restricted: "hạn chế (chỉ mã được cấp lớp này)",
           daily: "hằng ngày", weekly: "hằng tuần", monthly: "hằng tháng", quarterly: "hằng quý", annual: "hằng năm", irregular: "không định kỳ" },
@@ -22,7 +22,7 @@
           owner: "Owner", owner_id: "Owner's id number", token: "Token", signIn: "Sign in", signOut: "Sign out", tokenHint: "Paste an access token",
           signedIn: "Signed in", badToken: "The token was refused", info: "About this layer", description: "Description", steward: "Steward", access: "Access",
           licence: "Licence", updateFrequency: "Updated", contact: "Contact", keywords: "Keywords", pending: "Pending changes", approve: "Approve", reject: "Reject",
-          reason: "Why is it rejected (the proposer reads this)?", before: "Before", after: "After", stale: "The data changed since it was proposed", proposer: "Proposed by",
+          reason: "Why is it rejected (the proposer reads this)?", before: "Before", after: "After", stale: "The data changed since it was proposed", proposer: "Proposed by", created: "Proposed on",
           close: "Close", qa: "Quality checks", create: "create", replace: "replace", delete: "delete",
           public: "public", internal: "internal (token holders)", restricted: "restricted (tokens granted this layer)",
           daily: "daily", weekly: "weekly", monthly: "monthly", quarterly: "quarterly", annual: "annual", irregular: "irregular" },
@@ -315,7 +315,7 @@
     if (selected) {
       const c = selected;
       html += `<div id="review" data-change="${esc(c.id)}"><h3>#${esc(c.id)} ${esc(c.summary)}</h3><table>` + row(t("proposer"), `${c.proposer}${c.unit ? ` (${c.unit})` : ""}`) +
-        row("", c.created) + "</table>";
+        row(t("created"), c.created) + "</table>";
       if (c.stale && c.stale.length) html += `<p class="error">${esc(t("stale"))}: ${esc(c.stale.join(", "))}</p>`;
       for (const f of c.features || []) {
         html += `<h4>${esc(f.id)} — ${esc(t(f.action))}</h4>` + (f.changed_since_proposed ? `<p class="error">${esc(t("stale"))}</p>` : "") + featureDiff(f);
