@@ -372,7 +372,10 @@
     reviewError = "";
     selected = null;
     await refreshPending();
-    if (verb === "approve") reloadStyle();  // the tiles now draw what was approved
+    if (verb === "approve") {  // the tiles and the open panel now show what was approved
+      reloadStyle();
+      if (lastLookup) lookup(...lastLookup);
+    }
   }
   document.getElementById("pending").addEventListener("click", (e) => {
     const pick = e.target.closest("button.change");
@@ -411,4 +414,6 @@
   document.getElementById("lang").addEventListener("click", () => { lang = lang === "vi" ? "en" : "vi"; translate(); });
   translate();
   refreshPending();
+  // New proposals appear without a reload: asked again every minute while signed in and shown.
+  setInterval(() => { if (token && document.visibilityState === "visible") refreshPending(); }, 60000);
 })();
