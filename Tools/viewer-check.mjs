@@ -1,10 +1,19 @@
 // Drives the web map in headless Chromium (DevTools protocol, no other dependency) and checks
 // what a user sees: the search opens the parcel asked for (a non-convex one, whose box centre
 // lies in a neighbour), the English switch redraws the open panel (and the map's zoning labels),
-// and a parcel cut by a tile edge shows its number once. Screenshots go to OUT_DIR. Exit status 0 when every check holds.
+// and a parcel cut by a tile edge shows its number once. Stewardship (SPEC §8): anonymous, the
+// token control shows without errors and no pending panel; a layer's ⓘ shows its licence; signed
+// in with a steward token, the token goes on the viewer's and MapLibre's requests, the parcel
+// panel shows the owner, a contributor's proposal is listed, drawn before/after over the map,
+// rejected and approved from the panel (the approved edit is then written back as it was).
+// Screenshots go to OUT_DIR. Exit status 0 when every check holds.
 // Usage: node --experimental-websocket Tools/viewer-check.mjs BASE_URL [OUT_DIR]
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+// The steward and contributor tokens come from $LANDMAP_STEWARD_TOKEN and
+// $LANDMAP_CONTRIBUTOR_TOKEN, or are made with `landmap token create` against the server's
+// database ($LANDMAP_DB, else landmap.gpkg, as `landmap serve` finds it; the binary is
+// $LANDMAP_BIN, else the newer of .build/release/landmap and .build/debug/landmap, else landmap on the PATH).
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -17,6 +26,19 @@ const chrome = spawn("chromium", ["--headless=new", "--no-sandbox", "--disable-g
   { stdio: "ignore" });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let failures = 0;
+const http = (path, token, options = {}) => fetch(`${base}${path}`, { ...options, headers: { ...(options.headers || {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+const made = [];  // the keys of the tokens made here, revoked at the end
+function landmap(args) {
+  const built = [".build/release/landmap", ".build/debug/landmap"].filter((b) => existsSync(b)).sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs);
+  const bin = process.env.LANDMAP_BIN || built[0] || "landmap";  // the newer build
+  if (process.env.LANDMAP_DB) args.push("--db", process.env.LANDMAP_DB);
+  return execFileSync(bin, args, { encoding: "utf8" });
+}
+function makeToken(role, unit, layers) {
+  const made1 = JSON.parse(landmap(["token", "create", "--json", "--role", role, "--name", `viewer-check-${role}`, ...(unit ? ["--unit", unit] : []), ...(layers ? ["--layers", layers] : [])]));
+  made.push(made1.key);
+  return made1.token;
+}
 const check = (ok, what) => { console.log(`${ok ? "ok  " : "FAIL"} ${what}`); if (!ok) failures++; };
 
 try {
@@ -29,7 +51,17 @@ try {
   await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
   let id = 0;
   const pending = new Map();
-  ws.onmessage = (m) => { const msg = JSON.parse(m.data); if (pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); } };
+  const errors = [];     // exceptions and console errors in the page
+  const requests = [];   // { url, auth } of every request the page makes
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    if (pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
+    if (msg.method === "Runtime.exceptionThrown") errors.push(msg.params.exceptionDetails.exception?.description || msg.params.exceptionDetails.text);
+    if (msg.method === "Runtime.consoleAPICalled" && msg.params.type === "error") errors.push(msg.params.args.map((a) => a.value ?? a.description).join(" "));
+    // MapLibre's workers fetch the tiles: their requests are watched too (auto-attach below).
+    if (msg.method === "Target.attachedToTarget" && msg.params.targetInfo.type === "worker") ws.send(JSON.stringify({ id: ++id, sessionId: msg.params.sessionId, method: "Network.enable", params: {} }));
+    if (msg.method === "Network.requestWillBeSent") requests.push({ url: msg.params.request.url, auth: Object.keys(msg.params.request.headers).some((h) => h.toLowerCase() === "authorization") });
+  };
   const send = (method, params = {}) => new Promise((r) => { pending.set(++id, r); ws.send(JSON.stringify({ id, method, params })); });
   const evaluate = async (expression) => {
     const r = await send("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
@@ -48,6 +80,9 @@ try {
   const idle = `new Promise((r) => { const m = window.landmapMap; if (m.loaded() && m.areTilesLoaded()) r(true); else m.once("idle", () => r(true)); })`;
 
   await send("Page.enable");
+  await send("Runtime.enable");
+  await send("Network.enable");
+  await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
   await send("Page.navigate", { url: `${base}/#17/10.7312/106.7500` });
   check(await waitFor(`document.body && document.body.dataset.ready === "1"`), "the viewer loads");
 
@@ -90,10 +125,94 @@ try {
   console.log(`info labels placed on polygon pieces (before the fix) would show ${edge} ${pieces} times`);
   await evaluate(idle);
   await shot("viewer-labels.png");
+
+  // 4. Anonymous: the token control, no errors, no pending panel, no token kept.
+  check(await evaluate(`!!document.querySelector("#auth input[name=token]") && !!document.querySelector("#auth button[type=submit]")`), "anonymous: the token control is shown");
+  check(await evaluate(`document.getElementById("pending").hidden && !document.querySelector("#pending li")`), "anonymous: no pending changes panel");
+  check(!requests.some((r) => r.url.includes("/changes")), "anonymous: the viewer asks nothing of /changes");
+  check(errors.length === 0, `anonymous: no errors in the page (${errors.slice(0, 3).join(" | ")})`);
+
+  // 5. A layer's ⓘ shows its metadata, the licence linked.
+  const parcelsMeta = await (await http("/collections/parcels")).json();
+  const licenceLink = (parcelsMeta.links || []).find((l) => l.rel === "license");
+  await evaluate(`document.querySelector('#layers .layer[data-layer="parcels"] .info-button').click(), true`);
+  const info = await evaluate(`(() => { const el = document.querySelector('#layers .layer[data-layer="parcels"] .layer-info');
+    const a = el && el.querySelector("a[href*='spdx'], a[target]"); return el && !el.hidden ? { text: el.textContent, href: a ? a.href : "", title: document.querySelector('#layers .layer[data-layer="parcels"] .layer-title').textContent } : null; })()`);
+  const m = parcelsMeta.metadata || {};
+  check(info && info.text.includes(m.licence) && info.href === licenceLink?.href && info.text.includes(m.steward) && info.text.includes(m.contact),
+    `the parcels ⓘ shows licence ${m.licence} linked to ${licenceLink?.href}, steward ${m.steward} and contact (${info ? info.text.slice(0, 80) : "nothing"}…)`);
+  check(info && info.title === (m.title_en || m.title), `the layer list (in English) titles parcels "${info?.title}"`);
+
+  // 6. Sign in as a steward of parcels; a contributor proposes a change.
+  const steward = process.env.LANDMAP_STEWARD_TOKEN || makeToken("steward", m.steward, "parcels");
+  const contributor = process.env.LANDMAP_CONTRIBUTOR_TOKEN || makeToken("contributor", "viewer-check");
+  const original = await (await http(`/collections/parcels/items/${want}`, steward)).json();
+  delete original.links;
+  const propose = async (address) => {
+    const edited = JSON.parse(JSON.stringify(original));
+    edited.properties.address = address;
+    const r = await http(`/collections/parcels/items/${want}`, contributor, { method: "PUT", headers: { "Content-Type": "application/geo+json" }, body: JSON.stringify(edited) });
+    if (r.status !== 202) throw new Error(`the contributor's proposal was answered ${r.status}: ${await r.text()}`);
+    return (await r.json()).id;
+  };
+  const approveId = await propose(`${original.properties.address} <b>(viewer-check)</b>`);
+  const rejectId = await propose(`${original.properties.address} (viewer-check, to reject)`);
+  requests.length = 0;
+  await evaluate(`(() => { const f = document.getElementById("auth"); f.token.value = ${JSON.stringify(steward)}; f.requestSubmit(); return true; })()`);
+  check(await waitFor(`!!document.querySelector('#pending button.change[data-change="${approveId}"]') && !!document.querySelector('#pending button.change[data-change="${rejectId}"]')`, 30000),
+    `signed in as a steward, the pending list shows proposals ${approveId} and ${rejectId}`);
+  check(await evaluate(`sessionStorage.getItem("landmap.token") === ${JSON.stringify(steward)} && localStorage.length === 0 && !location.href.includes(${JSON.stringify(steward)})`),
+    "the token is kept in sessionStorage only (not localStorage, not the URL)");
+  await waitFor(`document.body.dataset.ready === "1" && window.landmapMap.isStyleLoaded()`, 30000);
+  await evaluate(idle);
+  const sent = (re) => requests.filter((r) => re.test(r.url));
+  const styleReqs = sent(/\/styles\/landmap\.json/), tileJSON = sent(/\/tiles\/[^/]+\.json/), tiles = sent(/\.mvt/);
+  check(styleReqs.length > 0 && styleReqs.every((r) => r.auth) && tileJSON.length > 0 && tileJSON.every((r) => r.auth) && tiles.length > 0 && tiles.every((r) => r.auth),
+    `signed in, the style (${styleReqs.length}), TileJSON (${tileJSON.length}) and tiles (${tiles.length}) are asked for with Authorization`);
+  check(await waitFor(`[...document.querySelectorAll("#answer td:first-child")].some((td) => td.textContent === "Owner")`, 15000), "signed in, the parcel panel shows the owner");
+
+  // 7. Selecting a proposal draws it before/after over the map.
+  await evaluate(`document.querySelector('#pending button.change[data-change="${approveId}"]').click(), true`);
+  const drawn = await waitFor(`(() => { const m = window.landmapMap; return !!(m.getSource("review-before") && m.getSource("review-after") && m.getLayer("review-before-line") && m.getLayer("review-after-fill")); })()`, 15000);
+  check(drawn, `selecting proposal ${approveId} adds the review-before and review-after sources and layers`);
+  check(await evaluate(`document.querySelector("#review").textContent.includes("(viewer-check)") && !document.querySelector("#review b")`), "the proposal's new address is shown, escaped");
+  await evaluate(`new Promise((r) => window.landmapMap.once("idle", () => r(true)))`);
+  await shot("viewer-review.png");
+
+  // 8. Reject one (with a reason), approve the other: each leaves the list.
+  await evaluate(`document.querySelector('#pending button.change[data-change="${rejectId}"]').click(), true`);
+  await waitFor(`document.querySelector("#review")?.dataset.change === "${rejectId}"`, 5000);
+  await evaluate(`window.prompt = () => "viewer-check: not needed", document.querySelector("#review button.reject").click(), true`);
+  check(await waitFor(`!document.querySelector('#pending button.change[data-change="${rejectId}"]')`, 15000), `reject removes proposal ${rejectId} from the list`);
+  const rejected = await (await http(`/changes/${rejectId}`, steward)).json();
+  check(rejected.status === "rejected" && rejected.reason === "viewer-check: not needed", `the server has ${rejectId} ${rejected.status} with the reason given`);
+  await evaluate(`document.querySelector('#pending button.change[data-change="${approveId}"]').click(), true`);
+  await waitFor(`document.querySelector("#review")?.dataset.change === "${approveId}"`, 5000);
+  await evaluate(`document.querySelector("#review button.approve").click(), true`);
+  check(await waitFor(`!document.querySelector('#pending button.change[data-change="${approveId}"]') && !window.landmapMap.getSource("review-after")`, 15000),
+    `approve removes proposal ${approveId} from the list and its overlay from the map`);
+  const approved = await (await http(`/changes/${approveId}`, steward)).json();
+  const now = await (await http(`/collections/parcels/items/${want}`)).json();
+  check(approved.status === "approved" && now.properties.address.endsWith("(viewer-check)</b>"), `the server has ${approveId} ${approved.status} and the parcel's address changed`);
+  // Put the parcel back as it was (a steward writes directly).
+  const back = await http(`/collections/parcels/items/${want}`, steward, { method: "PUT", headers: { "Content-Type": "application/geo+json" }, body: JSON.stringify(original) });
+  check(back.ok, `the parcel's address written back (${back.status})`);
+
+  // 9. Sign out: the token is gone, the pending panel and the owner with it.
+  await evaluate(`document.getElementById("sign-out").click(), true`);
+  check(await waitFor(`sessionStorage.getItem("landmap.token") === null && document.getElementById("pending").hidden && !!document.querySelector("#auth input[name=token]")`, 10000),
+    "sign-out clears the token and hides the pending panel");
+  check(await waitFor(`!!document.querySelector("#answer h2") && ![...document.querySelectorAll("#answer td:first-child")].some((td) => td.textContent === "Owner")`, 15000),
+    "signed out, the parcel panel shows no owner");
+  // A token the server refuses is said so and never kept.
+  await evaluate(`(() => { const f = document.getElementById("auth"); f.token.value = "lm_000000000000_not-a-token"; f.requestSubmit(); return true; })()`);
+  check(await waitFor(`!!document.querySelector("#auth .error") && sessionStorage.getItem("landmap.token") === null`, 10000), "a refused token is reported and not kept");
+  check(errors.length === 0, `no errors in the page (${errors.slice(0, 3).join(" | ")})`);
   ws.close();
 } catch (e) {
   check(false, String(e));
 } finally {
   chrome.kill();
+  for (const key of made) { try { landmap(["token", "revoke", key]); } catch (e) { console.log(`info could not revoke token ${key}: ${e.message}`); } }
 }
 process.exit(failures ? 1 : 0);
