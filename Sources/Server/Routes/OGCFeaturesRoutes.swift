@@ -87,7 +87,8 @@ struct OGCFeaturesRoutes {
         let schemaLink = "\(base)/collections/\(name)/schema"
         let m = info.schema.metadata
         var extra = [JSONValue]()
-        if let licence = m.licence, !licence.isEmpty {
+        // SPDX publishes its listed licences; a `LicenseRef-` id is the data owner's own, with no page there.
+        if let licence = m.licence, !licence.isEmpty, !licence.hasPrefix("LicenseRef-") {
             extra.append(link(Self.licenceURL(licence), "license", "text/html", "Licence: \(licence)"))
         }
         return .object([
