@@ -28,6 +28,7 @@ struct AuthMiddleware: RouterMiddleware {
                 state.audit.used(identity)
                 context.identity = identity
             } catch let refusal as TokenRefusal {
+                state.refused(.unauthenticated)
                 state.audit.refused(refusal, path: request.uri.path)
                 throw Problem.unauthorized("the token was refused: \(refusal)", invalidToken: true)
             }
