@@ -11,13 +11,4 @@ public struct LandMapContext: RequestContext {
         coreContext = .init(source: source)
         identity = nil
     }
-
-    /// 401 without a token, 403 with one whose role is too low.
-    func require(_ role: Role, to action: String) throws -> Identity {
-        guard let identity else { throw Problem.unauthorized("\(action) needs a token with the \(role) role: send 'Authorization: Bearer <token>' (landmap token create)") }
-        guard identity.role >= role else {
-            throw Problem(.forbidden, "\(action) needs the \(role) role; token \(identity.key) ('\(identity.name)') is a \(identity.role)")
-        }
-        return identity
-    }
 }
