@@ -22,7 +22,9 @@ public struct Review {
     /// The present revision tag of each id, nil where the id does not exist.
     public func base(layer: String, ids: [String]) throws -> [String: String?] {
         var base = [String: String?](minimumCapacity: ids.count)
-        for id in ids { base[id] = try store.revision(layer: layer, id: id)?.tag }
+        // `updateValue`, not `base[id] = …`: assigning a nil `String?` through the subscript
+        // removes the key, which would drop every new feature from the review and the stale check.
+        for id in ids { base.updateValue(try store.revision(layer: layer, id: id)?.tag, forKey: id) }
         return base
     }
 
