@@ -103,7 +103,7 @@ struct FeatureEditRoutes {
         let layer = schema.name
         let (body, crs) = try await self.body(request, context)
         let id = Self.newID(body, layer: layer)
-        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .append, who, dryRun: path == .propose) { writer, feature in
+        let (feature, warnings, revision, _) = try await write(body, id: id, layer: layer, crs: crs, mode: .append, who, dryRun: path == .propose) { writer, feature in
             do { try writer.put(feature) } catch StoreError.duplicateID {
                 throw Problem(.conflict, "collection '\(layer)' has a feature '\(id)' already: PUT replaces it")
             }
@@ -123,15 +123,15 @@ struct FeatureEditRoutes {
         let (body, crs) = try await self.body(request, context)
         if let named = body.id, named != id { throw Problem.badRequest("the body names feature '\(named)', the path '\(id)'") }
         let condition = request.headers[.ifMatch]
-        let (feature, warnings, revision) = try await write(body, id: id, layer: layer, crs: crs, mode: .upsert, who, dryRun: path == .propose) { writer, feature in
+        let (feature, warnings, revision, before) = try await write(body, id: id, layer: layer, crs: crs, mode: .upsert, who, dryRun: path == .propose) { writer, feature in
             let present = try writer.revision(id: id)
             guard present != nil else { throw Problem.notFound("collection '\(layer)' has no feature '\(id)': POST creates one") }
             try Self.check(condition, present)
             try writer.put(feature)
         }
         if path == .propose {
-            let base = try await Blocking.run { [state] in try state.store.revision(layer: layer, id: id)?.tag }
-            return try await propose(request, Proposal(features: [feature], base: [id: base], qa: .array(warnings.map(\.json)), source: "api"),
+            // Based on the revision the check transaction saw (and `If-Match` was held to).
+            return try await propose(request, Proposal(features: [feature], base: [id: before?.tag], qa: .array(warnings.map(\.json)), source: "api"),
                                      layer: layer, kind: "replace", summary: "replace \(id)", who, warnings)
         }
         var headers = HTTPFields()
@@ -142,24 +142,26 @@ struct FeatureEditRoutes {
     /// One write batch for a body: the import's checks, the token's wards, overlap warnings
     /// against the layer, then `put` (which checks what the route needs) inside the
     /// transaction, off the event loop. A dry run (a proposal's checks) rolls back at the end.
+    /// Returns the feature as stored, the warnings, and its revisions after and before the write.
     func write(_ body: Body, id: String, layer: String, crs: CRSCatalog.Entry, mode: WriteMode, _ who: Identity, dryRun: Bool = false,
-               put: @escaping @Sendable (any FeatureBatchWriter, Feature) throws -> Void) async throws -> (Feature, [Finding], FeatureRevision?) {
+               put: @escaping @Sendable (any FeatureBatchWriter, Feature) throws -> Void) async throws -> (Feature, [Finding], FeatureRevision?, FeatureRevision?) {
         let store = state.store, maxVertices = state.configuration.maxVertices, gate = WriteGate(state: state)
         return try await Blocking.run {
             let check = try FeatureEditor(layer: layer, maxVertices: maxVertices)
             let (feature, warnings) = try check.prepare(id: id, geometry: body.geometry, properties: body.properties, crs: crs.crs)
             try gate.inScope(who, layer: layer, after: feature, replacing: mode == .upsert ? id : nil)
             var all = warnings
-            var revision: FeatureRevision?
+            var revision: FeatureRevision?, before: FeatureRevision?
             do {
                 _ = try store.write(BatchRequest(layer: layer, mode: mode, source: "api", actor: who.actor, unit: who.unit)) { writer in
+                    before = try writer.revision(id: id)
                     all += try check.overlaps(feature, in: writer)
                     try put(writer, feature)
                     revision = try writer.revision(id: id)
                     if dryRun { throw DryRun() }
                 }
             } catch is DryRun {}
-            return (feature, all, revision)
+            return (feature, all, revision, before)
         }
     }
 
