@@ -238,7 +238,9 @@ func required<T>(_ value: T?, _ what: String) throws -> T {
                 let h = server.headers(caller)
                 for layer in ["parcels", "poi", "zoning"] {
                     let expected: HTTPResponse.Status = caller.reads(layer) ? .ok : .notFound
-                    for uri in ["/tiles/\(layer)/\(xyz).mvt", "/tiles/\(layer)/\(xyz).geojson", "/tiles/\(layer).json"] {
+                    // GeoJSON tiles are rendered for each request (not cached): for a few callers.
+                    let geojson = [Caller.anonymous, .readerParcels, .stewardQHKT].contains(caller) ? ["/tiles/\(layer)/\(xyz).geojson"] : []
+                    for uri in ["/tiles/\(layer)/\(xyz).mvt", "/tiles/\(layer).json"] + geojson {
                         try await client.execute(uri: uri, method: .get, headers: h) { r in
                             #expect(r.status == expected, "\(caller) \(backend) \(uri): \(r.status)")
                         }
@@ -272,6 +274,35 @@ func required<T>(_ value: T?, _ what: String) throws -> T {
             try await client.execute(uri: composite, method: .get, headers: [.ifNoneMatch: etags[.stewardQHKT] ?? "x"]) { r in
                 let names = try mvtFeatures(Array(r.body.readableBytesView)).keys
                 #expect(r.status == .ok && !names.contains { $0.hasPrefix("zoning") }, "\(backend) \(names.sorted())")
+            }
+
+            // Token holders' tiles are private to them; every answer varies by token.
+            for caller in [Caller.anonymous, .reader, .stewardQHKT] {
+                for uri in [composite, "/tiles/admin,zoning,parcels/\(xyz).geojson", "/tiles/admin,zoning,parcels.json"] {
+                    try await client.execute(uri: uri, method: .get, headers: server.headers(caller)) { r in
+                        // A shared cache stores no answer to a request with a token unless told
+                        // `public` (RFC 9111 §3.5): token holders' answers never say it.
+                        let cache = r.headers[.cacheControl] ?? ""
+                        #expect(caller == .anonymous ? !cache.contains("private") : !cache.contains("public"), "\(caller) \(backend) \(uri): \(cache)")
+                        if uri.hasSuffix(".mvt") || uri.hasSuffix(".geojson") {
+                            #expect(cache.contains("private") == (caller != .anonymous), "\(caller) \(backend) \(uri): \(cache)")
+                        }
+                        #expect(r.headers[.vary]?.contains("Authorization") == true, "\(caller) \(backend) \(uri)")
+                    }
+                }
+            }
+            // The GeoJSON form of the composite leaves zoning out alike.
+            for caller in [Caller.anonymous, .reader, .stewardNNMT, .stewardQHKT] {
+                try await client.execute(uri: "/tiles/admin,zoning,parcels/\(xyz).geojson", method: .get, headers: server.headers(caller)) { r in
+                    let features = r.json.value?["features"]?.arrayValue ?? []
+                    let layers = Set(features.compactMap { $0["properties"]?["layer"]?.stringValue })
+                    #expect(r.status == .ok && !features.isEmpty, "\(caller) \(backend)")
+                    #expect(layers.contains("parcels") && layers.contains("zoning") == caller.reads("zoning"), "\(caller) \(backend) geojson layers \(layers.sorted())")
+                }
+            }
+            // Only layers the caller may not read: the same 404 as layers that do not exist.
+            for uri in ["/tiles/zoning,poi/\(xyz).mvt", "/tiles/zoning,roads/\(xyz).mvt", "/tiles/zoning,poi.json", "/tiles/roads,trees.json"] {
+                try await client.execute(uri: uri, method: .get) { r in #expect(r.status == .notFound, "\(backend) \(uri): \(r.status)") }
             }
 
             // A tile no one asked for yet, first as zoning's steward, then anonymously: the cached
@@ -328,6 +359,30 @@ func required<T>(_ value: T?, _ what: String) throws -> T {
                     #expect(drawn.contains { $0.hasPrefix("zoning") } == caller.reads("zoning"), "\(caller) \(backend) style draws \(drawn.sorted())")
                     let sources = (style?["sources"]?.objectValue ?? [:]).values.compactMap { $0["url"]?.stringValue }
                     #expect(sources.contains { $0.contains("zoning") } == caller.reads("zoning"), "\(caller) \(backend) style sources \(sources)")
+                }
+            }
+        }
+    }
+
+    /// Answers whose content depends on what the caller may read carry ETags that depend on it
+    /// too: one audience's ETag never revalidates (304) another audience's answer.
+    @Test(arguments: Backend.allCases)
+    func etagsDependOnTheAudience(_ backend: Backend) async throws {
+        let server = try StewardshipServer.get(backend)
+        try await server.test { client in
+            for uri in ["/collections", "/api", "/styles/landmap.json", "/tiles/admin,zoning,parcels.json", "/collections/parcels/items/27484-56-1",
+                        "/parcels/at?lon=\(Self.point.x)&lat=\(Self.point.y)", "/parcels?ward=27484&sheet=56&number=1"] {
+                let steward = try await client.execute(uri: uri, method: .get, headers: server.headers(.stewardQHKT)) { r in
+                    #expect(r.status == .ok, "\(backend) \(uri)")
+                    return (r.headers[.eTag], r.text)
+                }
+                let anonymous = try await client.execute(uri: uri, method: .get) { r in (r.headers[.eTag], r.text) }
+                #expect(steward.1 != anonymous.1, "\(backend) \(uri): the same answer for both")
+                if let tag = steward.0 {
+                    #expect(tag != anonymous.0, "\(backend) \(uri): the same ETag \(tag) for different answers")
+                    try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: tag]) { r in
+                        #expect(r.status == .ok, "\(backend) \(uri): the steward's ETag revalidated an anonymous request")
+                    }
                 }
             }
         }
