@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import Geometry
 import HTTPTypes
@@ -9,7 +10,7 @@ struct OperationsRoutes {
     let state: ServerState
 
     func add(to router: Router<LandMapContext>) {
-        router.get("/health") { _, _ in try self.health() }
+        router.get("/health") { _, context in try self.health(context.identity) }
         router.get("/metrics") { _, _ in
             Reply.text(self.state.metrics.emitToString(), contentType: "text/plain; version=0.0.4", cache: "no-store")
         }
@@ -17,10 +18,12 @@ struct OperationsRoutes {
 
     /// 200 while the database answers and its last integrity check found nothing; else 503 with
     /// a problem document saying what is wrong. Never runs the check itself (`DatabaseHealth`).
-    func health() throws -> Response {
+    /// Names only the layers the caller may read (SPEC §8: the others do not exist for it).
+    func health(_ identity: Identity?) throws -> Response {
         let versions: [String: Int64]
         do {
-            versions = try state.store.dataVersions()
+            let readable = try state.readableLayers(for: identity)
+            versions = try state.store.dataVersions().filter { readable[$0.key] != nil }
         } catch {
             throw Problem(.serviceUnavailable, "the database cannot be read: \(error)", title: "Database unavailable")
         }
@@ -32,8 +35,9 @@ struct OperationsRoutes {
             database["checked_at"] = .string(at)
             database["seconds"] = .number((check.seconds * 1000).rounded() / 1000)
             if !check.isOK { database["problems"] = .array(check.problems.map { .string($0) }) }
-            if !check.duplicateKeys.isEmpty {
-                database["duplicate_keys"] = .array(check.duplicateKeys.map { d in
+            let duplicates = check.duplicateKeys.filter { versions[$0.layer] != nil }
+            if !duplicates.isEmpty {
+                database["duplicate_keys"] = .array(duplicates.map { d in
                     .object(["layer": .string(d.layer), "key": .string(d.key), "ids": .array(d.ids.map { .string($0) })])
                 })
             }
