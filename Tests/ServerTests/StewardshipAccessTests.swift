@@ -223,6 +223,21 @@ func required<T>(_ value: T?, _ what: String) throws -> T {
         }
     }
 
+    /// `/health` names the layers with their data versions: only those the caller may read.
+    @Test(arguments: Backend.allCases)
+    func healthNamesOnlyTheLayersTheCallerMayRead(_ backend: Backend) async throws {
+        let server = try StewardshipServer.get(backend)
+        try await server.test { client in
+            for caller in Caller.allCases {
+                try await client.execute(uri: "/health", method: .get, headers: server.headers(caller)) { r in
+                    #expect(r.status == .ok)
+                    let layers = Set((r.json.value?["layers"]?.objectValue ?? [:]).keys)
+                    #expect(layers == Set(["parcels", "admin", "poi", "zoning"].filter(caller.reads)), "\(caller) \(backend) /health layers \(layers.sorted())")
+                }
+            }
+        }
+    }
+
     // MARK: Tiles
 
     @Test(arguments: Backend.allCases)
