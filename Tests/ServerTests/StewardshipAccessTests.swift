@@ -238,6 +238,37 @@ func required<T>(_ value: T?, _ what: String) throws -> T {
         }
     }
 
+    /// Nothing a caller may read names a layer it may not: no link, title, steward, credit or id.
+    @Test(arguments: Backend.allCases)
+    func noAnswerNamesALayerTheCallerMayNotRead(_ backend: Backend) async throws {
+        let server = try StewardshipServer.get(backend)
+        let tile = try #require(TileID.containing(Self.point, zoom: 16))
+        let traces: [String: [String]] = [
+            "zoning": ["/collections/zoning", "Quy hoạch", "Zoning plan zones", "so-qhkt", "City Science Lab", server.zoningID],
+            "poi": ["/collections/poi", "Points of interest", "poi-1", "Điểm 1"],
+        ]
+        try await server.test { client in
+            for caller in [Caller.anonymous, .reader, .readerParcels, .contributor, .stewardNNMT] {
+                for uri in ["/", "/collections", "/collections/parcels", "/collections/admin", "/conformance", "/api", "/health",
+                            "/parcels/at?lon=\(Self.point.x)&lat=\(Self.point.y)", "/parcels?ward=27484&sheet=56&number=1",
+                            "/parcels/27484-56-1/history", "/styles/landmap.json", "/tiles/admin,zoning,poi,parcels.json",
+                            "/tiles/admin,zoning,poi,parcels/\(tile.z)/\(tile.x)/\(tile.y).geojson", "/changes"] {
+                    try await client.execute(uri: uri, method: .get, headers: server.headers(caller)) { r in
+                        guard r.status == .ok else {
+                            #expect(uri == "/changes" && caller == .anonymous, "\(caller) \(backend) \(uri): \(r.status)")
+                            return
+                        }
+                        for (layer, marks) in traces where !caller.reads(layer) {
+                            for mark in marks where r.text.contains(mark) {
+                                Issue.record("\(caller) \(backend) \(uri) names \(layer): '\(mark)'")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: Tiles
 
     @Test(arguments: Backend.allCases)
