@@ -370,6 +370,44 @@ func required<T>(_ value: T?, _ what: String) throws -> T {
         }
     }
 
+    /// A steward's change of access level holds at once, for answers cached before it too:
+    /// `poi` made public, then internal again.
+    @Test(arguments: Backend.allCases)
+    func aChangedAccessLevelHoldsAtOnce(_ backend: Backend) async throws {
+        let server = try StewardshipServer.get(backend)
+        let store = server.state.store
+        let tile = try #require(TileID.containing(StewardshipServer.poiPoints[0], zoom: 17))
+        let composite = "/tiles/parcels,poi/\(tile.z)/\(tile.x)/\(tile.y).mvt"
+        @Sendable func setAccess(_ level: AccessLevel) throws {
+            var metadata = try #require(try store.schema(of: "poi")).metadata
+            metadata.access = level
+            try store.setMetadata(metadata, of: "poi", actor: "tests")
+        }
+        try await server.test { client in
+            func anonymous() async throws -> (items: HTTPResponse.Status, tile: Set<String>, listed: Bool) {
+                let items = try await client.execute(uri: "/collections/poi/items", method: .get) { $0.status }
+                let names = try await client.execute(uri: composite, method: .get) { Set(try mvtFeatures(Array($0.body.readableBytesView)).keys) }
+                let listed = try await client.execute(uri: "/collections", method: .get) { $0.text.contains("/collections/poi") }
+                return (items, names, listed)
+            }
+            let before = try await anonymous()
+            #expect(before.items == .notFound && !before.tile.contains("poi") && !before.listed, "\(backend)")
+            try setAccess(.public)
+            let opened = try await anonymous()
+            #expect(opened.items == .ok && opened.tile.contains("poi") && opened.listed, "\(backend)")
+            try await client.execute(uri: "/collections/poi/items/poi-1", method: .get) { r in
+                #expect(r.status == .ok && r.json.value?["properties"]?["owner"] == nil && r.json.value?["properties"]?["name"] != nil, "\(backend)")
+            }
+            try setAccess(.internal)
+            let closed = try await anonymous()
+            #expect(closed.items == .notFound && !closed.tile.contains("poi") && !closed.listed, "\(backend): \(closed)")
+            try await client.execute(uri: composite, method: .get, headers: server.headers(.reader)) { r in
+                let names = try mvtFeatures(Array(r.body.readableBytesView)).keys
+                #expect(names.contains("poi"), "\(backend)")
+            }
+        }
+    }
+
     // MARK: Lookups and styles
 
     @Test(arguments: Backend.allCases)
