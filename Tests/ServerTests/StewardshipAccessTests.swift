@@ -638,6 +638,69 @@ func required<T>(_ value: T?, _ what: String) throws -> T {
         }
     }
 
+    /// Proposals to the restricted and the internal layer: seen and decided by the layer's
+    /// steward (by unit, or by a steward token whose `--layers` name it) and admins only.
+    @Test(arguments: Backend.allCases)
+    func proposalsToOtherLayersGoToTheirStewards(_ backend: Backend) async throws {
+        let server = try StewardshipServer.get(backend)
+        let store = server.state.store
+        let tokens = AccessTokens(store: store)
+        let zoningContributor = try tokens.create(name: "matrix-zoning-contributor", role: .contributor, scope: TokenScope(layers: ["zoning"]), actor: "tests").token
+        let poiContributor = try tokens.create(name: "matrix-contributor", role: .contributor, actor: "tests").token
+        let zoningSteward = try tokens.create(name: "matrix-zoning-steward", role: .steward, scope: TokenScope(layers: ["zoning"]), actor: "tests").token
+        try await server.test { client in
+            func change(_ location: String?) throws -> String { try #require(location?.split(separator: "/").last.map(String.init)) }
+            // A zone replaced as it is, by a contributor granted zoning by its --layers.
+            let zone = try await client.execute(uri: "/collections/zoning/items/\(server.zoningID)", method: .get, headers: server.headers(.admin)) { r in
+                var feature = try #require(r.json.value?.objectValue)
+                feature["links"] = nil
+                return JSONValue.object(feature).jsonText
+            }
+            let zoning = try await client.execute(uri: "/collections/zoning/items/\(server.zoningID)", method: .put, headers: bearer(zoningContributor),
+                                                  body: ByteBuffer(string: zone)) { r in
+                #expect(r.status == .accepted, "\(backend): \(r.status) \(r.text)")
+                return try change(r.headers[.location])
+            }
+            let point = #"{"type":"Feature","geometry":{"type":"Point","coordinates":[106.7484,10.7349]},"properties":{"name":"Đề xuất"}}"#
+            let poi = try await client.execute(uri: "/collections/poi/items", method: .post, headers: bearer(poiContributor), body: ByteBuffer(string: point)) { r in
+                #expect(r.status == .accepted, "\(backend): \(r.status) \(r.text)")
+                return try change(r.headers[.location])
+            }
+            // Who sees each (and may review it), by token.
+            let zoningSees: [(String, String, Bool?)] = [
+                ("zoning's contributor", zoningContributor, false), ("zoning's steward by --layers", zoningSteward, true),
+                ("so-qhkt steward", server.tokens[.stewardQHKT]!, true), ("so-nnmt steward", server.tokens[.stewardNNMT]!, nil),
+                ("editor", server.tokens[.editor]!, nil), ("poi's contributor", poiContributor, nil), ("admin", server.tokens[.admin]!, true),
+            ]
+            let poiSees: [(String, String, Bool?)] = [
+                ("poi's contributor", poiContributor, false), ("so-qhkt steward", server.tokens[.stewardQHKT]!, nil),
+                ("so-nnmt steward", server.tokens[.stewardNNMT]!, nil), ("editor", server.tokens[.editor]!, nil),
+                ("reader", server.tokens[.reader]!, nil), ("admin", server.tokens[.admin]!, true),
+            ]
+            for (id, table) in [(zoning, zoningSees), (poi, poiSees)] {
+                for (who, token, review) in table {
+                    try await client.execute(uri: "/changes/\(id)", method: .get, headers: bearer(token)) { r in
+                        #expect(r.status == (review == nil ? .notFound : .ok), "\(backend) \(who) GET change \(id): \(r.status)")
+                        if let review { #expect(r.json.value?["may_review"] == .bool(review), "\(backend) \(who) may_review") }
+                    }
+                    if review != true {
+                        try await client.execute(uri: "/changes/\(id)/approve", method: .post, headers: bearer(token)) { r in
+                            #expect(r.status == (review == nil ? .notFound : .forbidden), "\(backend) \(who) approve \(id): \(r.status)")
+                        }
+                    }
+                }
+            }
+            #expect(try store.change(id: Int64(zoning)!)?.status == .pending && store.change(id: Int64(poi)!)?.status == .pending)
+            // Zoning's steward by --layers rejects; an admin approves the point.
+            try await client.execute(uri: "/changes/\(zoning)/reject?reason=unchanged", method: .post, headers: bearer(zoningSteward)) { r in
+                #expect(r.status == .ok && r.json.value?["status"] == "rejected", "\(backend): \(r.text)")
+            }
+            try await client.execute(uri: "/changes/\(poi)/approve", method: .post, headers: server.headers(.admin)) { r in
+                #expect(r.status == .ok && r.json.value?["status"] == "approved", "\(backend): \(r.text)")
+            }
+        }
+    }
+
     // MARK: Changes
 
     @Test(arguments: Backend.allCases)
