@@ -157,7 +157,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
-        .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "TestSupport"]),
+        .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "Features", "Geometry", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "PostGIS", "Backends", "Features", "Geometry", "TestSupport", "Import", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport"]),
     ],
