@@ -34,8 +34,14 @@ struct AuthMiddleware: RouterMiddleware {
             }
         }
         var response = try await next(request, context)
-        if context.identity != nil, let cache = response.headers[.cacheControl] {
-            response.headers[.cacheControl] = cache.replacingOccurrences(of: "public", with: "private")
+        if context.identity != nil {
+            // A token holder's answer may hold what others may not see: no shared cache keeps it.
+            let cache = response.headers[.cacheControl] ?? ""
+            if cache.contains("public") {
+                response.headers[.cacheControl] = cache.replacingOccurrences(of: "public", with: "private")
+            } else if !cache.contains("private"), !cache.contains("no-store") {
+                response.headers[.cacheControl] = cache.isEmpty ? "private" : "private, " + cache
+            }
         }
         response.headers[.vary] = response.headers[.vary].map { $0 + ", Authorization" } ?? "Authorization"
         return response
