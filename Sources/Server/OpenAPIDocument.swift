@@ -117,6 +117,21 @@ enum OpenAPIDocument {
         paths["/styles/{name}.json"] = get("A MapLibre style (e.g. landmap) with its URLs pointed at this server",
                                            [param("name", "path", ["type": "string", "pattern": "^[A-Za-z0-9_-]+$"], "Style name, e.g. landmap")],
                                            errors: ["404"])
+        // SPEC §9: the DCAT-AP 3.0 catalogue of the layers the caller may read, in three formats.
+        let catalogFormat = param("f", "query", ["type": "string", "enum": ["jsonld", "ttl", "html"]],
+                                  "Response format (else Accept: application/ld+json, text/turtle or text/html; JSON-LD by default)")
+        func catalogGet(_ summary: String, _ parameters: [JSONValue], errors: [String]) -> JSONValue {
+            var responses: [String: JSONValue] = ["200": ok(["application/ld+json", "text/turtle", "text/html"], summary, nil)]
+            for e in errors { responses[e] = problem }
+            return .object(["get": .object(["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)])])
+        }
+        paths["/catalog"] = catalogGet("The open-data catalogue (DCAT-AP 3.0) of the layers the caller may read; Hydra paging past page_size datasets", [
+            catalogFormat,
+            param("page", "query", ["type": "integer", "minimum": 1, "default": 1], "Page of datasets"),
+            param("page_size", "query", ["type": "integer", "minimum": 1, "maximum": 100, "default": 100], "Datasets per page"),
+        ], errors: ["400"])
+        paths["/catalog/datasets/{datasetId}"] = catalogGet("One dataset of the catalogue (its DCAT-AP URI)",
+                                                             [param("datasetId", "path", string, "A dataset (layer)"), catalogFormat], errors: ["400", "404"])
         func adding(_ path: String, _ method: String, _ operation: JSONValue) {
             var o = paths[path]?.objectValue ?? [:]
             o[method] = operation

@@ -43,6 +43,9 @@ struct OGCFeaturesRoutes {
                 link("\(base)/api.html", "service-doc", "text/html", "The API documentation"),
                 link("\(base)/conformance", "conformance", "application/json", "Conformance classes"),
                 link("\(base)/collections", "data", "application/json", "Collections"),
+                link("\(base)/catalog", "http://www.w3.org/ns/dcat#catalog", "application/ld+json", "The open-data catalogue (DCAT-AP 3.0, JSON-LD)"),
+                link("\(base)/catalog?f=ttl", "http://www.w3.org/ns/dcat#catalog", "text/turtle", "The open-data catalogue (DCAT-AP 3.0, Turtle)"),
+                link("\(base)/catalog?f=html", "http://www.w3.org/ns/dcat#catalog", "text/html", "The open-data page"),
             ]),
         ])
     }
