@@ -33,6 +33,7 @@ enum RDFNamespace {
         ("hydra", "http://www.w3.org/ns/hydra/core#"),
         ("geosparql", "http://www.opengis.net/ont/geosparql#"),
         ("adms", "http://www.w3.org/ns/adms#"),
+        ("dcatap", "http://data.europa.eu/r5r/"),
     ]
 
     static func expand(_ name: String) -> String {

@@ -129,7 +129,7 @@ struct CatalogRoutes {
         "VIE": "Vietnamese", "ENG": "English", "REGI": "Regions and cities",
         "PUBLIC": "public", "RESTRICTED": "restricted", "NON_PUBLIC": "non-public",
         "DAILY": "daily", "WEEKLY": "weekly", "MONTHLY": "monthly", "QUARTERLY": "quarterly", "ANNUAL": "annual", "IRREG": "irregular",
-        "GEOJSON": "GeoJSON", "GPKG": "GeoPackage", "CSV": "CSV", "JSON": "JSON", "BIN": "Binary data",
+        "GEOJSON": "GeoJSON", "GPKG": "GeoPackage", "CSV": "CSV", "JSON": "JSON", "BIN": "Binary data", "STABLE": "stable",
     ]
     static let iana = "http://www.iana.org/assignments/media-types/"
 
@@ -182,6 +182,25 @@ struct CatalogRoutes {
 
     // MARK: The graph
 
+    /// Who publishes the catalogue (and the layers without a steward, and the services).
+    static func publisher(_ g: inout RDFGraph, _ base: String) -> RDFTerm {
+        let publisher = RDFTerm.iri("\(catalogIRI(base))#publisher")
+        g.type(publisher, "foaf:Agent")
+        g.add(publisher, "foaf:name", .text("LandMap — dữ liệu đất đai TP.HCM", "vi"))
+        g.add(publisher, "foaf:name", .text("LandMap — Ho Chi Minh City land data", "en"))
+        g.add(publisher, "dct:type", publisherType(&g))
+        return publisher
+    }
+
+    /// ADMS's publisher type of the city's departments: a regional (provincial) authority.
+    static func publisherType(_ g: inout RDFGraph) -> RDFTerm {
+        let t = RDFTerm.iri("http://purl.org/adms/publishertype/RegionalAuthority")
+        g.type(t, "skos:Concept")
+        g.add(t, "skos:inScheme", .iri("http://purl.org/adms/publishertype/1.0"))
+        g.add(t, "skos:prefLabel", .text("Regional authority", "en"))
+        return t
+    }
+
     /// A concept of an EU vocabulary (`language/VIE`), typed with `classes` and said to be in its
     /// scheme, as DCAT-AP's controlled-vocabulary shapes check.
     static func concept(_ g: inout RDFGraph, _ vocabulary: String, _ code: String, _ classes: String...) -> RDFTerm {
@@ -199,11 +218,7 @@ struct CatalogRoutes {
         g.add(c, "dct:title", .text("Ho Chi Minh City land open data — LandMap", "en"))
         g.add(c, "dct:description", .text("Danh mục các lớp dữ liệu đất đai của TP.HCM (thửa đất, quy hoạch, đơn vị hành chính) mà LandMap cung cấp, kèm giấy phép, đơn vị chủ quản và liên kết tải về.", "vi"))
         g.add(c, "dct:description", .text("The land data layers of Ho Chi Minh City (cadastral parcels, zoning plans, administrative units) LandMap serves, with their licences, stewards and downloads.", "en"))
-        let publisher = RDFTerm.iri("\(Self.catalogIRI(base))#publisher")
-        g.add(c, "dct:publisher", publisher)
-        g.type(publisher, "foaf:Agent")
-        g.add(publisher, "foaf:name", .text("LandMap — dữ liệu đất đai TP.HCM", "vi"))
-        g.add(publisher, "foaf:name", .text("LandMap — Ho Chi Minh City land data", "en"))
+        g.add(c, "dct:publisher", Self.publisher(&g, base))
         let home = RDFTerm.iri("\(base)/")
         g.add(c, "foaf:homepage", home)
         g.type(home, "foaf:Document")
@@ -234,8 +249,9 @@ struct CatalogRoutes {
         let d = RDFTerm.iri(iri)
         g.type(d, "dcat:Dataset")
         g.add(d, "dct:identifier", .literal(name))
-        g.add(d, "dct:title", .text(Self.nonEmpty(m.title) ?? info.schema.title, "vi"))
-        g.add(d, "dct:title", .text(Self.nonEmpty(m.titleEn) ?? info.schema.title, "en"))
+        let titleVi = Self.nonEmpty(m.title) ?? info.schema.title, titleEn = Self.nonEmpty(m.titleEn) ?? info.schema.title
+        g.add(d, "dct:title", .text(titleVi, "vi"))
+        g.add(d, "dct:title", .text(titleEn, "en"))
         if let vi = Self.nonEmpty(m.description) { g.add(d, "dct:description", .text(vi, "vi")) }
         // No field names: the catalogue goes to callers who may not see every field.
         g.add(d, "dct:description", .text(Self.nonEmpty(m.descriptionEn) ?? OGCFeaturesRoutes.describe(info, []), "en"))
@@ -256,8 +272,9 @@ struct CatalogRoutes {
                 g.add(agent, "foaf:name", .literal(unit))
             }
             g.add(agent, "dct:identifier", .literal(unit))
+            g.add(agent, "dct:type", Self.publisherType(&g))
         } else {
-            g.add(d, "dct:publisher", .iri("\(Self.catalogIRI(base))#publisher"))
+            g.add(d, "dct:publisher", Self.publisher(&g, base))
         }
         if let email = Self.nonEmpty(m.contact) {
             let contact = RDFTerm.iri("\(iri)#contact")
@@ -291,6 +308,7 @@ struct CatalogRoutes {
             let (w, s, e, n) = (box.minX, box.minY, box.maxX, box.maxY)
             let wkt = "POLYGON((\(w) \(s),\(e) \(s),\(e) \(n),\(w) \(n),\(w) \(s)))"
             g.add(place, "dcat:bbox", .typed(wkt, "geosparql:wktLiteral"))
+            g.add(place, "dcat:centroid", .typed("POINT(\((w + e) / 2) \((s + n) / 2))", "geosparql:wktLiteral"))
         }
         let modified = info.lastChange.map(Self.timestamp)
         g.add(d, "dct:modified", modified)
@@ -306,6 +324,9 @@ struct CatalogRoutes {
             g.type(dist, "dcat:Distribution")
             g.add(dist, "dct:title", .text(vi, "vi"))
             g.add(dist, "dct:title", .text(en, "en"))
+            g.add(dist, "dct:description", .text("\(vi): \(titleVi).", "vi"))
+            g.add(dist, "dct:description", .text("\(en): \(titleEn).", "en"))
+            g.add(dist, "dcatap:availability", Self.concept(&g, "planned-availability", "STABLE"))
             g.add(dist, "dcat:accessURL", .iri(url))
             if download { g.add(dist, "dcat:downloadURL", .iri(url)) }
             let media = RDFTerm.iri(Self.iana + mediaType)
@@ -343,6 +364,9 @@ struct CatalogRoutes {
             g.add(service, "dct:title", .text(s.en, "en"))
             g.add(service, "dcat:endpointURL", .iri(s.endpoint))
             g.add(service, "dcat:endpointDescription", .iri(s.description))
+            g.add(service, "dct:publisher", Self.publisher(&g, base))
+            g.add(service, "dcat:theme", Self.concept(&g, "data-theme", "REGI"))
+            for k in ["thửa đất", "quy hoạch", "cadastre", "zoning"] { g.add(service, "dcat:keyword", .literal(k)) }
             if let standard = s.standard {
                 g.add(service, "dct:conformsTo", .iri(standard))
                 g.type(.iri(standard), "dct:Standard")
