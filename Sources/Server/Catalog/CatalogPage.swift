@@ -1,6 +1,5 @@
 import Features
 import Foundation
-import Hummingbird
 import Store
 
 /// The open-data page of the web map (SPEC §9): the datasets the caller may read with their
@@ -27,7 +26,7 @@ enum CatalogPage {
         vi == en ? escape(vi) : "<span lang=\"vi\">\(escape(vi))</span><span lang=\"en\">\(escape(en))</span>"
     }
 
-    static func html(title: (String, String), datasets: [LayerInfo], base: String, request: Request,
+    static func html(title: (String, String), datasets: [LayerInfo], path: String,
                      paging: (page: Int, pages: Int, size: Int)?) -> String {
         let date = ISO8601DateFormatter()
         date.formatOptions = [.withFullDate]
@@ -64,7 +63,7 @@ enum CatalogPage {
             pager = "<p class=\"pager\">" + (paging.page > 1 ? a(paging.page - 1, "←") + " " : "")
                 + "\(paging.page) / \(paging.pages)" + (paging.page < paging.pages ? " " + a(paging.page + 1, "→") : "") + "</p>"
         }
-        let self_ = escape(request.uri.path)
+        let self_ = escape(path)
         return """
             <!doctype html>
             <html lang="vi">

@@ -103,7 +103,7 @@ struct CatalogRoutes {
         case .jsonLD: return Reply.json(g.jsonLD, contentType: "application/ld+json", headers: headers)
         case .turtle: return Reply.text(g.turtle, contentType: "text/turtle; charset=utf-8", headers: headers)
         case .html:
-            return Reply.text(CatalogPage.html(title: title, datasets: datasets, base: base, request: request, paging: paging),
+            return Reply.text(CatalogPage.html(title: title, datasets: datasets, path: request.uri.path, paging: paging),
                               contentType: "text/html; charset=utf-8", headers: headers)
         }
     }
