@@ -63,8 +63,9 @@ if [ ! -s "$fonts/Noto Sans Bold/7680-7935.pbf" ]; then
 fi
 
 # Independent readers the tests use when present: OGC schema validation, PMTiles, MVT.
-if ! python3 -c "import jsonschema, yaml, referencing, pmtiles, mapbox_vector_tile" 2>/dev/null; then
-  python3 -m pip install -q jsonschema pyyaml referencing pmtiles mapbox-vector-tile >/dev/null 2>&1 \
-    && echo "setup: Python test readers installed (jsonschema, pyyaml, pmtiles, mapbox-vector-tile)" \
+# rdflib and pyshacl: the DCAT-AP 3.0 catalogue's parse and SHACL check (Tools/validate-catalog.py).
+if ! python3 -c "import jsonschema, yaml, referencing, pmtiles, mapbox_vector_tile, rdflib, pyshacl" 2>/dev/null; then
+  python3 -m pip install -q jsonschema pyyaml referencing pmtiles mapbox-vector-tile rdflib pyshacl >/dev/null 2>&1 \
+    && echo "setup: Python test readers installed (jsonschema, pyyaml, pmtiles, mapbox-vector-tile, rdflib, pyshacl)" \
     || echo "setup: could not install the Python test readers: those checks will be skipped" >&2
 fi

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   const text = {
-    vi: { title: "Thửa đất và quy hoạch", layers: "Lớp bản đồ", parcels: "Thửa đất", zoning: "Quy hoạch", admin: "Phường/xã",
+    vi: { title: "Thửa đất và quy hoạch", openData: "Dữ liệu mở", layers: "Lớp bản đồ", parcels: "Thửa đất", zoning: "Quy hoạch", admin: "Phường/xã",
           search: "Tìm thửa", find: "Tìm", hint: "Bấm vào bản đồ để xem thửa đất, quy hoạch và phường.", parcel: "Thửa đất",
           sheet: "Tờ bản đồ", number: "Số thửa", ward: "Phường/xã", use: "Loại đất", area: "Diện tích tính toán", declared: "Diện tích pháp lý",
           address: "Địa chỉ", plan: "Quy hoạch", none: "Không có thửa đất tại điểm này", notFound: "Không tìm thấy thửa", floors: "tầng", coverage: "mật độ", basemap: "Bản đồ nền",
@@ -14,7 +14,7 @@
           close: "Đóng", qa: "Kiểm tra chất lượng", create: "thêm", replace: "sửa", delete: "xóa",
           public: "công khai", internal: "nội bộ (người có mã truy cập)", restricted: "hạn chế (chỉ mã được cấp lớp này)",
           daily: "hằng ngày", weekly: "hằng tuần", monthly: "hằng tháng", quarterly: "hằng quý", annual: "hằng năm", irregular: "không định kỳ" },
-    en: { title: "Parcels and zoning", layers: "Layers", parcels: "Parcels", zoning: "Zoning", admin: "Wards",
+    en: { title: "Parcels and zoning", openData: "Open data", layers: "Layers", parcels: "Parcels", zoning: "Zoning", admin: "Wards",
           search: "Find a parcel", find: "Find", hint: "Click the map to see the parcel, its zoning and its ward.", parcel: "Parcel",
           sheet: "Map sheet", number: "Parcel number", ward: "Ward", use: "Land use", area: "Computed area", declared: "Declared area",
           address: "Address", plan: "Zoning", none: "No parcel at this point", notFound: "No such parcel", floors: "floors", coverage: "coverage", basemap: "Basemap",
