@@ -212,6 +212,9 @@ import TestSupport
             #expect(pages == 3)
             #expect(seen == ["admin", "parcels", "zoning"])
             try await client.execute(uri: "/catalog?page=4&page_size=1", method: .get) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/catalog?page_size=2&f=ttl", method: .get) { r in
+                #expect(r.text.contains("hydra:next <http://localhost/catalog?page=2&page_size=2&f=ttl>"))
+            }
             try await client.execute(uri: "/catalog", method: .get) { r in
                 #expect(Self.ids(Self.nodes(r.json.value)["http://localhost/catalog"], "hydra:view").isEmpty)
             }

@@ -61,8 +61,12 @@ struct CatalogRoutes {
         }
         describeServices(&g, catalog, base, shown)
         if all.count > size || request.query("page") != nil {
-            func pageIRI(_ n: Int) -> RDFTerm { .iri("\(base)/catalog?page=\(n)&page_size=\(size)") }
+            // Pages keep the format asked for by `f`; ckanext-dcat follows `hydra:next`.
+            let f = request.query("f").map { "&f=\(encodeQuery($0))" } ?? ""
+            func pageIRI(_ n: Int) -> RDFTerm { .iri("\(base)/catalog?page=\(n)&page_size=\(size)\(f)") }
             let view = pageIRI(page)
+            g.type(catalog, "hydra:Collection")
+            g.add(catalog, "hydra:totalItems", .typed(String(all.count), "xsd:integer"))
             g.add(catalog, "hydra:view", view)
             g.type(view, "hydra:PartialCollectionView")
             g.add(view, "hydra:first", pageIRI(1))
