@@ -196,6 +196,23 @@ struct CatalogRoutes {
         return publisher
     }
 
+    /// ADMS's licence type of a listed SPDX licence, when it is plainly one: public domain, or attribution.
+    static func licenceType(_ g: inout RDFGraph, _ id: String) -> RDFTerm? {
+        let code: String
+        if ["CC0-1.0", "PDDL-1.0"].contains(id) {
+            code = "PublicDomain"
+        } else if id.hasPrefix("CC-BY-") || id.hasPrefix("ODC-By") || ["MIT", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC"].contains(id) {
+            code = "Attribution"
+        } else {
+            return nil
+        }
+        let t = RDFTerm.iri("http://purl.org/adms/licencetype/\(code)")
+        g.type(t, "skos:Concept")
+        g.add(t, "skos:inScheme", .iri("http://purl.org/adms/licencetype/1.0"))
+        g.add(t, "skos:prefLabel", .text(code == "PublicDomain" ? "Public domain" : "Attribution", "en"))
+        return t
+    }
+
     /// ADMS's publisher type of the city's departments: a regional (provincial) authority.
     static func publisherType(_ g: inout RDFGraph) -> RDFTerm {
         let t = RDFTerm.iri("http://purl.org/adms/publishertype/RegionalAuthority")
@@ -234,6 +251,8 @@ struct CatalogRoutes {
         let licence = RDFTerm.iri("https://spdx.org/licenses/CC0-1.0")
         g.add(c, "dct:license", licence)
         g.type(licence, "dct:LicenseDocument")
+        g.add(licence, "rdfs:label", .literal("CC0-1.0"))
+        g.add(licence, "dct:type", Self.licenceType(&g, "CC0-1.0"))
         let themes = RDFTerm.iri("\(Self.eu)data-theme")
         g.add(c, "dcat:themeTaxonomy", themes)
         g.type(themes, "skos:ConceptScheme")
@@ -291,6 +310,7 @@ struct CatalogRoutes {
             let l = RDFTerm.iri(Self.licenceIRI(id, dataset: iri))
             g.type(l, "dct:LicenseDocument")
             g.add(l, "rdfs:label", .literal(id))
+            g.add(l, "dct:type", Self.licenceType(&g, id))
             if id.hasPrefix("LicenseRef-") { g.add(l, "dct:identifier", .literal(id)) }
             return l
         }
