@@ -132,6 +132,8 @@ enum OpenAPIDocument {
         ], errors: ["400"])
         paths["/catalog/datasets/{datasetId}"] = catalogGet("One dataset of the catalogue (its DCAT-AP URI)",
                                                              [param("datasetId", "path", string, "A dataset (layer)"), catalogFormat], errors: ["400", "404"])
+        paths["/catalog/units/{unitId}"] = catalogGet("A steward unit (a dataset's publisher) with the datasets it publishes that the caller may read",
+                                                       [param("unitId", "path", string, "A unit (e.g. so-nnmt)"), catalogFormat], errors: ["400", "404"])
         func adding(_ path: String, _ method: String, _ operation: JSONValue) {
             var o = paths[path]?.objectValue ?? [:]
             o[method] = operation

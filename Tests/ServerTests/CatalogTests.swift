@@ -120,6 +120,13 @@ import TestSupport
                     #expect(Self.datasets(d.json.value) == ["parcels"])
                 }
                 try await client.execute(uri: "/catalog/datasets/nope", method: .get) { d in #expect(d.status == .notFound) }
+                // So does its publisher's.
+                try await client.execute(uri: "/catalog/units/so-nnmt", method: .get) { u in
+                    #expect(u.status == .ok)
+                    #expect(Self.types(Self.nodes(u.json.value)["http://localhost/catalog/units/so-nnmt"]) == ["foaf:Agent", "foaf:Organization"])
+                    #expect(Self.datasets(u.json.value).isEmpty)
+                }
+                try await client.execute(uri: "/catalog/units/nope", method: .get) { u in #expect(u.status == .notFound) }
             }
         }
     }
@@ -168,6 +175,9 @@ import TestSupport
                     try await client.execute(uri: "/catalog/datasets/\(layer)", method: .get, headers: h) { r in
                         #expect(r.status == (caller.reads(layer) ? .ok : .notFound), "\(caller) \(backend) /catalog/datasets/\(layer)")
                     }
+                }
+                try await client.execute(uri: "/catalog/units/so-qhkt", method: .get, headers: h) { r in
+                    #expect(r.status == (caller.reads("zoning") ? .ok : .notFound), "\(caller) \(backend) /catalog/units/so-qhkt")
                 }
                 for f in ["jsonld", "ttl", "html"] {
                     try await client.execute(uri: "/catalog?f=\(f)", method: .get, headers: h) { r in

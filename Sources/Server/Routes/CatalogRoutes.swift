@@ -20,6 +20,9 @@ struct CatalogRoutes {
         router.get("/catalog/datasets/:layer") { request, context in
             try self.dataset(request, context.parameters.require("layer"), context.identity)
         }
+        router.get("/catalog/units/:unit") { request, context in
+            try self.unit(request, context.parameters.require("unit"), context.identity)
+        }
     }
 
     enum Format: String {
@@ -92,6 +95,25 @@ struct CatalogRoutes {
         let m = info.schema.metadata
         return answer(g, format, request, title: (Self.nonEmpty(m.title) ?? info.schema.title, Self.nonEmpty(m.titleEn) ?? info.schema.title),
                       datasets: [info], base: base, paging: nil)
+    }
+
+    /// A steward unit (a dataset's publisher), with the datasets it publishes that the caller
+    /// may read; a unit that publishes none of them is not there (404), as a layer is not.
+    func unit(_ request: Request, _ id: String, _ identity: Identity?) throws -> Response {
+        let format = try Self.format(request)
+        let layers = try readable(identity).filter { Self.nonEmpty($0.schema.metadata.steward) == id }
+        guard !layers.isEmpty else { throw Problem.notFound("no unit named '\(id)' publishes a dataset here") }
+        let base = request.baseURL
+        var g = RDFGraph()
+        for info in layers {
+            let d = RDFTerm.iri(Self.datasetIRI(base, info.schema.name))
+            g.type(d, "dcat:Dataset")
+            g.add(d, "dct:title", .text(Self.nonEmpty(info.schema.metadata.title) ?? info.schema.title, "vi"))
+            g.add(d, "dct:title", .text(Self.nonEmpty(info.schema.metadata.titleEn) ?? info.schema.title, "en"))
+            g.add(d, "dct:publisher", Self.steward(&g, base, id))
+        }
+        let names = Self.unitNames[id]
+        return answer(g, format, request, title: (names?.vi ?? id, names?.en ?? id), datasets: layers, base: base, paging: nil)
     }
 
     /// The layers the caller may read, by name (`LayerAccess` decides, as everywhere).
@@ -213,6 +235,21 @@ struct CatalogRoutes {
         return t
     }
 
+    /// A steward unit as a publisher: a stable URI from its id, which answers too.
+    static func steward(_ g: inout RDFGraph, _ base: String, _ unit: String) -> RDFTerm {
+        let agent = RDFTerm.iri(unitIRI(base, unit))
+        g.type(agent, "foaf:Agent", "foaf:Organization")
+        if let names = unitNames[unit] {
+            g.add(agent, "foaf:name", .text(names.vi, "vi"))
+            g.add(agent, "foaf:name", .text(names.en, "en"))
+        } else {
+            g.add(agent, "foaf:name", .literal(unit))
+        }
+        g.add(agent, "dct:identifier", .literal(unit))
+        g.add(agent, "dct:type", publisherType(&g))
+        return agent
+    }
+
     /// ADMS's publisher type of the city's departments: a regional (provincial) authority.
     static func publisherType(_ g: inout RDFGraph) -> RDFTerm {
         let t = RDFTerm.iri("http://purl.org/adms/publishertype/RegionalAuthority")
@@ -285,17 +322,7 @@ struct CatalogRoutes {
 
         // Publisher: the steward unit, else the catalogue's publisher.
         if let unit = Self.nonEmpty(m.steward) {
-            let agent = RDFTerm.iri(Self.unitIRI(base, unit))
-            g.add(d, "dct:publisher", agent)
-            g.type(agent, "foaf:Agent", "foaf:Organization")
-            if let names = Self.unitNames[unit] {
-                g.add(agent, "foaf:name", .text(names.vi, "vi"))
-                g.add(agent, "foaf:name", .text(names.en, "en"))
-            } else {
-                g.add(agent, "foaf:name", .literal(unit))
-            }
-            g.add(agent, "dct:identifier", .literal(unit))
-            g.add(agent, "dct:type", Self.publisherType(&g))
+            g.add(d, "dct:publisher", Self.steward(&g, base, unit))
         } else {
             g.add(d, "dct:publisher", Self.publisher(&g, base))
         }
