@@ -118,9 +118,10 @@ final class GeoPackageLoader: TransferLoader {
         case .batch(let b):
             try known(b.layer)
             try db.cachedStatement(sql: """
-                INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [b.id, b.layer, b.mode, b.source, b.actor, b.startedAt, b.inserted, b.updated, b.unchanged, b.deleted, b.proposer])
+                INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer, data_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [b.id, b.layer, b.mode, b.source, b.actor, b.startedAt, b.inserted, b.updated, b.unchanged, b.deleted, b.proposer,
+                                         b.dataVersion])
         case .version(let v): try addVersion(v)
         case .token(let t):
             try db.cachedStatement(sql: """
