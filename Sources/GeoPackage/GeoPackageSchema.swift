@@ -111,16 +111,19 @@ enum GeoPackageSchema {
         """
 
     /// Each batch's data version, rebuilt once when the column is added (SPEC §9): the layer's
-    /// changing batches up to it plus its metadata changes before it (`layer.set` in the audit
-    /// log, by time). Kept only for layers where that count adds up to the layer's present data
-    /// version; a layer where it does not (metadata changes missing from the audit, a copy of
-    /// some layers) keeps NULL, and its feed answers only from the first batch written after.
+    /// changing batches up to it plus its metadata changes before it (`layer.set` entries of the
+    /// audit log before the batch's own `write` entry; by time for a batch that has none). Kept
+    /// only for layers where that count adds up to the layer's present data version; a layer
+    /// where it does not (metadata changes missing from the audit, an audit log cut short) keeps
+    /// NULL, and its feed answers only from the first batch written after.
     static let backfillBatchDataVersions = """
         UPDATE landmap_batches SET data_version =
           (SELECT count(*) FROM landmap_batches b WHERE b.layer = landmap_batches.layer AND b.id <= landmap_batches.id
              AND b.inserted + b.updated + b.deleted > 0)
           + (SELECT count(*) FROM landmap_audit a WHERE a.action = 'layer.set' AND a.target = landmap_batches.layer
-             AND a.at < landmap_batches.started_at)
+             AND a.id < coalesce((SELECT min(w.id) FROM landmap_audit w WHERE w.action = 'write' AND w.target = landmap_batches.layer
+                                   AND w.detail LIKE 'batch ' || landmap_batches.id || ' (%'),
+                                 CASE WHEN a.at < landmap_batches.started_at THEN a.id + 1 ELSE a.id END))
         WHERE data_version IS NULL;
         UPDATE landmap_batches SET data_version = NULL WHERE layer NOT IN (
           SELECT l.name FROM landmap_layers l WHERE l.data_version =

@@ -86,7 +86,10 @@ enum Migrations {
             """
             UPDATE landmap_batches t SET data_version =
               (SELECT count(*) FROM landmap_batches b WHERE b.layer = t.layer AND b.id <= t.id AND b.inserted + b.updated + b.deleted > 0)
-              + (SELECT count(*) FROM landmap_audit a WHERE a.action = 'layer.set' AND a.target = t.layer AND a.at < t.started_at)
+              + (SELECT count(*) FROM landmap_audit a WHERE a.action = 'layer.set' AND a.target = t.layer
+                 AND a.id < coalesce((SELECT min(w.id) FROM landmap_audit w WHERE w.action = 'write' AND w.target = t.layer
+                                       AND w.detail LIKE 'batch ' || t.id || ' (%'),
+                                     CASE WHEN a.at < t.started_at THEN a.id + 1 ELSE a.id END))
             """,
             """
             UPDATE landmap_batches SET data_version = NULL WHERE layer NOT IN (
