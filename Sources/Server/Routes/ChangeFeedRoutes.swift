@@ -39,7 +39,8 @@ struct ChangeFeedRoutes {
         let changes = try page.changes.map { c -> JSONValue in
             var o: [String: JSONValue] = ["op": .string(c.op.rawValue), "id": .string(c.id), "version": .integer(Int64(c.version)),
                                           "data_version": .integer(c.dataVersion)]
-            if let f = c.feature { o["feature"] = try OGCFeaturesRoutes.present(f, hidden: hidden, transform: nil, swap: false) }
+            // The geometry exactly as stored (no rewinding): a copy made from the feed matches byte for byte.
+            if let f = c.feature { o["feature"] = f.geoJSON(hiding: hidden) }
             return .object(o)
         }
         let path = "\(request.baseURL)/collections/\(name)/changes"
