@@ -28,7 +28,10 @@ extension GeoPackageStore: StoreTransfer {
                                             sourceFields: Self.sourceFields(fromJSON: row[5]), largestArea: row[6], lastChange: row[4])))
             }
             let chosen = Set(names)
-            let batches = try Row.fetchCursor(db, sql: "SELECT \(Self.batchColumns) FROM landmap_batches ORDER BY id")
+            // A source opened read-only is not upgraded: a file from before batch data versions has no column.
+            let hasDataVersion = try db.columns(in: "landmap_batches").contains { $0.name == "data_version" }
+            let columns = hasDataVersion ? Self.batchColumns : Self.batchColumns.replacingOccurrences(of: "data_version", with: "NULL")
+            let batches = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM landmap_batches ORDER BY id")
             while let r = try batches.next() {
                 guard chosen.contains(r[1]) else { continue }
                 try body(.batch(Self.batch(from: r)))
