@@ -32,6 +32,9 @@ struct LayerSync {
         var summary: BatchSummary?
     }
 
+    /// Inserts and updates of one source batch held back until its deletes are done.
+    static let heldPuts = 20_000
+
     var feedURL: String { "\(base)/collections/\(layer)" }
     var sourcePrefix: String { "sync \(feedURL)@" }
 
@@ -65,24 +68,27 @@ struct LayerSync {
         if try store.schema(of: target) == nil { try store.createLayer(try targetSchema()) }
         let request = BatchRequest(layer: target, mode: .upsert, source: sourcePrefix + String(goal), actor: actor)
         result.summary = try store.write(request) { w in
+            // A source batch's deletes go first, its inserts and updates once the batch is
+            // complete (it may span pages): a key that moved from one feature to another in one
+            // batch is free before it is taken. Past `heldPuts` held, they are written early.
+            var held = [Feature](), heldVersion: Int64 = -1
+            func flush() throws {
+                for f in held { try w.put(f) }
+                held.removeAll(keepingCapacity: true)
+            }
             var next: Page? = first
             while let p = next {
                 let wanted = p.changes.prefix { $0.dataVersion <= goal }
-                // Deletes of a batch first, then its inserts and updates: a key that moved from
-                // one feature to another in one batch is free before it is taken.
-                var i = wanted.startIndex
-                while i < wanted.endIndex {
-                    let dv = wanted[i].dataVersion
-                    var j = i
-                    while j < wanted.endIndex && wanted[j].dataVersion == dv { j += 1 }
-                    for c in wanted[i..<j] where c.op == .delete { try w.delete(id: c.id) }
-                    for c in wanted[i..<j] where c.op != .delete { if let f = c.feature { try w.put(f) } }
-                    i = j
+                for c in wanted {
+                    if c.dataVersion != heldVersion || held.count >= Self.heldPuts { try flush() }
+                    heldVersion = c.dataVersion
+                    if c.op == .delete { try w.delete(id: c.id) } else if let f = c.feature { held.append(f) }
                 }
                 result.changes += wanted.count
                 progress(result.changes, min(p.to, goal))
                 next = p.more && wanted.count == p.changes.count && p.to < goal ? try page(since: p.to, after: p.resumeAfter) : nil
             }
+            try flush()
         }
         result.to = goal
         return result
