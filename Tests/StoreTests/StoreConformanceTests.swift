@@ -1,3 +1,4 @@
+import Backends
 import Features
 import Foundation
 import Geometry
@@ -1045,6 +1046,15 @@ extension StoreConformanceTests {
                 ALTER TABLE landmap_batches DROP COLUMN data_version; DROP INDEX landmap_history_batch, landmap_history_ended;
                 DELETE FROM landmap_migrations WHERE version = 3; UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'
                 """)
+        }
+        if backend == .geoPackage {
+            // A copy read from such a file opened read-only (not upgraded): its versions are unknown.
+            let old = try StoreLocation(source.location).open(readOnly: true)
+            let copy = try StoreFixtures.make(.geoPackage, "feed-old-copy")
+            try StoreCopy.copy(from: old, to: copy.store, layers: nil)
+            #expect(try copy.store.batchRecords(layer: "parcels").map(\.dataVersion) == [nil, nil, nil, nil, nil])
+            let page = try copy.store.changes(layer: "parcels", since: 0, after: nil, limit: 10)
+            #expect(page.oldest == 5 && page.current == 5 && page.changes.isEmpty)
         }
         let upgraded = try source.another()
         #expect(try upgraded.batchRecords(layer: "parcels").map(\.dataVersion) == [1, 3, 3, 4, 5])
