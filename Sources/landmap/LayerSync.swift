@@ -66,6 +66,15 @@ struct LayerSync {
         var result = Result(since: since, to: since)
         guard goal > since else { return result }
         if try store.schema(of: target) == nil { try store.createLayer(try targetSchema()) }
+        // A batch names an id once: where the run spans several changes of one id, only its last
+        // is applied (found first through the feed without features).
+        var last = [String: Int64]()
+        var plan: Page? = try page(since: since, after: nil, bodies: false)
+        while let p = plan {
+            let wanted = p.changes.prefix { $0.dataVersion <= goal }
+            for c in wanted { last[c.id] = c.dataVersion }
+            plan = p.more && wanted.count == p.changes.count && p.to < goal ? try page(since: p.to, after: p.resumeAfter, bodies: false) : nil
+        }
         let request = BatchRequest(layer: target, mode: .upsert, source: sourcePrefix + String(goal), actor: actor)
         result.summary = try store.write(request) { w in
             // A source batch's deletes go first, its inserts and updates once the batch is
@@ -79,7 +88,7 @@ struct LayerSync {
             var next: Page? = first
             while let p = next {
                 let wanted = p.changes.prefix { $0.dataVersion <= goal }
-                for c in wanted {
+                for c in wanted where last[c.id] == c.dataVersion {
                     if c.dataVersion != heldVersion || held.count >= Self.heldPuts { try flush() }
                     heldVersion = c.dataVersion
                     if c.op == .delete { try w.delete(id: c.id) } else if let f = c.feature { held.append(f) }
@@ -104,8 +113,8 @@ struct LayerSync {
         var resumeAfter: String?
     }
 
-    func page(since: Int64, after: String?) throws -> Page {
-        var url = "\(feedURL)/changes?since=\(since)&limit=\(pageSize)"
+    func page(since: Int64, after: String?, bodies: Bool = true) throws -> Page {
+        var url = "\(feedURL)/changes?since=\(since)&limit=\(bodies ? pageSize : 10_000)" + (bodies ? "" : "&features=false")
         if let after { url += "&after=\(after.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))) ?? after)" }
         let body = try get(url)
         let json: JSONValue
@@ -119,7 +128,7 @@ struct LayerSync {
                 throw CLIError("\(url): a change it sent cannot be read: \(c.jsonText.prefix(200))")
             }
             var feature: Feature?
-            if op != .delete {
+            if op != .delete && bodies {
                 guard let f = c["feature"] else { throw CLIError("\(url): change \(op.rawValue) of '\(id)' has no feature") }
                 let geometry = try f["geometry"].flatMap { $0 == .null ? nil : try GeoJSONGeometry.decode($0) }
                 feature = Feature(id: id, geometry: geometry, properties: f["properties"]?.objectValue ?? [:])

@@ -83,6 +83,7 @@ import TestSupport
         }
         try source.write(request()) { w in
             try w.put(Self.shop(12, name: "Lại mở"))
+            try w.put(Self.shop(7, name: "Lần hai"))  // updated in both batches: one run applies it once
             for i in 300..<340 { try w.put(Self.shop(i)) }
         }
         run = try Self.sync(args, token: token)

@@ -28,6 +28,8 @@ struct ChangeFeedRoutes {
         }
         let limit = try request.int("limit", default: 1000, range: 1...10_000)
         let after = request.query("after").flatMap { $0.isEmpty ? nil : $0 }
+        // `features=false`: ops, ids and versions only (a client planning what to apply).
+        let bodies = request.query("features") != "false"
         let page = try state.store.changes(layer: name, since: since, after: after, limit: limit)
         if since > page.current {
             throw Problem.badRequest("'since' \(since) is past the present data version of '\(name)' (\(page.current)): the copy was not made from this server, or its data was restored; start again from a download")
@@ -40,13 +42,13 @@ struct ChangeFeedRoutes {
             var o: [String: JSONValue] = ["op": .string(c.op.rawValue), "id": .string(c.id), "version": .integer(Int64(c.version)),
                                           "data_version": .integer(c.dataVersion)]
             // The geometry exactly as stored (no rewinding): a copy made from the feed matches byte for byte.
-            if let f = c.feature { o["feature"] = f.geoJSON(hiding: hidden) }
+            if bodies, let f = c.feature { o["feature"] = f.geoJSON(hiding: hidden) }
             return .object(o)
         }
         let path = "\(request.baseURL)/collections/\(name)/changes"
         var links = [link("\(path)?\(request.uri.query ?? "since=\(since)")", "self", "application/json", "This page")]
         if page.more {
-            var next = "\(path)?since=\(page.to)&limit=\(limit)"
+            var next = "\(path)?since=\(page.to)&limit=\(limit)" + (bodies ? "" : "&features=false")
             if let resume = page.resumeAfter { next += "&after=\(encodeQuery(resume))" }
             links.append(link(next, "next", "application/json", "Next page"))
         }
