@@ -57,7 +57,7 @@ enum GeoPackageSchema {
           actor TEXT NOT NULL, started_at TEXT NOT NULL,
           inserted INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
           unchanged INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,
-          proposer TEXT);
+          proposer TEXT, data_version INTEGER);
         CREATE TABLE IF NOT EXISTS landmap_history (
           layer TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
           valid_from TEXT NOT NULL, valid_to TEXT NOT NULL,
@@ -100,7 +100,36 @@ enum GeoPackageSchema {
         ("landmap_tokens", "scope_json", "TEXT NOT NULL DEFAULT '{}'"),
         ("landmap_audit", "unit", "TEXT NOT NULL DEFAULT ''"),
         ("landmap_batches", "proposer", "TEXT"),
+        ("landmap_batches", "data_version", "INTEGER"),
     ]
+
+    /// The change feed reads a batch's versions by the batch that wrote them and the one that
+    /// ended them. Made on every open, so older files gain them.
+    static let changeFeedIndexes = """
+        CREATE INDEX IF NOT EXISTS landmap_history_batch ON landmap_history (layer, batch_id, id);
+        CREATE INDEX IF NOT EXISTS landmap_history_ended ON landmap_history (layer, ended_by_batch, id);
+        """
+
+    /// Each batch's data version, rebuilt once when the column is added (SPEC §9): the layer's
+    /// changing batches up to it plus its metadata changes before it (`layer.set` entries of the
+    /// audit log before the batch's own `write` entry; by time for a batch that has none). Kept
+    /// only for layers where that count adds up to the layer's present data version; a layer
+    /// where it does not (metadata changes missing from the audit, an audit log cut short) keeps
+    /// NULL, and its feed answers only from the first batch written after.
+    static let backfillBatchDataVersions = """
+        UPDATE landmap_batches SET data_version =
+          (SELECT count(*) FROM landmap_batches b WHERE b.layer = landmap_batches.layer AND b.id <= landmap_batches.id
+             AND b.inserted + b.updated + b.deleted > 0)
+          + (SELECT count(*) FROM landmap_audit a WHERE a.action = 'layer.set' AND a.target = landmap_batches.layer
+             AND a.id < coalesce((SELECT min(w.id) FROM landmap_audit w WHERE w.action = 'write' AND w.target = landmap_batches.layer
+                                   AND w.detail LIKE 'batch ' || landmap_batches.id || ' (%'),
+                                 CASE WHEN a.at < landmap_batches.started_at THEN a.id + 1 ELSE a.id END))
+        WHERE data_version IS NULL;
+        UPDATE landmap_batches SET data_version = NULL WHERE layer NOT IN (
+          SELECT l.name FROM landmap_layers l WHERE l.data_version =
+            (SELECT count(*) FROM landmap_batches b WHERE b.layer = l.name AND b.inserted + b.updated + b.deleted > 0)
+            + (SELECT count(*) FROM landmap_audit a WHERE a.action = 'layer.set' AND a.target = l.name));
+        """
 
     /// Proposals (SPEC §8): pending until a steward approves (the applying batch marks it, see
     /// `BatchRequest.approves`) or rejects it. `content` is the proposal's JSON, kept as text so

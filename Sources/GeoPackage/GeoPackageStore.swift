@@ -95,6 +95,13 @@ public final class GeoPackageStore: FeatureStore {
         var upgraded = false
         for added in GeoPackageSchema.addedColumns where try !db.columns(in: added.table).contains(where: { $0.name == added.column }) {
             try db.execute(sql: "ALTER TABLE \(added.table) ADD COLUMN \(added.column) \(added.declaration)")
+            if added.table == "landmap_batches" && added.column == "data_version" {
+                try db.execute(sql: GeoPackageSchema.backfillBatchDataVersions)
+            }
+            upgraded = true
+        }
+        if try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'landmap_history_ended'") == 0 {
+            try db.execute(sql: GeoPackageSchema.changeFeedIndexes)
             upgraded = true
         }
         if try !db.tableExists("landmap_changes") {
@@ -276,13 +283,13 @@ public final class GeoPackageStore: FeatureStore {
             try body(writer)
             try writer.finish()
             var summary = writer.summary
-            try db.execute(sql: "UPDATE landmap_batches SET inserted = ?, updated = ?, unchanged = ?, deleted = ? WHERE id = ?",
-                           arguments: [summary.inserted, summary.updated, summary.unchanged, summary.deleted, batchID])
             let changed = summary.inserted + summary.updated + summary.deleted > 0
             if changed {
                 try self.recordChange(db, schema: schema, timestamp: timestamp, writer: writer, replace: request.mode == .replace)
             }
             summary.dataVersion = try Int64.fetchOne(db, sql: "SELECT data_version FROM landmap_layers WHERE name = ?", arguments: [schema.name]) ?? 0
+            try db.execute(sql: "UPDATE landmap_batches SET inserted = ?, updated = ?, unchanged = ?, deleted = ?, data_version = ? WHERE id = ?",
+                           arguments: [summary.inserted, summary.updated, summary.unchanged, summary.deleted, summary.dataVersion, batchID])
             if changed {
                 try Self.appendAudit(db, actor: request.actor, unit: request.unit, action: "write", target: schema.name,
                                      detail: request.auditDetail(batchID: batchID, summary))
@@ -382,11 +389,11 @@ public final class GeoPackageStore: FeatureStore {
     }
 
     /// The columns `batch(from:)` reads, in order.
-    static let batchColumns = "id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer"
+    static let batchColumns = "id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer, data_version"
 
     static func batch(from r: Row) -> BatchRecord {
         BatchRecord(id: r[0], layer: r[1], mode: r[2], source: r[3], actor: r[4], startedAt: r[5],
-                    inserted: r[6], updated: r[7], unchanged: r[8], deleted: r[9], proposer: r[10])
+                    inserted: r[6], updated: r[7], unchanged: r[8], deleted: r[9], proposer: r[10], dataVersion: r[11])
     }
 
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {

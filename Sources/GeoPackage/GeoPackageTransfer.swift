@@ -28,7 +28,10 @@ extension GeoPackageStore: StoreTransfer {
                                             sourceFields: Self.sourceFields(fromJSON: row[5]), largestArea: row[6], lastChange: row[4])))
             }
             let chosen = Set(names)
-            let batches = try Row.fetchCursor(db, sql: "SELECT \(Self.batchColumns) FROM landmap_batches ORDER BY id")
+            // A source opened read-only is not upgraded: a file from before batch data versions has no column.
+            let hasDataVersion = try db.columns(in: "landmap_batches").contains { $0.name == "data_version" }
+            let columns = hasDataVersion ? Self.batchColumns : Self.batchColumns.replacingOccurrences(of: "data_version", with: "NULL")
+            let batches = try Row.fetchCursor(db, sql: "SELECT \(columns) FROM landmap_batches ORDER BY id")
             while let r = try batches.next() {
                 guard chosen.contains(r[1]) else { continue }
                 try body(.batch(Self.batch(from: r)))
@@ -118,9 +121,10 @@ final class GeoPackageLoader: TransferLoader {
         case .batch(let b):
             try known(b.layer)
             try db.cachedStatement(sql: """
-                INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [b.id, b.layer, b.mode, b.source, b.actor, b.startedAt, b.inserted, b.updated, b.unchanged, b.deleted, b.proposer])
+                INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer, data_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [b.id, b.layer, b.mode, b.source, b.actor, b.startedAt, b.inserted, b.updated, b.unchanged, b.deleted, b.proposer,
+                                         b.dataVersion])
         case .version(let v): try addVersion(v)
         case .token(let t):
             try db.cachedStatement(sql: """

@@ -78,6 +78,29 @@ enum Migrations {
             """,
             "CREATE INDEX landmap_changes_layer ON landmap_changes (layer, status, id)",
         ]),
+        // SPEC §9's change feed: each batch's data version (rebuilt for older batches as
+        // GeoPackageSchema.backfillBatchDataVersions does, NULL for a layer where the count
+        // does not add up), and the indexes that read a batch's versions.
+        Migration(version: 3, description: "batch data versions and change feed indexes", sql: [
+            "ALTER TABLE landmap_batches ADD COLUMN data_version bigint",
+            """
+            UPDATE landmap_batches t SET data_version =
+              (SELECT count(*) FROM landmap_batches b WHERE b.layer = t.layer AND b.id <= t.id AND b.inserted + b.updated + b.deleted > 0)
+              + (SELECT count(*) FROM landmap_audit a WHERE a.action = 'layer.set' AND a.target = t.layer
+                 AND a.id < coalesce((SELECT min(w.id) FROM landmap_audit w WHERE w.action = 'write' AND w.target = t.layer
+                                       AND w.detail LIKE 'batch ' || t.id || ' (%'),
+                                     CASE WHEN a.at < t.started_at THEN a.id + 1 ELSE a.id END))
+            """,
+            """
+            UPDATE landmap_batches SET data_version = NULL WHERE layer NOT IN (
+              SELECT l.name FROM landmap_layers l WHERE l.data_version =
+                (SELECT count(*) FROM landmap_batches b WHERE b.layer = l.name AND b.inserted + b.updated + b.deleted > 0)
+                + (SELECT count(*) FROM landmap_audit a WHERE a.action = 'layer.set' AND a.target = l.name))
+            """,
+            "CREATE INDEX landmap_batches_layer_version ON landmap_batches (layer, data_version)",
+            "CREATE INDEX landmap_history_batch ON landmap_history (layer, batch_id, id)",
+            "CREATE INDEX landmap_history_ended ON landmap_history (layer, ended_by_batch, id)",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

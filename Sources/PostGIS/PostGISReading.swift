@@ -37,14 +37,14 @@ extension PostGISStore {
     }
 
     /// The columns `batch(from:)` reads, in order.
-    static let batchColumns = "id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer"
+    static let batchColumns = "id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer, data_version"
 
     static func batch(from row: PostgresRow) throws -> BatchRecord {
         let r = row.makeRandomAccess()
         return BatchRecord(id: try r.int64(0), layer: try r.string(1), mode: try r.string(2), source: try r.string(3),
                            actor: try r.string(4), startedAt: try r.string(5), inserted: Int(try r.int64(6)),
                            updated: Int(try r.int64(7)), unchanged: Int(try r.int64(8)), deleted: Int(try r.int64(9)),
-                           proposer: try r.optionalString(10))
+                           proposer: try r.optionalString(10), dataVersion: try r[11].decode(Int64?.self))
     }
 
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {

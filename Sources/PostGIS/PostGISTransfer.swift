@@ -141,9 +141,9 @@ final class PostGISLoader: TransferLoader {
         case .layer(let r): try addLayer(r)
         case .batch(let x):
             try known(x.layer)
-            try queue("INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer) VALUES") { b in
+            try queue("INSERT INTO landmap_batches (id, layer, mode, source, actor, started_at, inserted, updated, unchanged, deleted, proposer, data_version) VALUES") { b in
                 [b.add(x.id), b.add(x.layer), b.add(x.mode), b.add(x.source), b.add(x.actor), b.add(x.startedAt),
-                 b.add(x.inserted), b.add(x.updated), b.add(x.unchanged), b.add(x.deleted), b.add(x.proposer)]
+                 b.add(x.inserted), b.add(x.updated), b.add(x.unchanged), b.add(x.deleted), b.add(x.proposer), b.add(x.dataVersion)]
             }
         case .version(let v): try addVersion(v)
         case .token(let t):

@@ -34,11 +34,6 @@ extension PostGISStore {
             try body(writer)
             try writer.finish()
             var summary = writer.summary
-            b = Binds()
-            try s.execute("""
-                UPDATE landmap_batches SET inserted = \(b.add(summary.inserted)), updated = \(b.add(summary.updated)),
-                  unchanged = \(b.add(summary.unchanged)), deleted = \(b.add(summary.deleted)) WHERE id = \(b.add(batchID))
-                """, b.bindings)
             let changed = summary.inserted + summary.updated + summary.deleted > 0
             if changed {
                 try self.recordChange(s, table: table, timestamp: timestamp, writer: writer, replace: request.mode == .replace)
@@ -46,6 +41,12 @@ extension PostGISStore {
             b = Binds()
             summary.dataVersion = try s.query("SELECT data_version FROM landmap_layers WHERE name = \(b.add(schema.name))", b.bindings)
                 .scalar(Int64.self) ?? 0
+            b = Binds()
+            try s.execute("""
+                UPDATE landmap_batches SET inserted = \(b.add(summary.inserted)), updated = \(b.add(summary.updated)),
+                  unchanged = \(b.add(summary.unchanged)), deleted = \(b.add(summary.deleted)), data_version = \(b.add(summary.dataVersion))
+                WHERE id = \(b.add(batchID))
+                """, b.bindings)
             if changed {
                 try Self.appendAudit(s, actor: request.actor, unit: request.unit, action: "write", target: schema.name,
                                      detail: request.auditDetail(batchID: batchID, summary))

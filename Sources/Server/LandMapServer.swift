@@ -63,6 +63,7 @@ public enum LandMapServer {
         ImportRoutes(state: state).add(to: router)
         ChangeRoutes(state: state).add(to: router)
         CatalogRoutes(state: state).add(to: router)
+        ChangeFeedRoutes(state: state).add(to: router)
         routes.use(router.buildResponder())
         return router
     }

@@ -27,4 +27,4 @@ public protocol StoreMaintenance: Sendable {
 
 /// Everything LandMap asks of a database: features, tokens and audit, proposals, upkeep, and copying
 /// everything in and out (`landmap copy`).
-public typealias LandMapStore = FeatureStore & AccessStore & ChangeStore & StoreMaintenance & StoreTransfer
+public typealias LandMapStore = FeatureStore & AccessStore & ChangeStore & StoreMaintenance & StoreTransfer & ChangeFeed

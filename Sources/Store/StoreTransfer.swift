@@ -49,10 +49,14 @@ public struct BatchRecord: Hashable, Sendable {
     public var deleted: Int
     /// Who proposed what the batch wrote, when it applied an approved proposal (`actor` approved it).
     public var proposer: String?
+    /// The layer's data version after the batch (SPEC §9's change feed cursor); nil when
+    /// unknown: batches of a database made before it was kept, where it could not be rebuilt.
+    public var dataVersion: Int64?
 
     public init(id: Int64, layer: String, mode: String, source: String, actor: String, startedAt: String,
-                inserted: Int, updated: Int, unchanged: Int, deleted: Int, proposer: String? = nil) {
+                inserted: Int, updated: Int, unchanged: Int, deleted: Int, proposer: String? = nil, dataVersion: Int64? = nil) {
         self.id = id
+        self.dataVersion = dataVersion
         self.proposer = proposer
         self.layer = layer
         self.mode = mode

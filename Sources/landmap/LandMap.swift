@@ -33,7 +33,7 @@ struct LandMap: AsyncParsableCommand {
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(StoreLocation.sqliteVersion))",
         subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, LayerCommand.self,
                       HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self,
-                      TokenCommand.self, ChangesCommand.self, AuditCommand.self, BackupCommand.self, CopyCommand.self])
+                      TokenCommand.self, ChangesCommand.self, AuditCommand.self, BackupCommand.self, CopyCommand.self, SyncCommand.self])
 }
 
 /// Options every command takes.

@@ -1,3 +1,4 @@
+import Backends
 import Features
 import Foundation
 import Geometry
@@ -936,5 +937,134 @@ import TestSupport
         }
         #expect(try store.feature(layer: "parcels", id: StoreFixtures.parcel(0).id, asOf: nil) != nil)
         #expect(try store.layer("parcels")?.dataVersion == version)
+    }
+}
+
+// MARK: Change feed (SPEC §9)
+
+extension StoreConformanceTests {
+    /// Writes the feed's story: inserts, a metadata change, an update with an insert, a batch
+    /// that changes nothing, a delete, the deleted id made again.
+    static func writeFeedStory(_ store: any LandMapStore) throws -> [String] {
+        let ids = (0..<6).map { StoreFixtures.parcel($0).id }
+        try store.write(StoreFixtures.request(.append)) { w in for i in 0..<5 { try w.put(StoreFixtures.parcel(i, owner: "Chủ \(i)")) } }  // 1
+        var metadata = try #require(try store.schema(of: "parcels")).metadata
+        metadata.title = "Thửa đất"
+        try store.setMetadata(metadata, of: "parcels", actor: "tests")  // 2
+        try store.write(StoreFixtures.request(.upsert)) { w in  // 3
+            try w.put(StoreFixtures.parcel(1, landUse: "ONT", owner: "Chủ 1"))
+            try w.put(StoreFixtures.parcel(2, owner: "Chủ 2"))
+            try w.put(StoreFixtures.parcel(5))
+        }
+        try store.write(StoreFixtures.request(.upsert)) { w in try w.put(StoreFixtures.parcel(0, owner: "Chủ 0")) }  // unchanged: 3
+        try store.write(StoreFixtures.request(.upsert)) { w in try w.delete(id: ids[3]) }  // 4
+        try store.write(StoreFixtures.request(.upsert)) { w in try w.put(StoreFixtures.parcel(3, landUse: "TMD")) }  // 5
+        return ids
+    }
+
+    static func allChanges(_ store: any LandMapStore, since: Int64 = 0, limit: Int) throws -> (changes: [FeatureChange], pages: Int, tos: [Int64]) {
+        var out = [FeatureChange](), since = since, after: String?, pages = 0, tos = [Int64]()
+        while true {
+            let page = try store.changes(layer: "parcels", since: since, after: after, limit: limit)
+            pages += 1
+            out += page.changes
+            tos.append(page.to)
+            guard page.more else { break }
+            since = page.to
+            after = page.resumeAfter
+        }
+        return (out, pages, tos)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func changeFeedListsEveryChangeInOrder(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        let ids = try Self.writeFeedStory(store)
+        #expect(try store.dataVersions()["parcels"] == 5)
+        #expect(try store.batchRecords(layer: "parcels").map(\.dataVersion) == [1, 3, 3, 4, 5])
+
+        let whole = try store.changes(layer: "parcels", since: 0, after: nil, limit: 100)
+        #expect(whole.current == 5 && whole.oldest == 0 && whole.to == 5 && !whole.more)
+        let ops = whole.changes.map { "\($0.dataVersion) \($0.op.rawValue) \($0.id) v\($0.version)" }
+        let sorted = ids[0..<5].sorted()
+        #expect(ops == sorted.map { "1 insert \($0) v1" } + ["3 update \(ids[1]) v2", "3 insert \(ids[5]) v1",
+                                                           "4 delete \(ids[3]) v1", "5 insert \(ids[3]) v2"])
+        let update = try #require(whole.changes.first { $0.op == .update })
+        #expect(update.feature?.properties["land_use"] == "ONT" && update.feature?.properties["owner"] == "Chủ 1")
+        #expect(whole.changes.first { $0.op == .delete }?.feature == nil)
+        #expect(whole.changes.last?.feature?.properties["land_use"] == "TMD")
+
+        // From a later version; nothing after the present one; outside the kept range: empty, saying why.
+        #expect(try store.changes(layer: "parcels", since: 3, after: nil, limit: 100).changes.map(\.op) == [.delete, .insert])
+        #expect(try store.changes(layer: "parcels", since: 1, after: nil, limit: 100).changes.count == 2 + 2)
+        let none = try store.changes(layer: "parcels", since: 5, after: nil, limit: 100)
+        #expect(none.changes.isEmpty && none.to == 5 && !none.more)
+        let future = try store.changes(layer: "parcels", since: 9, after: nil, limit: 100)
+        #expect(future.changes.isEmpty && future.current == 5)
+        #expect(throws: StoreError.unknownLayer("roads")) { try store.changes(layer: "roads", since: 0, after: nil, limit: 10) }
+
+        // Pages of any size, across and inside batches, end with the same list: nothing skipped or repeated.
+        for limit in [1, 2, 3, 4, 7] {
+            let paged = try Self.allChanges(store, limit: limit)
+            #expect(paged.changes == whole.changes, "limit \(limit)")
+            #expect(paged.tos.last == 5)
+        }
+        // A page ending inside batch 1 brings the reader to version 0 and resumes after its last id.
+        let first = try store.changes(layer: "parcels", since: 0, after: nil, limit: 3)
+        #expect(first.to == 0 && first.more && first.resumeAfter == sorted[2])
+        // A page ending with batch 3 brings it to 3 (the metadata change at 2 is passed too).
+        let upTo3 = try store.changes(layer: "parcels", since: 1, after: nil, limit: 2)
+        #expect(upTo3.to == 3 && upTo3.more && upTo3.resumeAfter == nil)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func changeFeedSurvivesCopyAndUpgrade(_ backend: Backend) throws {
+        let source = try StoreFixtures.make(backend, "feed-source")
+        _ = try Self.writeFeedStory(source.store)
+        try source.store.write(StoreFixtures.request(.append, layer: "roads")) { w in
+            var f = StoreFixtures.parcel(0)
+            f.id = "r1"
+            try w.put(f)
+        }
+        let whole = try source.store.changes(layer: "parcels", since: 0, after: nil, limit: 100)
+
+        // A copy carries each batch's data version: the same feed, on either backend.
+        for target in Backend.allCases {
+            let copy = try StoreFixtures.make(target, "feed-copy")
+            try StoreCopy.copy(from: source.store, to: copy.store, layers: nil)
+            #expect(try copy.store.batchRecords(layer: "parcels").map(\.dataVersion) == [1, 3, 3, 4, 5])
+            #expect(try copy.store.changes(layer: "parcels", since: 0, after: nil, limit: 100) == whole, "\(backend) → \(target)")
+        }
+
+        // A database from before the column: rebuilt from the batches and the audit log where the
+        // count adds up to the layer's data version; left unknown (answering only from now) where not.
+        switch backend {
+        case .geoPackage:
+            try source.execute("ALTER TABLE landmap_batches DROP COLUMN data_version; UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'")
+        case .postGIS:
+            try source.execute("""
+                ALTER TABLE landmap_batches DROP COLUMN data_version; DROP INDEX landmap_history_batch, landmap_history_ended;
+                DELETE FROM landmap_migrations WHERE version = 3; UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'
+                """)
+        }
+        if backend == .geoPackage {
+            // A copy read from such a file opened read-only (not upgraded): its versions are unknown.
+            let old = try StoreLocation(source.location).open(readOnly: true)
+            let copy = try StoreFixtures.make(.geoPackage, "feed-old-copy")
+            try StoreCopy.copy(from: old, to: copy.store, layers: nil)
+            #expect(try copy.store.batchRecords(layer: "parcels").map(\.dataVersion) == [nil, nil, nil, nil, nil])
+            let page = try copy.store.changes(layer: "parcels", since: 0, after: nil, limit: 10)
+            #expect(page.oldest == 5 && page.current == 5 && page.changes.isEmpty)
+        }
+        let upgraded = try source.another()
+        #expect(try upgraded.batchRecords(layer: "parcels").map(\.dataVersion) == [1, 3, 3, 4, 5])
+        #expect(try upgraded.changes(layer: "parcels", since: 0, after: nil, limit: 100).changes == whole.changes)
+        #expect(try upgraded.batchRecords(layer: "roads").map(\.dataVersion) == [nil])
+        let roads = try upgraded.changes(layer: "roads", since: 0, after: nil, limit: 100)
+        #expect(roads.oldest == 2 && roads.current == 2 && roads.changes.isEmpty)
+        // New batches record it exactly; the feed answers from the oldest known version on.
+        try upgraded.write(StoreFixtures.request(.upsert, layer: "roads")) { w in try w.delete(id: "r1") }
+        let after = try upgraded.changes(layer: "roads", since: 2, after: nil, limit: 100)
+        #expect(after.oldest == 2 && after.changes.map(\.op) == [.delete] && after.to == 3)
     }
 }
