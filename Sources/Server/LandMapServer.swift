@@ -62,6 +62,7 @@ public enum LandMapServer {
         FeatureEditRoutes(state: state).add(to: router)
         ImportRoutes(state: state).add(to: router)
         ChangeRoutes(state: state).add(to: router)
+        DownloadRoutes(state: state).add(to: router)
         routes.use(router.buildResponder())
         return router
     }
