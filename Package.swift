@@ -92,9 +92,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
+        // A layer written out as a file: `landmap export` and `GET /downloads/…` both call it.
+        .target(name: "Export", dependencies: ["Formats", "Projection", "Geometry", "Features", "Store"]),
+
         // The HTTP service: routes and middleware; no geometry code of its own.
         .target(name: "Server", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Review", "Tiles", "Access", "CMalloc",
+            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Review", "Tiles", "Access", "Export", "CMalloc",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -108,7 +111,7 @@ let package = Package(
 
         // The command-line interface.
         .executableTarget(name: "landmap", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Backends", "Formats", "Import", "Query", "Review", "Server", "Tiles", "Access",
+            "Geometry", "Projection", "Features", "Store", "Backends", "Formats", "Import", "Query", "Review", "Server", "Tiles", "Access", "Export",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),

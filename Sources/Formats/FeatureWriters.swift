@@ -120,11 +120,23 @@ public final class OGRFeatureWriter: FeatureWriter {
     private let layer: OGRLayerH
     private let fields: [FieldDefinition]
     private let hasExtra: Bool
+    /// What GDAL records as the time of the last change (GeoPackage's `gpkg_contents.last_change`).
+    private let currentDate: String?
 
     /// `crsWKT` is the output CRS as WKT; `layerName` the table name inside the file.
-    public init(path: String, driver: String, layerName: String, crsWKT: String, fields: [FieldDefinition]) throws {
+    /// `currentDate`, when given, is written as the file's last change instead of the time of
+    /// writing (GDAL's `OGR_CURRENT_DATE`), so one layer version always gives the same bytes.
+    public init(path: String, driver: String, layerName: String, crsWKT: String, fields: [FieldDefinition], currentDate: Date? = nil) throws {
         _ = GDALLibrary.ready
         self.path = path
+        self.currentDate = currentDate.map { d in
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return f.string(from: d)
+        }
+        let date = self.currentDate
+        CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", date)
+        defer { CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", nil) }
         guard let drv = GDALGetDriverByName(driver) else { throw FormatError(file: path, "GDAL has no \(driver) driver") }
         if FileManager.default.fileExists(atPath: path) { throw FormatError(file: path, "the file exists already; remove it or choose another --out") }
         try SourcePolicy.checkOutput(path)
@@ -206,6 +218,8 @@ public final class OGRFeatureWriter: FeatureWriter {
 
     public func finish() throws {
         guard let ds = dataset else { return }
+        CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", currentDate)
+        defer { CPLSetThreadLocalConfigOption("OGR_CURRENT_DATE", nil) }
         guard OGR_L_CommitTransaction(layer) == OGRERR_NONE else { throw FormatError(file: path, "cannot commit: \(GDALLibrary.lastError())") }
         dataset = nil
         GDALClose(ds)

@@ -64,6 +64,7 @@ public enum LandMapServer {
         ChangeRoutes(state: state).add(to: router)
         CatalogRoutes(state: state).add(to: router)
         ChangeFeedRoutes(state: state).add(to: router)
+        DownloadRoutes(state: state).add(to: router)
         routes.use(router.buildResponder())
         return router
     }

@@ -184,6 +184,24 @@ enum OpenAPIDocument {
                                                             [changeId], body: .object(["required": .bool(true), "content": .object(["application/json": .object(["schema": .object([
                                                                 "type": "object", "required": ["reason"], "properties": .object(["reason": string])])])])]),
                                                             ["200": "Rejected"]))
+        // SPEC §9's bulk downloads: the same bytes as `landmap export`, one range at a time if asked.
+        let binary: JSONValue = ["type": "string", "format": "binary"]
+        paths["/downloads/{layer}.{format}"] = .object(["get": .object([
+            "summary": "The whole layer as the caller may see it (private fields only to token holders granted it), the same bytes as landmap export",
+            "parameters": .array([
+                param("layer", "path", .object(["type": "string", "enum": .array(layers.map { .string($0.name) })]), "A layer"),
+                param("format", "path", ["type": "string", "enum": ["geojson", "gpkg", "csv"]], "File format"),
+                param("Range", "header", string, "One byte range, e.g. bytes=0-1048575 (206; 416 when outside the file)"),
+            ]),
+            "responses": .object([
+                "200": .object(["description": "The file (Content-Disposition: attachment)", "content": .object([
+                    "application/geo+json": .object(["schema": binary]), "application/geopackage+sqlite3": .object(["schema": binary]),
+                    "text/csv; charset=utf-8": .object(["schema": binary])])]),
+                "206": ["description": "The requested range (Content-Range)"],
+                "304": ["description": "Not modified (If-None-Match)"],
+                "404": problem, "416": problem,
+            ]),
+        ])])
         paths["/fonts/{fontstack}/{range}.pbf"] = get("SDF glyphs for map labels (MapLibre glyph PBF)", [
             param("fontstack", "path", string, "Comma list of font stacks, e.g. Noto Sans Regular"),
             param("range", "path", ["type": "string", "pattern": "^[0-9]+-[0-9]+$"], "256 code points, e.g. 0-255"),

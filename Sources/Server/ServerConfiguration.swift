@@ -18,6 +18,12 @@ public struct ServerConfiguration: Sendable {
     /// How long a connection may sit idle, or take to send its request headers, before it is
     /// closed (SPEC §5: 60 s), so idle sockets cannot use up the process's descriptors.
     public var idleTimeout = Duration.seconds(60)
+    /// Where `GET /downloads/…` keeps the files it makes: nil for the default, beside a
+    /// GeoPackage (`landmap.gpkg.downloads/`) or, for PostgreSQL, in the temporary folder
+    /// (`landmap-downloads-<hash of the database URL>`).
+    public var downloadCacheFolder: String?
+    /// The most bytes of download files kept (the newest is kept even when larger).
+    public var downloadCacheBytes = 2 << 30
     /// A raster basemap drawn under the layers; none by default, so the web map works offline.
     public var basemap: Basemap?
 

@@ -27,6 +27,8 @@ public final class ServerState: Sendable {
     /// The database's last integrity check, for `/health` and `/metrics`.
     let health: DatabaseHealth
     let refusals: [Refusal: Prometheus.Counter]
+    /// The files `GET /downloads/…` serves, made once per data version and audience.
+    let downloads: DownloadCache
 
     public init(store: any LandMapStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
@@ -41,6 +43,10 @@ public final class ServerState: Sendable {
         self.metrics = metrics
         health = DatabaseHealth(store: store, metrics: metrics)
         crs = try CRSCatalog()
+        downloads = try DownloadCache(
+            folder: configuration.downloadCacheFolder.map { URL(fileURLWithPath: $0) }
+                ?? DownloadCache.defaultFolder(localFile: store.localFile, location: store.displayLocation),
+            capacityBytes: configuration.downloadCacheBytes)
         refusals = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
             ($0, metrics.makeCounter(name: "landmap_refusals_total", labels: [("reason", $0.rawValue)],
                                      help: "Requests refused, by reason: unauthenticated, role, scope, stale (proposal changed since), invalid (data failed its checks)"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Export
 import Features
 import Formats
 import Foundation
@@ -48,33 +49,25 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = try options.openStore()
-        guard let info = try store.layer(layer) else { throw StoreError.unknownLayer(layer) }
+        guard let schema = try store.schema(of: layer) else { throw StoreError.unknownLayer(layer) }
         let target = try crs.map { try CRS.resolve($0) } ?? .wgs84
         let asOf = try datetime.map(parseDate)
-        let transformer = target == .wgs84 ? nil : try Transformer(from: .wgs84, to: target)
-        let hidden = hidePrivate ? info.schema.privateFields : .nothing
-        let fields = info.schema.fields.filter { !hidden.contains($0.name) }
-        let writer: any FeatureWriter
-        switch format {
-        case .geojson:
-            writer = try GeoJSONFeatureWriter(path: out, crsURN: target.epsg.flatMap { $0 == 4326 ? nil : "urn:ogc:def:crs:EPSG::\($0)" })
-        case .csv:
-            writer = try CSVFeatureWriter(path: out, columns: fields.map(\.name))
-        case .gpkg, .shp:
-            guard let out else { throw CLIError("--format \(format.rawValue) needs --out FILE") }
-            writer = try OGRFeatureWriter(path: out, driver: format == .gpkg ? "GPKG" : "ESRI Shapefile", layerName: layer,
-                                          crsWKT: try target.wkt(), fields: fields)
+        if out == nil, format == .gpkg || format == .shp { throw CLIError("--format \(format.rawValue) needs --out FILE") }
+        // The same use case as GET /downloads/{layer}.{format}: the same bytes for the same audience.
+        let summary = try LayerExport.write(store: store, layer: layer, format: format.export, to: out,
+                                            hidden: hidePrivate ? schema.privateFields : .nothing, crs: target, asOf: asOf)
+        if let out { FileHandle.standardError.write(Data("exported \(summary.count) features of '\(layer)' in \(target.identifier) to \(out)\n".utf8)) }
+    }
+}
+
+extension ExportCommand.Format {
+    var export: LayerExport.Format {
+        switch self {
+        case .geojson: .geojson
+        case .csv: .csv
+        case .gpkg: .gpkg
+        case .shp: .shp
         }
-        var count = 0
-        try store.forEachFeature(layer: layer, asOf: asOf) { feature in
-            var f = feature
-            if let transformer, let g = f.geometry { f.geometry = try transformer.transform(g) }
-            f.properties = hidden.filter(f.properties)
-            try writer.write(f)
-            count += 1
-        }
-        try writer.finish()
-        if out != nil { FileHandle.standardError.write(Data("exported \(count) features of '\(layer)' in \(target.identifier) to \(out ?? "")\n".utf8)) }
     }
 }
 

@@ -42,6 +42,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a connection may sit idle, or take to send its request headers, before it is closed.",
                                discussion: "Idle keep-alive connections and slow (or stalled) clients hold a descriptor each; SPEC §5's default is 60."))
     var idleTimeout = 60.0
+    @Option(help: ArgumentHelp("The folder GET /downloads/… keeps its files in.",
+                               discussion: "Default: beside a GeoPackage (landmap.gpkg → landmap.gpkg.downloads/); for PostgreSQL, landmap-downloads-<hash of the URL> in the temporary folder. Emptied at start."))
+    var downloadCache: String?
+    @Option(help: "The most bytes of download files kept on disk (least recently used removed first).")
+    var downloadCacheBytes = 2 << 30
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
@@ -71,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxVertices = maxVertices
         guard idleTimeout > 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be between 0 and 86400 seconds, not \(idleTimeout)") }
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        guard downloadCacheBytes >= 0 else { throw ValidationError("--download-cache-bytes must not be negative, not \(downloadCacheBytes)") }
+        configuration.downloadCacheBytes = downloadCacheBytes
+        configuration.downloadCacheFolder = downloadCache
         if let files = DescriptorLimit.raise() {
             logger.info("open files limit", metadata: ["before": .stringConvertible(files.before), "now": .stringConvertible(files.after)])
         }

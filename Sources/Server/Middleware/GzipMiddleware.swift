@@ -3,13 +3,16 @@ import HTTPTypes
 import Hummingbird
 
 /// gzip-compresses text-like responses (JSON, GeoJSON, HTML, MVT, …) of 1 KiB or more when the
-/// client accepts it.
+/// client accepts it. A response that offers byte ranges (`Accept-Ranges: bytes`: downloads, read
+/// from a file and possibly GBs long) is sent as it is: ranges count its own bytes, and
+/// compressing it would mean holding it whole in memory.
 struct GzipMiddleware<Context: RequestContext>: RouterMiddleware {
     static var compressible: [String] { ["json", "html", "text/", "javascript", "css", "xml", "mapbox-vector-tile", "protobuf"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         guard Self.accepted(by: request), response.headers[.contentEncoding] == nil, response.status == .ok,
+              response.headers[.acceptRanges] == nil,
               let type = response.headers[.contentType], Self.compressible.contains(where: { type.contains($0) }) else { return response }
         let collector = Collector()
         try await response.body.write(collector)
