@@ -34,9 +34,9 @@ final class DownloadCache: Sendable {
         var making: [Key: Task<String, any Error>] = [:]
         var tick: UInt64 = 0
     }
-    private let state = Mutex(State())
-    /// Files made since start (tests and `/metrics` read it).
-    let made = Atomic<Int>(0)
+    private let state: Mutex<State>
+    /// Files made since start (tests read it).
+    let made: Atomic<Int>
 
     /// Opens (making it, private to this user) the folder. Files left there by an earlier run
     /// are removed: a database made again under the same name counts its versions from the
@@ -48,6 +48,9 @@ final class DownloadCache: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where Self.isOurs(name) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
+        // Noncopyable properties set after the throwing part (see `LookupWorkers.init`).
+        state = Mutex(State())
+        made = Atomic(0)
     }
 
     /// A file name this cache makes (finished, or being written).

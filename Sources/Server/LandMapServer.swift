@@ -20,8 +20,9 @@ public enum LandMapServer {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())
         // Any origin may read, and write with a bearer token (no cookies: no cross-site forgery).
-        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .contentType, .ifNoneMatch, .ifMatch, .authorization, .contentCrs],
-                                              allowMethods: [.get, .head, .options, .post, .put, .delete], exposedHeaders: ["ETag", "Content-Crs", "Location"]))
+        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .contentType, .ifNoneMatch, .ifMatch, .authorization, .contentCrs, .range, .ifRange],
+                                              allowMethods: [.get, .head, .options, .post, .put, .delete],
+                                              exposedHeaders: ["ETag", "Content-Crs", "Location", "Content-Disposition", "Content-Range", "Accept-Ranges"]))
         router.add(middleware: GzipMiddleware())
         router.add(middleware: ConditionalGetMiddleware())
         router.add(middleware: ProblemMiddleware())

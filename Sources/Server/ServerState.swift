@@ -131,10 +131,13 @@ actor LookupWorker {
 /// A fixed set of lookup workers, taken in turn.
 final class LookupWorkers: Sendable {
     private let workers: [LookupWorker]
-    private let next = Atomic<Int>(0)
+    private let next: Atomic<Int>
 
+    // The atomic is set after the throwing part: Swift 6.3's optimiser crashes ("Found
+    // ownership error") on a throwing class init whose noncopyable property has a default value.
     init(store: any FeatureStore, count: Int) throws {
         workers = try (0..<count).map { _ in try LookupWorker(store: store) }
+        next = Atomic(0)
     }
 
     func at(_ point: Coordinate, in crs: CRS, asOf: Date?) async throws -> LookupResult {
