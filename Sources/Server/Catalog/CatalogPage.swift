@@ -6,20 +6,7 @@ import Store
 /// licences, stewards, last change and download links, in Vietnamese and English (both are in
 /// the page; the button shows one, as the viewer's does). Every text from metadata is escaped.
 enum CatalogPage {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { htmlEscape(s) }
 
     /// The same thing in both languages (escaped here).
     static func both(_ vi: String, _ en: String) -> String {

@@ -79,11 +79,26 @@ func encodeQuery(_ s: String) -> String {
     return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
 }
 
+/// Text made safe for HTML, in element content and in quoted attributes alike.
+func htmlEscape(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.utf8.count)
+    for c in s {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(c)
+        }
+    }
+    return out
+}
+
 /// A simple HTML page: the JSON for people, with its links clickable.
 func htmlPage(title: String, json: JSONValue) -> String {
-    func esc(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-    }
+    let esc = htmlEscape
     let links = (json["links"]?.arrayValue ?? []).compactMap { l -> String? in
         guard let href = l["href"]?.stringValue else { return nil }
         return "<li><a href=\"\(esc(href))\">\(esc(l["title"]?.stringValue ?? l["rel"]?.stringValue ?? href))</a></li>"
