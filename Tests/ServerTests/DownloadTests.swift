@@ -21,17 +21,7 @@ struct DownloadServer {
     let reader: String, admin: String
 
     static func make(_ label: String, _ backend: Backend, cacheBytes: Int = 2 << 30) throws -> DownloadServer {
-        let db: String, store: any LandMapStore
-        switch backend {
-        case .geoPackage:
-            db = try SharedData.temporaryDirectory(label).appendingPathComponent("copy.gpkg").path
-            try ServerFixture.shared.get().store.backup(to: db)
-            store = try GeoPackageStore(path: db)
-        case .postGIS:
-            db = try backend.freshLocation(label)
-            store = try StoreLocation(db).open(create: true)
-            _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
-        }
+        let (db, store) = try ServerFixture.sampleCopy(label, backend)
         let folder = try SharedData.temporaryDirectory(label + "-downloads")
         var configuration = ServerConfiguration()
         configuration.lookupWorkers = 1

@@ -24,17 +24,7 @@ struct ProposalServer {
     static let contributorName = "phu-thuan-clerk", stewardName = "d7-land-office"
 
     static func make(_ label: String, _ backend: Backend) throws -> ProposalServer {
-        let db: String, store: any LandMapStore
-        switch backend {
-        case .geoPackage:
-            db = try SharedData.temporaryDirectory(label).appendingPathComponent("copy.gpkg").path
-            try ServerFixture.shared.get().store.backup(to: db)
-            store = try GeoPackageStore(path: db)
-        case .postGIS:
-            db = try backend.freshLocation(label)
-            store = try StoreLocation(db).open(create: true)
-            _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
-        }
+        let (db, store) = try ServerFixture.sampleCopy(label, backend)
         var configuration = ServerConfiguration()
         configuration.lookupWorkers = 1
         let tokens = AccessTokens(store: store)

@@ -43,6 +43,26 @@ enum ServerFixture {
         return store
     }
 
+    /// A database of its own with the sample, for a test that writes: a backup of the shared
+    /// GeoPackage, or a fresh PostgreSQL database loaded as `serve` loads it. Returns its `--db`.
+    static func sampleCopy(_ label: String, _ backend: Backend) throws -> (db: String, store: any LandMapStore) {
+        switch backend {
+        case .geoPackage:
+            let db = try SharedData.temporaryDirectory(label).appendingPathComponent("copy.gpkg").path
+            try shared.get().store.backup(to: db)
+            return (db, try GeoPackageStore(path: db))
+        case .postGIS:
+            let db = try backend.freshLocation(label)
+            return (db, try sampleStore(db))
+        }
+    }
+
+    private static func sampleStore(_ location: String) throws -> any LandMapStore {
+        let store = try StoreLocation(location).open(create: true)
+        _ = try SampleLoader.load(from: SharedData.packageRoot.appendingPathComponent("GeoData"), into: store, actor: "tests")
+        return store
+    }
+
     /// Runs `body` against the real router, in process, over the sample on `backend`.
     static func test<T>(_ backend: Backend = .geoPackage, _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         let app = Application(router: LandMapServer.router(try state(backend)))

@@ -35,19 +35,7 @@ import TestSupport
     }
 
     static func sync(_ arguments: [String], token: String?) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(SharedData.product("landmap")))
-        process.arguments = ["sync"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["LANDMAP_TOKEN"] = token
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SharedData.run(try #require(SharedData.product("landmap")), ["sync"] + arguments, environment: ["LANDMAP_TOKEN": token])
     }
 
     static func same(_ a: any LandMapStore, _ b: any LandMapStore, _ layer: String) throws -> Bool {

@@ -44,10 +44,16 @@ public enum SharedData {
     }
 
     /// Runs a program and returns its exit status and standard output (stderr is appended).
-    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// `environment` adds to (or, with nil values, removes from) this process's environment.
+    public static func run(_ executable: String, _ arguments: [String], environment extra: [String: String?] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !extra.isEmpty {
+            var environment = ProcessInfo.processInfo.environment
+            for (k, v) in extra { environment[k] = v }
+            process.environment = environment
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
