@@ -187,3 +187,44 @@ public enum TestPostgres {
         var all: [String] { names.withLock { $0 } }
     }
 }
+
+extension TestPostgres {
+    /// A primary and its streaming replica of this test's own, in `/tmp/lm-rep-<random>` (for a
+    /// test that stops one of them): their `postgres` database URLs. `stopCluster(at:)` both.
+    public static func startPrimaryAndReplica() throws -> (directory: String, primary: String, replica: String) {
+        let dir = "/tmp/lm-rep-\(UUID().uuidString.prefix(8).lowercased())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        chmod(dir, 0o755)
+        func url(_ output: String) -> String? { output.split(separator: "\n").last(where: { $0.hasPrefix("postgresql://") }).map(String.init) }
+        let (s1, o1) = try run("/bin/bash", [script, "start", "\(dir)/p"])
+        guard s1 == 0, let primary = url(o1) else { throw Unavailable(description: "could not start a primary in \(dir): \(o1)") }
+        let (s2, o2) = try run("/bin/bash", [script, "replica", "\(dir)/p", "\(dir)/r"])
+        guard s2 == 0, let replica = url(o2) else {
+            stopCluster(at: dir)
+            throw Unavailable(description: "could not start a replica in \(dir): \(o2)")
+        }
+        return (dir, primary, replica)
+    }
+
+    /// Stops one server (`<dir>/p` or `<dir>/r`) of `startPrimaryAndReplica`'s pair.
+    public static func stopServer(_ folder: String) {
+        _ = try? run("/bin/bash", [script, "stop", folder])
+    }
+
+    /// Starts a server `stopServer` stopped again, with its data as it was.
+    public static func restartServer(_ folder: String) throws {
+        let pgctl = "\(binaries)/pg_ctl"
+        let args = ["-D", "\(folder)/data", "-l", "\(folder)/server.log", "-w", "-t", "60", "start"]
+        let (status, output) = getuid() == 0
+            ? try run("/usr/sbin/runuser", ["-u", "postgres", "--", pgctl] + args)
+            : try run(pgctl, args)
+        guard status == 0 else { throw CommandFailed(description: "pg_ctl start \(folder): \(output)") }
+    }
+
+    /// Stops both and removes the folder.
+    public static func stopCluster(at dir: String) {
+        stopServer("\(dir)/r")
+        stopServer("\(dir)/p")
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
