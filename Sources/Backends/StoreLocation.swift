@@ -44,15 +44,27 @@ public enum StoreLocation: Sendable, Equatable {
     /// Opens the database. A GeoPackage is created when `create` is true and it does not
     /// exist; a PostgreSQL database must exist (LandMap creates its tables in it). `readOnly`
     /// (the source of `landmap copy`) opens an existing GeoPackage without writing to it at all.
-    public func open(create: Bool = false, readOnly: Bool = false) throws -> any LandMapStore {
+    /// `replica` (`--read-db`) is a streaming replica of a PostgreSQL database that reads go to.
+    public func open(create: Bool = false, readOnly: Bool = false, replica: String? = nil) throws -> any LandMapStore {
         switch self {
         case .geoPackage(let path):
+            if let replica {
+                throw StoreError.unsupported("--read-db \(Self.redacted(replica)) needs a PostgreSQL --db: a GeoPackage has no replicas (several servers on one machine share the file)")
+            }
             return try GeoPackageStore(path: path, create: create && !readOnly, readOnly: readOnly)
         case .postgres(let url):
+            if let replica, !StoreLocation(replica).isPostgres {
+                throw StoreError.unsupported("--read-db must be a PostgreSQL URL (postgresql://…), not \(replica)")
+            }
             // Opening runs the store's migrations: a copy's source that is already a LandMap
             // database at this binary's schema is not changed by them.
-            return try PostGISStore(url: url)
+            return try PostGISStore(url: url, readURL: replica)
         }
+    }
+
+    public var isPostgres: Bool {
+        if case .postgres = self { return true }
+        return false
     }
 }
 

@@ -1,15 +1,26 @@
 import Foundation
 import PostgresNIO
+import Store
 import Synchronization
 
 /// Each layer's data version for callers that ask on every request (tile cache keys, ETags),
-/// kept in memory. A connection of its own LISTENs on `landmap_data`, which every committed
-/// change NOTIFYs (from any process): a notification marks the cache stale, and the next call
-/// reads the versions again. While that listener is down the cache is trusted for 250 ms at
-/// most, and the listener is reconnected (at most once a second).
+/// kept in memory. A connection of its own LISTENs on `landmap_data` on the primary, which
+/// every committed change NOTIFYs (from any process): a notification marks the cache stale, and
+/// the next call reads the versions again. While that listener is down the cache is trusted for
+/// 250 ms at most, and the listener is reconnected (at most once a second).
+///
+/// With a replica (`ReadRouting`) the versions are read from the replica, whose data reads go
+/// to: a version never leads the data it keys. A notification often arrives before the replica
+/// has replayed the commit; the primary's versions are then read too, and while the replica's
+/// are behind them the cache lives 5 ms, so the new version is taken up as soon as the replica
+/// has it — never an old tile kept under a new key, nor an old key kept once it caught up.
 final class DataVersionCache: Sendable {
     private struct State {
         var versions: [String: Int64]?
+        /// The server `versions` were read from, where reads keyed by them go.
+        var source: Endpoint = .primary
+        /// The replica's versions were behind the primary's when read.
+        var behind = false
         /// Bumped by every notification and invalidation: a read that started before one
         /// does not make the cache fresh.
         var generation: UInt64 = 0
@@ -20,7 +31,9 @@ final class DataVersionCache: Sendable {
     }
 
     static let maxAgeWithoutListener: Duration = .milliseconds(250)
-    private let pool: ConnectionPool
+    static let maxAgeWhileBehind: Duration = .milliseconds(5)
+    private let routing: ReadRouting
+    private var pool: ConnectionPool { routing.primary }
     private let state = Mutex(State())
     /// The database, as the registry of this process's caches names it.
     private let database: String
@@ -34,8 +47,9 @@ final class DataVersionCache: Sendable {
     }
     private static let registry = Mutex<[String: [Weak]]>([:])
 
-    init(pool: ConnectionPool, shared: Bool) {
-        self.pool = pool
+    init(routing: ReadRouting, shared: Bool) {
+        self.routing = routing
+        let pool = routing.primary
         database = shared ? "\(pool.url.serverDescription)/\(pool.url.database)" : UUID().uuidString
         Self.registry.withLock { all in
             all[database, default: []].removeAll { $0.cache == nil }
@@ -51,24 +65,68 @@ final class DataVersionCache: Sendable {
     }
 
     func versions() throws -> [String: Int64] {
+        try current().versions
+    }
+
+    /// The versions and the server they were read from. `ReadConsistency.latest` reads the
+    /// primary's now (the replica's only when the primary cannot answer), bypassing the cache.
+    func current() throws -> (versions: [String: Int64], source: Endpoint) {
+        if ReadConsistency.latest {
+            return try routing.run(.primary) { pool, endpoint in
+                (try pool.with { s in try PostGISStore.readDataVersions(s) }, endpoint)
+            }
+        }
         if listenerDown { startListener() }
-        let (cached, generation) = state.withLock { st -> ([String: Int64]?, UInt64) in
+        let (cached, generation) = state.withLock { st -> ((versions: [String: Int64], source: Endpoint)?, UInt64) in
             guard let v = st.versions else { return (nil, st.generation) }
             let listening = st.listener.map { !$0.isClosed } ?? false
-            if listening || ContinuousClock.now - st.readAt < Self.maxAgeWithoutListener { return (v, st.generation) }
+            let age = ContinuousClock.now - st.readAt
+            let maxAge: Duration? = if st.behind {
+                Self.maxAgeWhileBehind
+            } else if !listening {
+                Self.maxAgeWithoutListener
+            } else if st.source == .primary, routing.replica != nil {
+                ReadRouting.replicaRetry  // back to the replica once it may answer again
+            } else {
+                nil
+            }
+            if maxAge.map({ age < $0 }) ?? true { return ((v, st.source), st.generation) }
             return (nil, st.generation)
         }
         if let cached { return cached }
         let start = ContinuousClock.now
-        let fresh = try pool.with { s in try PostGISStore.readDataVersions(s) }
+        let (fresh, source, behind) = try read()
         state.withLock { st in
             // Only a read that no notification overtook may be kept as the answer.
             if st.generation == generation {
                 st.versions = fresh
+                st.source = source
+                st.behind = behind
                 st.readAt = start
             }
         }
-        return fresh
+        return (fresh, source)
+    }
+
+    /// The replica's versions (and whether the primary has newer ones), or the primary's when
+    /// there is no replica or it cannot answer.
+    private func read() throws -> (versions: [String: Int64], source: Endpoint, behind: Bool) {
+        if let replica = routing.replica, routing.replicaUsable {
+            do {
+                routing.counted(.replica)
+                let mirrored = try replica.with { s in try PostGISStore.readDataVersions(s) }
+                routing.markReplicaUp()
+                // The primary's, to know whether the replica has caught up; when the primary
+                // cannot answer, the replica's are all there is.
+                let target = try? pool.with { s in try PostGISStore.readDataVersions(s) }
+                let behind = target.map { t in t.contains { name, version in (mirrored[name] ?? -1) < version } } ?? false
+                return (mirrored, .replica, behind)
+            } catch where ReadRouting.unavailable(error) {
+                routing.markReplicaDown()
+            }
+        }
+        routing.counted(.primary)
+        return (try pool.with { s in try PostGISStore.readDataVersions(s) }, .primary, false)
     }
 
     /// Forgets the cached versions (after this process's own commits, before the NOTIFY is back).

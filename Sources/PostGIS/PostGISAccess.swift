@@ -22,14 +22,18 @@ extension PostGISStore: AccessStore {
 
     static let tokenColumns = "id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json"
 
+    /// Tokens are read from the primary (a revocation counts at once), from the replica only
+    /// while the primary cannot answer, so token holders can still read.
     public func tokens() throws -> [TokenRecord] {
-        try pool.with { s in try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens ORDER BY id").map(Self.token(from:)) }
+        try reads.run(.primary) { pool, _ in try pool.with { s in try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens ORDER BY id").map(Self.token(from:)) } }
     }
 
     public func token(key: String) throws -> TokenRecord? {
-        try pool.with { s in
-            var b = Binds()
-            return try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens WHERE key = \(b.add(key))", b.bindings).first.map(Self.token(from:))
+        try reads.run(.primary) { pool, _ in
+            try pool.with { s in
+                var b = Binds()
+                return try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens WHERE key = \(b.add(key))", b.bindings).first.map(Self.token(from:))
+            }
         }
     }
 

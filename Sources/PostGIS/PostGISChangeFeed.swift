@@ -4,12 +4,16 @@ import PostgresNIO
 import Store
 
 /// SPEC §9's change feed: one REPEATABLE READ transaction per page, through `ChangeFeedPlanner`.
+/// Read from the primary (a follower that learnt of version V anywhere finds it), from the
+/// replica only while the primary cannot answer.
 extension PostGISStore: ChangeFeed {
     public func changes(layer: String, since: Int64, after: String?, limit: Int) throws -> ChangePage {
-        try pool.transaction(Self.readOnly) { s in
-            guard let stored = try self.storedEntry(s, layer) else { throw StoreError.unknownLayer(layer) }
-            return try ChangeFeedPlanner.page(PostGISFeedSource(s: s, table: LayerTable(stored.schema)), layer: layer, since: since,
-                                              after: after, limit: limit)
+        try reads.run(.primary) { pool, _ in
+            try pool.transaction(Self.readOnly) { s in
+                guard let stored = try self.storedEntry(s, layer) else { throw StoreError.unknownLayer(layer) }
+                return try ChangeFeedPlanner.page(PostGISFeedSource(s: s, table: LayerTable(stored.schema)), layer: layer, since: since,
+                                                  after: after, limit: limit)
+            }
         }
     }
 }

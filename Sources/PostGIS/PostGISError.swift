@@ -107,3 +107,28 @@ extension PSQLError: DiskFullError {
         return PostGISError.diskFullCause(sqlState: state, message: serverInfo?[.message] ?? "")
     }
 }
+
+/// A server that cannot be reached or cannot take the request now is answered 503: a read may go
+/// to the other server (replica or primary), a write must wait for the primary.
+extension PostGISError: UnavailableError {
+    public var unavailableCause: String? {
+        switch self {
+        case .unreachable(let server, _): "PostgreSQL at \(server) cannot be reached"
+        case .connectionLost: "the connection to PostgreSQL was lost"
+        case .readOnly(let database): "database \(database) is read-only now (a replica, or a primary in recovery)"
+        case .server(let state, let message, _) where PostGISError.isUnavailable(sqlState: state):
+            "PostgreSQL cannot take requests now (\(message))"
+        default: nil
+        }
+    }
+
+    /// SQLSTATE classes 08 (connection exception) and 57 (operator intervention: shut down, starting
+    /// up, administrator's cancel) and 25006 (a write on a read-only server).
+    static func isUnavailable(sqlState state: String) -> Bool {
+        state.hasPrefix("08") || state.hasPrefix("57") || state == "25006"
+    }
+}
+
+extension PSQLError: UnavailableError {
+    public var unavailableCause: String? { (PostGISError.wrap(self) as? PostGISError)?.unavailableCause }
+}

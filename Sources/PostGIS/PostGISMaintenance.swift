@@ -56,3 +56,34 @@ extension PostGISStore: StoreMaintenance {
         throw PostGISError.backupUnsupported(database: url.database)
     }
 }
+
+extension PostGISStore {
+    /// The replica's state, asked of both servers now (for `/metrics`, at each scrape): the WAL
+    /// it has not replayed (the primary's position minus the replica's), and how old its view is
+    /// when it is behind. Nil for a store without a replica.
+    public func replicationStatus() -> ReplicationStatus? {
+        guard let replica = reads.replica, let readURL else { return nil }
+        let counts = reads.reads
+        var status = ReplicationStatus(replica: readURL.description, replicaUp: !reads.replicaMarkedDown, lagBytes: nil,
+                                       lagSeconds: nil, replicaReads: counts.replica, primaryReads: counts.primary)
+        let asked = try? replica.with { s -> (String?, Double?) in
+            guard let r = try s.query("""
+                SELECT pg_last_wal_replay_lsn()::text, extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8
+                """).first?.makeRandomAccess() else { return (nil, nil) }
+            return (try r.optionalString(0), try r.optionalDouble(1))
+        }
+        guard let (replayed, age) = asked else {
+            status.replicaUp = false
+            return status
+        }
+        status.replicaUp = true
+        guard let replayed else { return status }
+        status.lagBytes = try? pool.with { s in
+            var b = Binds()
+            return try s.query("SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), \(b.add(replayed))::pg_lsn))::int8", b.bindings)
+                .scalar(Int64.self)
+        }
+        status.lagSeconds = status.lagBytes.map { $0 == 0 ? 0 : max(0, age ?? 0) }
+        return status
+    }
+}

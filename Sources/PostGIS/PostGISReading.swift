@@ -10,7 +10,7 @@ extension PostGISStore {
     static let readOnly = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
     public func revision(layer: String, id: String) throws -> FeatureRevision? {
-        try pool.with { s in
+        try read(snapshot: false) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds()
             guard let row = try s.query("SELECT \(table.select) FROM \(table.table) WHERE id = \(b.add(id))", b.bindings).first else { return nil }
@@ -21,7 +21,7 @@ extension PostGISStore {
 
     public func batches(ids: [Int64]) throws -> [Int64: BatchRecord] {
         guard !ids.isEmpty else { return [:] }
-        return try pool.with { s in
+        return try read(snapshot: false) { s in
             var out = [Int64: BatchRecord]()
             // In slices, well under PostgreSQL's limit on bound parameters.
             for start in stride(from: 0, to: ids.count, by: 500) {
@@ -48,7 +48,7 @@ extension PostGISStore {
     }
 
     public func feature(layer: String, id: String, asOf: Date?) throws -> Feature? {
-        try pool.read(snapshot: asOf != nil) { s in
+        try read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds()
             if let row = try s.query("SELECT \(table.select) FROM \(table.table) WHERE id = \(b.add(id))", b.bindings).first {
@@ -67,7 +67,7 @@ extension PostGISStore {
     }
 
     public func features(layer: String, intersecting box: BoundingBox, asOf: Date?, limit: Int, offset: Int) throws -> [Feature] {
-        try pool.read(snapshot: asOf != nil) { s in
+        try read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds()
             let envelope = "ST_MakeEnvelope(\(b.add(box.minX)), \(b.add(box.minY)), \(b.add(box.maxX)), \(b.add(box.maxY)), 4326)"
@@ -148,7 +148,7 @@ extension PostGISStore {
     }
 
     public func features(layer: String, matching filters: [String: JSONValue], asOf: Date?, limit: Int, offset: Int) throws -> [Feature] {
-        try pool.read(snapshot: asOf != nil) { s in
+        try read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds(), h = Binds()
             var (clauses, pastClauses) = try self.filterClauses(table.schema, filters, present: &b, past: &h)
@@ -171,7 +171,7 @@ extension PostGISStore {
     }
 
     public func count(layer: String, matching filters: [String: JSONValue], asOf: Date?) throws -> Int {
-        try pool.read(snapshot: asOf != nil) { s in
+        try read(snapshot: asOf != nil) { s in
             let table = try self.layerTable(s, layer)
             var b = Binds(), h = Binds()
             var (clauses, pastClauses) = try self.filterClauses(table.schema, filters, present: &b, past: &h)
@@ -191,7 +191,7 @@ extension PostGISStore {
     /// One REPEATABLE READ transaction; rows come through a server-side cursor 500 at a time,
     /// so a layer is never held in memory at once.
     public func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws {
-        try pool.transaction(Self.readOnly) { s in
+        try read(snapshot: true) { s in
             guard let stored = try self.storedEntry(s, layer) else { throw StoreError.unknownLayer(layer) }
             let table = LayerTable(stored.schema)
             let t = asOf.map(Timestamp.string)
@@ -228,7 +228,7 @@ extension PostGISStore {
     }
 
     public func history(layer: String, id: String) throws -> [FeatureVersion] {
-        try pool.transaction(Self.readOnly) { s in
+        try read(snapshot: true) { s in
             guard let stored = try self.storedEntry(s, layer) else { throw StoreError.unknownLayer(layer) }
             let table = LayerTable(stored.schema)
             var b = Binds()
@@ -253,7 +253,7 @@ extension PostGISStore {
 
     /// Layers whose history or present rows hold this id (for `landmap history ID`).
     public func layers(containing id: String) throws -> [String] {
-        try pool.transaction(Self.readOnly) { s in
+        try read(snapshot: true) { s in
             var b = Binds()
             var found = Set(try s.query("SELECT DISTINCT layer FROM landmap_history WHERE id = \(b.add(id))", b.bindings)
                 .map { try $0.makeRandomAccess().string(0) })

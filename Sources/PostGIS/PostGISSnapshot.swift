@@ -8,43 +8,66 @@ import Store
 /// A connection of its own for one thread's hot path (a lookup worker). Its statements are
 /// prepared once per connection (named server-side statements), and `BEGIN`/`COMMIT` are
 /// sent without waiting for their answers — the connection runs requests in order — so a
-/// snapshot costs only the round trips of its own queries.
+/// snapshot costs only the round trips of its own queries. With a replica it keeps one
+/// connection to each server, opened when first needed, and each snapshot goes where the
+/// store's reads go (`PostGISStore.readEndpoint`).
 final class PostGISReader: FeatureReader {
     let store: PostGISStore
-    private var session: PGSession?
-    /// The previous snapshot's COMMIT, checked before the next one begins.
-    private var pendingCommit: EventLoopFuture<PostgresQueryResult>?
+    private final class Link {
+        var session: PGSession?
+        /// The previous snapshot's COMMIT, checked before the next one begins.
+        var pendingCommit: EventLoopFuture<PostgresQueryResult>?
+        deinit { session?.close() }
+    }
+    private let primary = Link()
+    private let replica = Link()
+    /// The server of the snapshot running now.
+    private var current = Endpoint.primary
 
-    init(store: PostGISStore) throws {
+    /// Connects on its first snapshot, to the server that snapshot reads (a reader made while
+    /// the primary is down reads from the replica).
+    init(store: PostGISStore) {
         self.store = store
-        session = try store.pool.connect()
     }
 
-    deinit {
-        session?.close()
+    private func link(_ endpoint: Endpoint) -> Link {
+        endpoint == .replica ? replica : primary
     }
 
-    /// The session, reconnected once if the server closed it.
-    private func live() throws -> PGSession {
-        if let session, !session.isClosed { return session }
-        session?.close()
-        pendingCommit = nil
-        let fresh = try store.pool.connect()
-        session = fresh
+    /// The session to `endpoint`, (re)connected if the server closed it.
+    private func live(_ endpoint: Endpoint) throws -> PGSession {
+        let l = link(endpoint)
+        if let session = l.session, !session.isClosed { return session }
+        l.session?.close()
+        l.session = nil
+        l.pendingCommit = nil
+        let fresh = try store.reads.pool(endpoint).connect()
+        l.session = fresh
         return fresh
     }
 
     func snapshot<T>(_ body: (any FeatureSnapshot) throws -> T) throws -> T {
-        let s = try live()
-        if let pendingCommit {
-            self.pendingCommit = nil
-            do { _ = try pendingCommit.wait() } catch { throw PostGISError.wrap(error) }
+        let first = try store.readEndpoint()
+        return try store.reads.run(first, onFailover: { store.versions.invalidate() }) { _, endpoint in
+            try snapshot(on: endpoint, body)
         }
+    }
+
+    private func snapshot<T>(on endpoint: Endpoint, _ body: (any FeatureSnapshot) throws -> T) throws -> T {
+        current = endpoint
+        let l = link(endpoint)
+        let s = try live(endpoint)
+        if let pending = l.pendingCommit {
+            l.pendingCommit = nil
+            do { _ = try pending.wait() } catch { throw PostGISError.wrap(error) }
+        }
+        // The versions before the snapshot begins: they may lag its data, never lead it.
+        let versions = try store.versions(at: endpoint)
         let begin = s.connection.query(PostgresQuery(unsafeSQL: PostGISStore.readOnly), logger: s.logger)
         do {
-            let result = try body(PostGISSnapshot(reader: self, session: s))
+            let result = try body(PostGISSnapshot(reader: self, session: s, versions: versions))
             _ = try begin.wait()
-            pendingCommit = s.connection.query("COMMIT", logger: s.logger)
+            l.pendingCommit = s.connection.query("COMMIT", logger: s.logger)
             return result
         } catch {
             _ = try? begin.wait()
@@ -53,14 +76,14 @@ final class PostGISReader: FeatureReader {
         }
     }
 
-    /// Runs a statement prepared once on this connection; each row's cells, decodable.
+    /// Runs a statement prepared once on this snapshot's connection; each row's cells, decodable.
     func run(_ sql: String, _ binds: Binds = Binds()) throws -> [[PostgresCell]] {
-        try live().prepared(sql, binds)
+        try live(current).prepared(sql, binds)
     }
 
     /// The layer's SQL (the catalog's, or read once through this connection).
     func table(_ layer: String) throws -> LayerTable {
-        try store.layerTable(try live(), layer)
+        try store.layerTable(try live(current), layer)
     }
 }
 
@@ -76,6 +99,8 @@ final class PostGISReader: FeatureReader {
 struct PostGISSnapshot: FeatureSnapshot {
     let reader: PostGISReader
     let session: PGSession
+    /// The data versions, read before the snapshot began from the server it reads.
+    let versions: [String: Int64]
     /// The rows `forEachWKB` read, by layer and key, for this snapshot only.
     let rows = RowCache()
 
@@ -88,7 +113,7 @@ struct PostGISSnapshot: FeatureSnapshot {
     }
 
     func dataVersions() throws -> [String: Int64] {
-        try reader.store.dataVersions()
+        versions
     }
 
     /// `ST_MakeEnvelope($1::float8, …, 4326)` with the box bound.
@@ -144,6 +169,6 @@ struct PostGISSnapshot: FeatureSnapshot {
 
 extension PostGISStore {
     public func reader() throws -> any FeatureReader {
-        try PostGISReader(store: self)
+        PostGISReader(store: self)
     }
 }

@@ -16,31 +16,43 @@ import Synchronization
 /// are one transaction each, serialised across processes by an advisory lock.
 public final class PostGISStore: FeatureStore {
     public let url: PostgresURL
+    /// The streaming replica reads go to (`--read-db`), if any.
+    public let readURL: PostgresURL?
     let group: MultiThreadedEventLoopGroup
+    /// The primary's connections: every write, and reads that must see the latest commit.
     let pool: ConnectionPool
+    /// Where reads go: the replica when there is one and it answers, else the primary.
+    let reads: ReadRouting
     let catalog = Mutex<[String: (table: LayerTable, dataVersion: Int64)]>([:])
     let versions: DataVersionCache
     public let engineVersion: String
 
     /// Connects (5 s at most), checks that the server takes writes, makes sure PostGIS is
-    /// installed and runs the migrations this binary knows.
-    public convenience init(url text: String, maxConnections: Int = 8) throws {
-        try self.init(url: try PostgresURL(text), maxConnections: maxConnections)
+    /// installed and runs the migrations this binary knows. With `readURL`, reads go to that
+    /// streaming replica of the same database (SPEC §7); a replica that cannot be reached
+    /// now is tried again later, and reads go to the primary meanwhile.
+    public convenience init(url text: String, readURL: String? = nil, maxConnections: Int = 8) throws {
+        try self.init(url: try PostgresURL(text), readURL: try readURL.map(PostgresURL.init), maxConnections: maxConnections)
     }
 
-    public convenience init(url: PostgresURL, maxConnections: Int = 8, connectTimeout: Duration = .seconds(5)) throws {
-        try self.init(url: url, maxConnections: maxConnections, connectTimeout: connectTimeout, sharesInvalidation: true)
+    public convenience init(url: PostgresURL, readURL: PostgresURL? = nil, maxConnections: Int = 8, connectTimeout: Duration = .seconds(5)) throws {
+        try self.init(url: url, readURL: readURL, maxConnections: maxConnections, connectTimeout: connectTimeout, sharesInvalidation: true)
     }
 
     /// `sharesInvalidation: false` makes the store learn of other stores' commits only as
     /// another process would, through LISTEN/NOTIFY (for tests).
-    init(url: PostgresURL, maxConnections: Int, connectTimeout: Duration, sharesInvalidation: Bool) throws {
+    init(url: PostgresURL, readURL: PostgresURL? = nil, maxConnections: Int, connectTimeout: Duration, sharesInvalidation: Bool) throws {
         self.url = url
+        self.readURL = readURL
         var logger = Logger(label: "landmap.postgis")
         logger.logLevel = .critical
         // Two threads: a server's lookup workers decode rows in parallel; more buy nothing.
         group = MultiThreadedEventLoopGroup(numberOfThreads: min(2, System.coreCount))
         pool = ConnectionPool(url: url, maxConnections: maxConnections, group: group, connectTimeout: TimeAmount(connectTimeout), logger: logger)
+        let replica = readURL.map { [group] in
+            ConnectionPool(url: $0, maxConnections: maxConnections, group: group, connectTimeout: TimeAmount(connectTimeout), logger: logger)
+        }
+        reads = ReadRouting(primary: pool, replica: replica)
         do {
             engineVersion = try pool.with { s in
                 let standby = try s.query("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
@@ -52,11 +64,38 @@ public final class PostGISStore: FeatureStore {
                 let gis = try s.query("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").scalar(String.self) ?? "?"
                 return "PostgreSQL \(pg.split(separator: " ").first.map(String.init) ?? pg), PostGIS \(gis)"
             }
-            versions = DataVersionCache(pool: pool, shared: sharesInvalidation)
+            if let replica, let readURL { try Self.checkReplica(replica, of: url, readURL, routing: reads) }
+            versions = DataVersionCache(routing: reads, shared: sharesInvalidation)
         } catch {
+            replica?.close()
             pool.close()
             group.shutdownGracefully { _ in }
             throw error
+        }
+    }
+
+    /// A replica must hold this database at this binary's schema: its migrations are the
+    /// primary's, replayed (waited for up to 10 s after the primary ran new ones). One that
+    /// cannot be reached is not an error at start (a node restarted while its replica is down
+    /// serves from the primary); one that answers with another database is.
+    static func checkReplica(_ replica: ConnectionPool, of primary: PostgresURL, _ readURL: PostgresURL, routing: ReadRouting) throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                let applied = try replica.with { s -> Int64 in
+                    let exists = try s.query("SELECT to_regclass('public.landmap_migrations') IS NOT NULL").scalar(Bool.self) ?? false
+                    guard exists else { return 0 }
+                    return try s.query("SELECT coalesce(max(version), 0)::bigint FROM landmap_migrations").scalar(Int64.self) ?? 0
+                }
+                if applied >= Int64(Migrations.latest) { return }
+                guard ContinuousClock.now < deadline else {
+                    throw PostGISError.badURL("--read-db \(readURL) is not a replica of \(primary.description): it has LandMap schema version \(applied), the primary \(Migrations.latest) (is replication running?)")
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            } catch where ReadRouting.unavailable(error) {
+                routing.markReplicaDown()
+                return
+            }
         }
     }
 
@@ -65,6 +104,7 @@ public final class PostGISStore: FeatureStore {
     deinit {
         versions.stop()
         pool.close()
+        reads.replica?.close()
         group.shutdownGracefully { _ in }
     }
 
@@ -129,14 +169,14 @@ public final class PostGISStore: FeatureStore {
     }
 
     public func layers() throws -> [LayerInfo] {
-        try pool.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { s in
+        try read(snapshot: true) { s in
             let names = try s.query("SELECT name FROM landmap_layers ORDER BY name").map { try $0.makeRandomAccess().string(0) }
             return try names.compactMap { try self.info(s, $0) }
         }
     }
 
     public func layer(_ name: String) throws -> LayerInfo? {
-        try pool.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { s in try self.info(s, name) }
+        try read(snapshot: true) { s in try self.info(s, name) }
     }
 
     func info(_ s: PGSession, _ name: String) throws -> LayerInfo? {
@@ -162,7 +202,7 @@ public final class PostGISStore: FeatureStore {
     public func schema(of layer: String) throws -> LayerSchema? {
         guard let version = try versions.versions()[layer] else { return nil }
         if let known = catalog.withLock({ $0[layer] }), known.dataVersion == version { return known.table.schema }
-        return try pool.with { s in
+        return try read(snapshot: false) { s in
             guard let stored = try self.storedEntry(s, layer) else { return nil }
             self.catalog.withLock { $0[layer] = (LayerTable(stored.schema), stored.dataVersion) }
             return stored.schema
@@ -186,7 +226,7 @@ public final class PostGISStore: FeatureStore {
     }
 
     public func sourceFields(of layer: String) throws -> [String: SourceFieldType] {
-        try pool.with { s in
+        try read(snapshot: false) { s in
             var b = Binds()
             return Self.sourceFields(fromJSON: try s.query("SELECT source_fields FROM landmap_layers WHERE name = \(b.add(layer))", b.bindings)
                 .scalar(String.self))
@@ -195,6 +235,28 @@ public final class PostGISStore: FeatureStore {
 
     public func dataVersions() throws -> [String: Int64] {
         try versions.versions()
+    }
+
+    /// The data versions that key reads from `endpoint`: the cache's when they came from there,
+    /// else read from it now (a caller that must see the latest commit; a failover under way).
+    func versions(at endpoint: Endpoint) throws -> [String: Int64] {
+        if !ReadConsistency.latest, let cached = try? versions.current(), cached.source == endpoint { return cached.versions }
+        return try reads.pool(endpoint).with { s in try Self.readDataVersions(s) }
+    }
+
+    /// Where a read goes now: the primary for a caller that must see the latest commit, else
+    /// the server the cached data versions came from.
+    func readEndpoint() throws -> Endpoint {
+        guard reads.replica != nil, !ReadConsistency.latest else { return .primary }
+        return try versions.current().source
+    }
+
+    /// Runs a read where `readEndpoint()` says, on the other server when that one cannot
+    /// answer; in one REPEATABLE READ snapshot when it takes several statements.
+    func read<T>(snapshot: Bool, _ body: (PGSession) throws -> T) throws -> T {
+        try reads.run(try readEndpoint(), onFailover: { versions.invalidate() }) { pool, _ in
+            try pool.read(snapshot: snapshot, body)
+        }
     }
 
     static func sourceFieldsJSON(_ fields: [String: SourceFieldType]) -> String {

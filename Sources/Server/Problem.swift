@@ -94,6 +94,11 @@ public struct Problem: HTTPResponseError, Sendable {
         case let e as FormatError: return Problem(.unprocessableContent, e.description)
         case let e as ProjectionError: return .badRequest(e.description)
         case let e as GeometryError: return .badRequest(e.description)
+        case let e as any UnavailableError where e.unavailableCause != nil:
+            var p = Problem(.serviceUnavailable, "\(e.unavailableCause ?? "the database is not available"): nothing was written; try again shortly",
+                            title: "Database unavailable")
+            p.headers[.retryAfter] = "5"
+            return p
         case let e where DiskFull.cause(of: e) != nil:
             return .insufficientStorage("the server's disk is full (\(DiskFull.cause(of: e) ?? "")): nothing was written")
         default: return Problem(.internalServerError, "the server failed to answer; the failure is logged")

@@ -29,6 +29,8 @@ public final class ServerState: Sendable {
     let refusals: [Refusal: Prometheus.Counter]
     /// The files `GET /downloads/…` serves, made once per data version and audience.
     let downloads: DownloadCache
+    /// The read replica's state, for `/metrics`.
+    let replication: ReplicationMetrics
 
     public init(store: any LandMapStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
@@ -42,6 +44,7 @@ public final class ServerState: Sendable {
         lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
         self.metrics = metrics
         health = DatabaseHealth(store: store, metrics: metrics)
+        replication = ReplicationMetrics(store: store, metrics: metrics)
         crs = try CRSCatalog()
         downloads = try DownloadCache(
             folder: configuration.downloadCacheFolder.map { URL(fileURLWithPath: $0) }

@@ -23,6 +23,12 @@ public protocol StoreMaintenance: Sendable {
     func backup(to path: String) throws
     /// Layers whose present or past features hold this id (`landmap history ID`).
     func layers(containing id: String) throws -> [String]
+    /// The streaming replica reads come from, with its lag; nil for a store without one.
+    func replicationStatus() -> ReplicationStatus?
+}
+
+extension StoreMaintenance {
+    public func replicationStatus() -> ReplicationStatus? { nil }
 }
 
 /// Everything LandMap asks of a database: features, tokens and audit, proposals, upkeep, and copying

@@ -45,10 +45,10 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 
     /// The database; GDAL may never open it in this process (`SourcePolicy`).
-    func openStore(create: Bool = false) throws -> any LandMapStore {
+    func openStore(create: Bool = false, replica: String? = nil) throws -> any LandMapStore {
         let location = StoreLocation(db)
         if let file = location.localFile { SourcePolicy.protect(database: file) }
-        return try location.open(create: create)
+        return try location.open(create: create, replica: replica)
     }
 }
 

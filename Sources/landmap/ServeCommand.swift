@@ -20,12 +20,21 @@ struct ServeCommand: AsyncParsableCommand {
               landmap serve                        http://127.0.0.1:8080/
               landmap serve --host 0.0.0.0 --port 9000 --db /data/hcmc.gpkg
               landmap serve --db 'postgresql://landmap:secret@db.internal:5432/hcmc'
+              landmap serve --db 'postgresql://landmap@primary.internal/hcmc' \\
+                            --read-db 'postgresql://landmap@replica.internal/hcmc'
               landmap serve --basemap-url 'https://tile.openstreetmap.org/{z}/{x}/{y}.png' \\
                             --basemap-attribution '© OpenStreetMap contributors'
               curl 'http://127.0.0.1:8080/parcels/at?lon=106.7483&lat=10.7348'
             """)
 
     @OptionGroup var options: GlobalOptions
+    @Option(help: ArgumentHelp("A streaming replica of --db (PostgreSQL) to read from; also $LANDMAP_READ_DB.",
+                               discussion: """
+                                   Items, lookups, tiles and downloads are read from it; writes, tokens and the change feed go to --db. \
+                                   Token holders (the only callers who write) read from --db, so each sees its own writes at once. \
+                                   While the replica cannot be reached, reads go to --db; while --db cannot, writes answer 503 and reads go on.
+                                   """))
+    var readDb: String?
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Where the sample data is (default: GeoData/ here or beside the binary).") var sampleDir: String?
@@ -52,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
         var logger = Logger(label: "landmap")
         logger.logLevel = level
-        let store = try options.openStore(create: true)
+        let replica = (readDb ?? ProcessInfo.processInfo.environment["LANDMAP_READ_DB"]).flatMap { $0.isEmpty ? nil : $0 }
+        let store = try options.openStore(create: true, replica: replica)
         if try store.layers().isEmpty {
             guard let dir = sampleDir.map({ URL(fileURLWithPath: $0) }) ?? SampleLoader.locate() else {
                 throw CLIError("the database is empty and no GeoData/ sample was found: import data, or pass --sample-dir")
@@ -89,7 +99,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.basemap = .init(url: url, attribution: basemapAttribution)
         }
         let state = try ServerState(store: store, configuration: configuration, metrics: registry)
-        logger.info("serving", metadata: ["url": .string("http://\(host):\(port)/"), "db": .string(StoreLocation.redacted(options.db))])
+        var place: Logger.Metadata = ["url": .string("http://\(host):\(port)/"), "db": .string(StoreLocation.redacted(options.db))]
+        if let replica { place["read_db"] = .string(StoreLocation.redacted(replica)) }
+        logger.info("serving", metadata: place)
         try await LandMapServer.run(state, host: host, port: port, logger: logger)
     }
 }

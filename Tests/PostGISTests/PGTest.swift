@@ -9,6 +9,8 @@ import Store
 enum PGTest {
     static let server: PostgresURL? = ProcessInfo.processInfo.environment["LANDMAP_TEST_PG"].flatMap { try? PostgresURL($0) }
     static var available: Bool { server != nil }
+    /// A streaming replica of `server` (`Tools/postgres run` starts one).
+    static let replica: PostgresURL? = ProcessInfo.processInfo.environment["LANDMAP_TEST_PG_REPLICA"].flatMap { try? PostgresURL($0) }
 
     /// Creates `t_<random>`, runs `body` with its URL, drops it (with any connection left).
     static func withDatabase<T>(_ body: (PostgresURL) throws -> T) throws -> T {

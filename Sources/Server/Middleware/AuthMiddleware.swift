@@ -33,7 +33,11 @@ struct AuthMiddleware: RouterMiddleware {
                 throw Problem.unauthorized("the token was refused: \(refusal)", invalidToken: true)
             }
         }
-        var response = try await next(request, context)
+        // Only token holders write: their reads must see their own writes on any node, so they
+        // read what the primary has (`ReadConsistency`), not a replica's or a cached view.
+        var response = try await ReadConsistency.$latest.withValue(context.identity != nil) {
+            try await next(request, context)
+        }
         if context.identity != nil {
             // A token holder's answer may hold what others may not see: no shared cache keeps it.
             let cache = response.headers[.cacheControl] ?? ""

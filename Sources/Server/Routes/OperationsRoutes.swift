@@ -12,7 +12,8 @@ struct OperationsRoutes {
     func add(to router: Router<LandMapContext>) {
         router.get("/health") { _, context in try self.health(context.identity) }
         router.get("/metrics") { _, _ in
-            Reply.text(self.state.metrics.emitToString(), contentType: "text/plain; version=0.0.4", cache: "no-store")
+            await self.state.replication.refresh()
+            return Reply.text(self.state.metrics.emitToString(), contentType: "text/plain; version=0.0.4", cache: "no-store")
         }
     }
 

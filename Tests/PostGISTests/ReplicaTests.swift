@@ -1,0 +1,152 @@
+import Features
+import Foundation
+import Geometry
+@testable import PostGIS
+import Store
+import Testing
+import TestSupport
+
+/// SPEC §7's `--read-db`: reads from a streaming replica (the one `Tools/postgres run` starts
+/// beside the primary, `LANDMAP_TEST_PG_REPLICA`), never keyed by a version the replica has not
+/// replayed; token holders' reads from the primary; failover both ways.
+@Suite(.enabled(if: PGTest.available && PGTest.replica != nil, "set LANDMAP_TEST_PG and LANDMAP_TEST_PG_REPLICA (Tools/postgres run does)"))
+struct ReplicaTests {
+    static var replica: PostgresURL? { PGTest.replica }
+    static let everywhere = BoundingBox(minX: 106, minY: 10, maxX: 108, maxY: 12)
+
+    /// A fresh database on the primary and its URL on the replica, once the replica has it.
+    static func withReplica<T>(_ body: (PostgresURL, PostgresURL) throws -> T) throws -> T {
+        try PGTest.withDatabase { url in
+            let mirror = try #require(replica).with(database: url.database)
+            try waitFor("the replica to have database \(url.database)") {
+                (try? TestPostgres.psql(mirror.description, "SELECT 1")) == "1"
+            }
+            return try body(url, mirror)
+        }
+    }
+
+    static func waitFor(_ what: String, within limit: Duration = .seconds(5), _ done: () throws -> Bool) throws {
+        let start = ContinuousClock.now
+        while try !done() {
+            guard ContinuousClock.now - start < limit else { throw Timeout(what: what) }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "timed out waiting for \(what)" }
+    }
+
+    static func landUse(_ store: PostGISStore, _ id: String) throws -> String? {
+        try store.feature(layer: "parcels", id: id, asOf: nil)?.properties["land_use"]?.stringValue
+    }
+
+    @Test func readsGoToTheReplicaAndFollowThePrimary() throws {
+        try Self.withReplica { url, mirror in
+            let store = try PostGISStore(url: url, readURL: mirror)
+            let summary = try store.write(PGTest.request(.append)) { w in for i in 0..<10 { try w.put(PGTest.parcel(i)) } }
+            try Self.waitFor("version \(summary.dataVersion) on the replica", within: .seconds(1)) {
+                try store.dataVersions()["parcels"] == summary.dataVersion
+            }
+            #expect(try store.features(layer: "parcels", intersecting: Self.everywhere, asOf: nil, limit: 100, offset: 0).count == 10)
+            #expect(try store.count(layer: "parcels", matching: ["land_use": "ODT"], asOf: nil) == 10)
+            let status = try #require(store.replicationStatus())
+            #expect(status.replicaUp)
+            #expect(status.replicaReads >= 3)
+            // Other tests write to the same cluster meanwhile: some lag, never much.
+            #expect((0..<(64 << 20)).contains(try #require(status.lagBytes)))
+            #expect((0..<5).contains(try #require(status.lagSeconds)))
+            #expect(!status.replica.contains("password"))
+        }
+    }
+
+    /// Replay paused: anonymous reads keep the replica's version and its data together (no new
+    /// key on old data); a token holder's reads (`ReadConsistency.latest`) see the write at once;
+    /// once replay resumes, the new version is taken up within a second.
+    @Test func aLaggingReplicaNeverKeysOldDataByANewVersion() throws {
+        try Self.withReplica { url, mirror in
+            let store = try PostGISStore(url: url, readURL: mirror)
+            let first = try store.write(PGTest.request(.append)) { w in for i in 0..<10 { try w.put(PGTest.parcel(i)) } }
+            try Self.waitFor("the replica to catch up") { try store.dataVersions()["parcels"] == first.dataVersion }
+            try TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_pause()")
+            defer { _ = try? TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_resume()") }
+            let id = PGTest.parcel(3).id
+            let second = try store.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(3, landUse: "TMD")) }
+            #expect(second.dataVersion > first.dataVersion)
+
+            for _ in 0..<20 {
+                #expect(try store.dataVersions()["parcels"] == first.dataVersion)
+                #expect(try Self.landUse(store, id) == "ODT")
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            let reader = try store.reader()
+            let anonymous = try reader.snapshot { s in (try s.dataVersions()["parcels"], try s.keys(layer: "parcels", intersecting: Self.everywhere).count) }
+            #expect(anonymous.0 == first.dataVersion)
+            #expect(anonymous.1 == 10)
+
+            try ReadConsistency.$latest.withValue(true) {
+                #expect(try store.dataVersions()["parcels"] == second.dataVersion)
+                #expect(try Self.landUse(store, id) == "TMD")
+                let latest = try reader.snapshot { s in try s.dataVersions()["parcels"] }
+                #expect(latest == second.dataVersion)
+            }
+
+            try TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_resume()")
+            let resumed = ContinuousClock.now
+            try Self.waitFor("the new version after replay resumed", within: .seconds(1)) {
+                try store.dataVersions()["parcels"] == second.dataVersion
+            }
+            #expect(ContinuousClock.now - resumed < .seconds(1))
+            #expect(try Self.landUse(store, id) == "TMD")
+            let after = try reader.snapshot { s in try s.dataVersions()["parcels"] }
+            #expect(after == second.dataVersion)
+        }
+    }
+
+    @Test func anUnreachableReplicaSendsReadsToThePrimary() throws {
+        try PGTest.withDatabase { url in
+            let nowhere = try PostgresURL("postgresql://landmap@localhost/\(url.database)?host=/tmp/no-such-replica-here")
+            let store = try PostGISStore(url: url, readURL: nowhere)
+            _ = try store.write(PGTest.request(.append)) { w in for i in 0..<5 { try w.put(PGTest.parcel(i)) } }
+            #expect(try store.features(layer: "parcels", intersecting: Self.everywhere, asOf: nil, limit: 100, offset: 0).count == 5)
+            #expect(try store.reader().snapshot { s in try s.keys(layer: "parcels", intersecting: Self.everywhere).count } == 5)
+            let status = try #require(store.replicationStatus())
+            #expect(!status.replicaUp)
+            #expect(status.lagBytes == nil)
+            #expect(status.primaryReads >= 2)
+        }
+    }
+
+    /// A pair of this test's own: the replica stopped (reads go on from the primary, and back to
+    /// the replica once it is up), then the primary stopped (reads go on from the replica, token
+    /// lookups too; a write fails as unavailable — the server answers it 503).
+    @Test func eitherServerMayStopWhileReadsGoOn() throws {
+        let pair = try TestPostgres.startPrimaryAndReplica()
+        defer { TestPostgres.stopCluster(at: pair.directory) }
+        let store = try PostGISStore(url: try PostgresURL(pair.primary), readURL: try PostgresURL(pair.replica))
+        let written = try store.write(PGTest.request(.append)) { w in for i in 0..<8 { try w.put(PGTest.parcel(i)) } }
+        _ = try store.addToken(key: "5c0ffee1e7a1", name: "gis", role: "editor", scope: TokenScope(), hash: [1, 2], actor: "tests")
+        try Self.waitFor("the replica to catch up") { try store.dataVersions()["parcels"] == written.dataVersion }
+        let reader = try store.reader()
+        #expect(try reader.snapshot { s in try s.keys(layer: "parcels", intersecting: Self.everywhere).count } == 8)
+
+        TestPostgres.stopServer("\(pair.directory)/r")
+        #expect(try store.features(layer: "parcels", intersecting: Self.everywhere, asOf: nil, limit: 100, offset: 0).count == 8)
+        #expect(try reader.snapshot { s in try s.keys(layer: "parcels", intersecting: Self.everywhere).count } == 8)
+        #expect(store.replicationStatus()?.replicaUp == false)
+        let more = try store.write(PGTest.request(.append)) { w in try w.put(PGTest.parcel(8)) }
+        #expect(try store.dataVersions()["parcels"] == more.dataVersion)
+
+        TestPostgres.stopServer("\(pair.directory)/p")
+        // The replica was stopped before the last write: restarted with no primary, it has 8.
+        try TestPostgres.restartServer("\(pair.directory)/r")
+        try Self.waitFor("reads from the replica with the primary down", within: .seconds(5)) {
+            (try? store.features(layer: "parcels", intersecting: Self.everywhere, asOf: nil, limit: 100, offset: 0).count) == 8
+        }
+        #expect(try reader.snapshot { s in try s.keys(layer: "parcels", intersecting: Self.everywhere).count } == 8)
+        #expect(try store.token(key: "5c0ffee1e7a1")?.name == "gis")
+        let refused = #expect(throws: (any Error).self) { try store.write(PGTest.request(.append)) { w in try w.put(PGTest.parcel(9)) } }
+        #expect((refused as? any UnavailableError)?.unavailableCause != nil, "\(String(describing: refused))")
+    }
+}
