@@ -12,8 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the HTTP service: OGC API – Features, parcel lookup, health and metrics.",
         discussion: """
-            With an empty database it first imports the sample in GeoData/ (HCMC wards, District 7
-            zoning, generated parcels). Stops cleanly on SIGTERM or Ctrl-C. Logs one line per
+            With an empty database it first imports the sample in GeoData/ (HCMC wards, District 7 \
+            zoning, generated parcels). Stops cleanly on SIGTERM or Ctrl-C. Logs one line per \
             request to stderr.
 
             Examples:
@@ -21,9 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
               landmap serve --host 0.0.0.0 --port 9000 --db /data/hcmc.gpkg
               landmap serve --db 'postgresql://landmap:secret@db.internal:5432/hcmc'
               landmap serve --db 'postgresql://landmap@primary.internal/hcmc' \\
-                            --read-db 'postgresql://landmap@replica.internal/hcmc'
-              landmap serve --basemap-url 'https://tile.openstreetmap.org/{z}/{x}/{y}.png' \\
-                            --basemap-attribution '© OpenStreetMap contributors'
+                --read-db 'postgresql://landmap@replica.internal/hcmc'
+              landmap serve --basemap-attribution '© OpenStreetMap contributors' \\
+                --basemap-url 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'
               curl 'http://127.0.0.1:8080/parcels/at?lon=106.7483&lat=10.7348'
             """)
 
@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
                                    Items, lookups, tiles and downloads are read from it; writes, tokens and the change feed go to --db. \
                                    Token holders (the only callers who write) read from --db, so each sees its own writes at once. \
                                    While the replica cannot be reached, reads go to --db; while --db cannot, writes answer 503 and reads go on.
-                                   """))
+                                   """, valueName: "url"))
     var readDb: String?
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
