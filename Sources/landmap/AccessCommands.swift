@@ -20,17 +20,19 @@ struct TokenCommand: ParsableCommand {
               editor       also writes directly (features, uploads)
               steward      also approves or rejects proposals to its unit's layers
               admin        everything
-            Scopes: --unit names the unit the holder works for (a steward reviews the layers
-            whose steward is that unit); --layers limits every right to those layers (a
-            restricted layer is readable only by tokens that name it, its steward unit and
-            admins); --wards limits writes and proposals to features inside those wards
-            (parcels by ward_code, other layers by geometry). Only a hash of each token is
+            Scopes: --unit names the unit the holder works for (a steward reviews the layers \
+            whose steward is that unit); --layers limits every right to those layers (a \
+            restricted layer is readable only by tokens that name it, its steward unit and \
+            admins); --wards limits writes and proposals to features inside those wards \
+            (parcels by ward_code, other layers by geometry). Only a hash of each token is \
             stored: it is shown once, when it is made.
 
             Examples:
               landmap token create --role reader --name citizen-app
-              landmap token create --role contributor --name tan-phong-clerk --unit phuong-tan-phong --layers parcels --wards 27487
-              landmap token create --role steward --name d7-land-office --unit so-nnmt --layers parcels
+              landmap token create --role contributor --name tan-phong-clerk \\
+                --unit phuong-tan-phong --layers parcels --wards 27487
+              landmap token create --role steward --name d7-land-office \\
+                --unit so-nnmt --layers parcels
               landmap token list
               landmap token revoke 3f9c1a7e20b4
             """,
@@ -140,8 +142,8 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Show the audit log: every write, token made, revoked or used, refused request.",
         discussion: """
-            Newest first. Token use is recorded once a minute per token; refused tokens at most
-            once a second, with a count of the others. Each entry names the unit its actor
+            Newest first. Token use is recorded once a minute per token; refused tokens at most \
+            once a second, with a count of the others. Each entry names the unit its actor \
             works for (a token's --unit).
 
             Examples:
@@ -187,8 +189,8 @@ struct BackupCommand: ParsableCommand {
         commandName: "backup",
         abstract: "Copy the database while it is in use: a consistent snapshot, even while the server writes.",
         discussion: """
-            Uses SQLite's online backup; the copy is checked, then renamed into place, so OUT is
-            never a partial file. The copy opens in QGIS and GDAL like the original. From a
+            Uses SQLite's online backup; the copy is checked, then renamed into place, so OUT is \
+            never a partial file. The copy opens in QGIS and GDAL like the original. From a \
             PostgreSQL database OUT is a GeoPackage made as `landmap copy URL OUT` makes it.
 
             Example:

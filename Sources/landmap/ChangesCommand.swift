@@ -11,9 +11,9 @@ struct ChangesCommand: ParsableCommand {
         commandName: "changes",
         abstract: "Review proposals: contributors' writes and uploads waiting for a steward.",
         discussion: """
-            A contributor token's writes (POST/PUT/DELETE …/items) and uploads (POST /imports)
-            are kept as proposals: nothing is visible until a steward of the layer, or an admin,
-            approves. Approval writes one batch whose history names both the proposer and the
+            A contributor token's writes (POST/PUT/DELETE …/items) and uploads (POST /imports) \
+            are kept as proposals: nothing is visible until a steward of the layer, or an admin, \
+            approves. Approval writes one batch whose history names both the proposer and the \
             approver; a proposal whose features changed since it was made cannot be approved.
 
             Examples:

@@ -10,13 +10,13 @@ struct CopyCommand: ParsableCommand {
         commandName: "copy",
         abstract: "Copy layers with their whole history, batches, metadata, tokens and audit into another database.",
         discussion: """
-            SRC and DST are each a GeoPackage file or a PostgreSQL URL: a city moves from
-            one file to a database server and back. SRC is only read. DST must hold no
-            LandMap data (a new file, or an empty database). Everything lands in one
-            transaction: after an error DST is as it was, and a GeoPackage the copy made
-            is removed. Ids, versions, batches and timestamps are kept, so both sides
-            show the same counts and fingerprints (`landmap layers --json`) and the same
-            `landmap history ID`. Tokens and the audit log are copied whole, also with
+            SRC and DST are each a GeoPackage file or a PostgreSQL URL: a city moves from \
+            one file to a database server and back. SRC is only read. DST must hold no \
+            LandMap data (a new file, or an empty database). Everything lands in one \
+            transaction: after an error DST is as it was, and a GeoPackage the copy made \
+            is removed. Ids, versions, batches and timestamps are kept, so both sides \
+            show the same counts and fingerprints (`landmap layers --json`) and the same \
+            `landmap history ID`. Tokens and the audit log are copied whole, also with \
             --layers; DST's audit log then records the copy.
 
             Examples:

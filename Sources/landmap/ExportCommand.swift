@@ -12,15 +12,17 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a layer out as GeoJSON, CSV (WKT) or GeoPackage, optionally in another CRS.",
         discussion: """
-            Streams: the layer is never held in memory. GeoJSON and CSV go to standard output
-            unless --out is given; a GeoPackage needs --out. Private fields (owners' names and ids
-            under any name — owner, ChuSuDung, HoTen, CCCD, … — and the layer's --private-fields)
+            Streams: the layer is never held in memory. GeoJSON and CSV go to standard output \
+            unless --out is given; a GeoPackage needs --out. Private fields (owners' names and ids \
+            under any name — owner, ChuSuDung, HoTen, CCCD, … — and the layer's --private-fields) \
             are included unless --hide-private is given.
 
             Examples:
               landmap export --layer parcels --format geojson --out parcels.geojson
-              landmap export --layer zoning --format gpkg --crs vn2000 --out zoning_vn2000.gpkg
-              landmap export --layer parcels --format csv --datetime 2026-01-01T00:00:00Z > then.csv
+              landmap export --layer zoning --format gpkg --crs vn2000 \\
+                --out zoning_vn2000.gpkg
+              landmap export --layer parcels --format csv \\
+                --datetime 2026-01-01T00:00:00Z > then.csv
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

@@ -8,7 +8,7 @@ struct HistoryCommand: ParsableCommand {
         commandName: "history",
         abstract: "Show every version of a feature: when it was valid, which batch changed it, who wrote (or proposed and approved) it.",
         discussion: """
-            A parcel's id is {ward_code}-{sheet}-{number} unless the import said otherwise.
+            A parcel's id is {ward_code}-{sheet}-{number} unless the import said otherwise. \
             Without --layer, every layer is searched for the id.
 
             Examples:

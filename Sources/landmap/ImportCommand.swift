@@ -57,16 +57,16 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Read survey files, check them, reproject them and write them as one all-or-nothing batch.",
         discussion: """
-            Every import prints a quality report: invalid geometry (with GEOS's reason and place),
-            empty geometry, duplicate ids, out-of-range coordinates, computed vs declared area.
-            By default an import with errors writes nothing. Earlier versions of changed features
+            Every import prints a quality report: invalid geometry (with GEOS's reason and place), \
+            empty geometry, duplicate ids, out-of-range coordinates, computed vs declared area. \
+            By default an import with errors writes nothing. Earlier versions of changed features \
             are kept (see `landmap history`).
 
-            Common Vietnamese field names are mapped onto the canonical ones (SoTo/SHBANDO → sheet,
-            SoThua/SHTHUA → number, MaLoaiDat/LOAIDAT → land_use, DienTich → declared_area_m2,
+            Common Vietnamese field names are mapped onto the canonical ones (SoTo/SHBANDO → sheet, \
+            SoThua/SHTHUA → number, MaLoaiDat/LOAIDAT → land_use, DienTich → declared_area_m2, \
             MaXa → ward_code, …); every other field is kept. The report lists the mapping.
 
-            Coordinates: x = easting/longitude, y = northing/latitude. A GeoJSON file without a
+            Coordinates: x = easting/longitude, y = northing/latitude. A GeoJSON file without a \
             `crs` member is WGS 84; other files without CRS information need --crs.
 
             Examples:

@@ -15,10 +15,10 @@ struct LandMap: AsyncParsableCommand {
         commandName: "landmap",
         abstract: "Ho Chi Minh City's cadastral parcels, zoning plans and administrative units: import, query, serve.",
         discussion: """
-            LandMap keeps a city's land data in one GeoPackage file (default: landmap.gpkg here,
+            LandMap keeps a city's land data in one GeoPackage file (default: landmap.gpkg here, \
             or $LANDMAP_DB), readable as it is by QGIS and GDAL. Every change is versioned.
 
-            Coordinates: x is easting or longitude, y is northing or latitude, everywhere. (Cadastral
+            Coordinates: x is easting or longitude, y is northing or latitude, everywhere. (Cadastral \
             sheets print X = northing, Y = easting: swap them when you type them in.)
 
             Examples:
@@ -27,7 +27,7 @@ struct LandMap: AsyncParsableCommand {
               landmap layers                      what the database holds
               landmap layers --json               the same, for scripts
               landmap history 26734-12-5          every version of a parcel
-              landmap copy landmap.gpkg postgresql://landmap@db.example/hcmc   move to PostGIS
+              landmap copy landmap.gpkg postgresql://db.example/hcmc  move to PostGIS
               landmap serve                       the HTTP API on http://127.0.0.1:8080/
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(StoreLocation.sqliteVersion))",

@@ -17,17 +17,17 @@ struct LayerSet: ParsableCommand {
         commandName: "set",
         abstract: "Set a layer's metadata; options not given keep their value.",
         discussion: """
-            --access: public (anyone reads it), internal (any token holder), restricted (only
-            tokens whose --layers name it, its steward unit's tokens and admins). A layer a
-            caller may not read does not exist for it: absent from /collections, tiles,
-            lookups, and 404 everywhere.
-            --steward names the responsible unit: tokens with that --unit and the steward role
-            approve or reject its proposals.
-            --private-fields replaces the layer's list; an empty value clears it. Owners' names
-            and ids (owner, owner_id, ChuSuDung, TenChuSuDung, HoTen, CCCD, CMND, SoCCCD, SoCMND,
-            in any case) are private in every layer without being listed.
-            An empty value ("") clears a text option. Cached tiles and ETags change at once: the
-            layer gets a new data version. The built-in layers start with defaults (landmap
+            --access: public (anyone reads it), internal (any token holder), restricted (only \
+            tokens whose --layers name it, its steward unit's tokens and admins). A layer a \
+            caller may not read does not exist for it: absent from /collections, tiles, \
+            lookups, and 404 everywhere. \
+            --steward names the responsible unit: tokens with that --unit and the steward role \
+            approve or reject its proposals. \
+            --private-fields replaces the layer's list; an empty value clears it. Owners' names \
+            and ids (owner, owner_id, ChuSuDung, TenChuSuDung, HoTen, CCCD, CMND, SoCCCD, SoCMND, \
+            in any case) are private in every layer without being listed. \
+            An empty value ("") clears a text option. Cached tiles and ETags change at once: the \
+            layer gets a new data version. The built-in layers start with defaults (landmap \
             layer show parcels).
 
             Examples:

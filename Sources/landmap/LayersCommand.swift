@@ -9,10 +9,10 @@ struct LayersCommand: ParsableCommand {
         commandName: "layers",
         abstract: "List the layers with feature count, extent, geometry types and last change.",
         discussion: """
-            The extent is in WGS 84 longitude/latitude. The data version grows by one with every
-            import or edit that changes a layer; tiles and API responses are keyed by it.
-            --json adds each layer's stored versions (present and past) and the fingerprint of its
-            features (SHA-256 based, the same on every backend and in any row order), which
+            The extent is in WGS 84 longitude/latitude. The data version grows by one with every \
+            import or edit that changes a layer; tiles and API responses are keyed by it. \
+            --json adds each layer's stored versions (present and past) and the fingerprint of its \
+            features (SHA-256 based, the same on every backend and in any row order), which \
             compare a copy with its source (`landmap copy`).
 
             Examples:

@@ -26,8 +26,8 @@ struct QueryAt: ParsableCommand {
         commandName: "at",
         abstract: "The parcel at a point, the zoning over it (share of the parcel in each zone) and the ward.",
         discussion: """
-            Give longitude and latitude (WGS 84, as GPS and web maps give them), or --x and --y in
-            another CRS. x is the EASTING and y the NORTHING: cadastral sheets print X = northing and
+            Give longitude and latitude (WGS 84, as GPS and web maps give them), or --x and --y in \
+            another CRS. x is the EASTING and y the NORTHING: cadastral sheets print X = northing and \
             Y = easting, so type the sheet's Y as --x and its X as --y.
 
             Examples:
@@ -105,7 +105,7 @@ struct QueryBBox: ParsableCommand {
         commandName: "bbox",
         abstract: "Features of a layer that intersect a box.",
         discussion: """
-            The box is MINX MINY MAXX MAXY in --crs (default WGS 84 longitude/latitude; x = easting).
+            The box is MINX MINY MAXX MAXY in --crs (default WGS 84 longitude/latitude; x = easting). \
             Answers list at most --limit features; --json gives a GeoJSON FeatureCollection in WGS 84.
 
             Examples:

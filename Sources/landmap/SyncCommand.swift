@@ -9,17 +9,18 @@ struct SyncCommand: ParsableCommand {
         commandName: "sync",
         abstract: "Keep a copy of another LandMap's layer up to date through its change feed.",
         discussion: """
-            Pulls the changes of LAYER since the last sync from URL (GET /collections/LAYER/changes)
-            and applies them as one batch whose source names the URL and the version reached
-            (`sync URL/collections/LAYER@V`): that batch record is where the next run starts, so a
-            run that fails or is killed leaves the copy and its place as they were. Running it
-            again fetches only what is new. A layer written by anything else is refused unless
-            --force. A missing target layer is made with the source's schema. The token (for
+            Pulls the changes of LAYER since the last sync from URL (GET /collections/LAYER/changes) \
+            and applies them as one batch whose source names the URL and the version reached \
+            (`sync URL/collections/LAYER@V`): that batch record is where the next run starts, so a \
+            run that fails or is killed leaves the copy and its place as they were. Running it \
+            again fetches only what is new. A layer written by anything else is refused unless \
+            --force. A missing target layer is made with the source's schema. The token (for \
             internal and restricted layers, and to receive private fields) is never printed.
 
             Examples:
               landmap sync --from https://landmap.example.gov.vn --layer parcels
-              LANDMAP_TOKEN=lm_… landmap sync --from http://10.0.0.5:8080 --layer zoning --to-layer zoning_q7
+              LANDMAP_TOKEN=lm_… landmap sync --from http://10.0.0.5:8080 \\
+                --layer zoning --to-layer zoning_q7
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -16,14 +16,15 @@ struct TilesExport: AsyncParsableCommand {
         commandName: "export",
         abstract: "Pre-render a tile pyramid into an MBTiles or PMTiles file, for offline use or a CDN.",
         discussion: """
-            Tiles are the ones the server serves (MVT 2.1, extent 4096), gzip-compressed; tiles with
-            nothing in them are left out; private fields are never exported. An archive is read by
-            whoever has the file, so only public layers go in by default; naming an internal or
+            Tiles are the ones the server serves (MVT 2.1, extent 4096), gzip-compressed; tiles with \
+            nothing in them are left out; private fields are never exported. An archive is read by \
+            whoever has the file, so only public layers go in by default; naming an internal or \
             restricted layer needs --allow-non-public. Rendering uses every core.
 
             Examples:
               landmap tiles export --out hcmc.pmtiles --layers parcels,zoning --maxzoom 16
-              landmap tiles export --out d7.mbtiles --bbox 106.69,10.70,106.76,10.75 --minzoom 12 --maxzoom 17
+              landmap tiles export --out d7.mbtiles --bbox 106.69,10.70,106.76,10.75 \\
+                --minzoom 12 --maxzoom 17
             """)
 
     @OptionGroup var options: GlobalOptions
