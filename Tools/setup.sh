@@ -2,11 +2,13 @@
 # Installs what LandMap needs on Debian/Ubuntu, and only what is missing:
 # GEOS, PROJ (with its EPSG database), GDAL (library and ogrinfo/ogr2ogr), SQLite, pkg-config,
 # Noto Sans (fonts-noto-core) for the map's label glyphs, and PostgreSQL 15 + PostGIS 3 (the
-# second backend; tests start a throwaway cluster of their own with Tools/postgres).
+# second backend; tests start a throwaway cluster of their own with Tools/postgres), and nginx
+# and wrk for Tools/cluster, Tools/cluster-lag and Tools/cluster-faults (several nodes behind a
+# load balancer, under load).
 # Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3)
+packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3 nginx wrk)
 
 missing=()
 for p in "${packages[@]}"; do
