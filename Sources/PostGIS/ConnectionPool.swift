@@ -74,7 +74,12 @@ final class ConnectionPool: Sendable {
         do {
             let result = try body(s)
             if let pipelined { do { _ = try pipelined.wait() } catch { throw PostGISError.wrap(error) } }
-            try s.execute("COMMIT")
+            do {
+                try s.execute("COMMIT")
+            } catch let e as PostGISError where pipelined == nil && e.breaksConnection {
+                // The server may have committed before the connection broke: nobody can tell.
+                throw PostGISError.commitOutcomeUnknown("\(e)")
+            }
             return result
         } catch {
             if let pipelined { _ = try? pipelined.wait() }

@@ -19,8 +19,10 @@ final class DataVersionCache: Sendable {
         var versions: [String: Int64]?
         /// The server `versions` were read from, where reads keyed by them go.
         var source: Endpoint = .primary
-        /// The replica's versions were behind the primary's when read.
-        var behind = false
+        /// The server of the last versions handed out, kept across invalidations.
+        var lastSource: Endpoint?
+        /// How the replica's versions compared with the primary's when read.
+        var target = Target.caughtUp
         /// Bumped by every notification and invalidation: a read that started before one
         /// does not make the cache fresh.
         var generation: UInt64 = 0
@@ -28,6 +30,15 @@ final class DataVersionCache: Sendable {
         var listener: PGSession?
         var lastListenAttempt: ContinuousClock.Instant?
         var stopped = false
+    }
+
+    enum Target {
+        /// Equal (or no replica): fresh until the next notification.
+        case caughtUp
+        /// The replica has not replayed everything the primary has: read again in 5 ms.
+        case behind
+        /// The primary could not be asked: read again in 250 ms.
+        case unknown
     }
 
     static let maxAgeWithoutListener: Duration = .milliseconds(250)
@@ -68,65 +79,73 @@ final class DataVersionCache: Sendable {
         try current().versions
     }
 
-    /// The versions and the server they were read from. `ReadConsistency.latest` reads the
-    /// primary's now (the replica's only when the primary cannot answer), bypassing the cache.
+    /// The versions and the server they were read from. With a replica,
+    /// `ReadConsistency.latest` reads the primary's now (the replica's only when the primary
+    /// cannot answer), bypassing the cache. (Without one, the cache is the primary's and NOTIFY
+    /// keeps it within a few milliseconds, which a writer's next request never beats.)
     func current() throws -> (versions: [String: Int64], source: Endpoint) {
-        if ReadConsistency.latest {
-            return try routing.run(.primary) { pool, endpoint in
+        if ReadConsistency.latest, routing.replica != nil {
+            return try routing.run(.primary) { pool, endpoint, _ in
                 (try pool.with { s in try PostGISStore.readDataVersions(s) }, endpoint)
             }
         }
         if listenerDown { startListener() }
-        let (cached, generation) = state.withLock { st -> ((versions: [String: Int64], source: Endpoint)?, UInt64) in
-            guard let v = st.versions else { return (nil, st.generation) }
+        let (cached, generation, previous) = state.withLock { st -> ((versions: [String: Int64], source: Endpoint)?, UInt64, Endpoint?) in
+            guard let v = st.versions else { return (nil, st.generation, st.lastSource) }
             let listening = st.listener.map { !$0.isClosed } ?? false
             let age = ContinuousClock.now - st.readAt
-            let maxAge: Duration? = if st.behind {
-                Self.maxAgeWhileBehind
-            } else if !listening {
-                Self.maxAgeWithoutListener
-            } else if st.source == .primary, routing.replica != nil {
-                ReadRouting.replicaRetry  // back to the replica once it may answer again
-            } else {
-                nil
+            let maxAge: Duration? = switch st.target {
+            case .behind: Self.maxAgeWhileBehind
+            case .unknown: Self.maxAgeWithoutListener
+            case .caughtUp where !listening: Self.maxAgeWithoutListener
+            // Back to the replica once it may answer again.
+            case .caughtUp where st.source == .primary && routing.replica != nil: ReadRouting.retry
+            case .caughtUp: nil
             }
-            if maxAge.map({ age < $0 }) ?? true { return ((v, st.source), st.generation) }
-            return (nil, st.generation)
+            if maxAge.map({ age < $0 }) ?? true { return ((v, st.source), st.generation, st.lastSource) }
+            return (nil, st.generation, st.lastSource)
         }
         if let cached { return cached }
         let start = ContinuousClock.now
-        let (fresh, source, behind) = try read()
+        let (fresh, source, target) = try read(previous: previous)
         state.withLock { st in
+            st.lastSource = source
             // Only a read that no notification overtook may be kept as the answer.
             if st.generation == generation {
                 st.versions = fresh
                 st.source = source
-                st.behind = behind
+                st.target = target
                 st.readAt = start
             }
         }
         return (fresh, source)
     }
 
-    /// The replica's versions (and whether the primary has newer ones), or the primary's when
-    /// there is no replica or it cannot answer.
-    private func read() throws -> (versions: [String: Int64], source: Endpoint, behind: Bool) {
-        if let replica = routing.replica, routing.replicaUsable {
+    /// The replica's versions, or the primary's when there is no replica, it cannot answer, or
+    /// it is behind versions already handed out from the primary (going back to it then would
+    /// key new tiles by versions newer than its data). Also whether the replica has caught up
+    /// with the primary: the primary's versions are read too, and when that fails the answer
+    /// is "unknown", kept only briefly.
+    private func read(previous: Endpoint?) throws -> (versions: [String: Int64], source: Endpoint, target: Target) {
+        if let replica = routing.replica, routing.usable(.replica) {
             do {
                 routing.counted(.replica)
                 let mirrored = try replica.with { s in try PostGISStore.readDataVersions(s) }
-                routing.markReplicaUp()
-                // The primary's, to know whether the replica has caught up; when the primary
-                // cannot answer, the replica's are all there is.
-                let target = try? pool.with { s in try PostGISStore.readDataVersions(s) }
-                let behind = target.map { t in t.contains { name, version in (mirrored[name] ?? -1) < version } } ?? false
-                return (mirrored, .replica, behind)
-            } catch where ReadRouting.unavailable(error) {
-                routing.markReplicaDown()
+                routing.markUp(.replica)
+                guard !routing.markedDown(.primary), let primary = try? pool.with({ s in try PostGISStore.readDataVersions(s) }) else {
+                    if !routing.markedDown(.primary) { routing.markDown(.primary) }
+                    return (mirrored, .replica, .unknown)
+                }
+                routing.markUp(.primary)
+                let behind = primary.contains { name, version in (mirrored[name] ?? -1) < version }
+                if behind, previous == .primary { return (primary, .primary, .behind) }
+                return (mirrored, .replica, behind ? .behind : .caughtUp)
+            } catch where ReadRouting.failure(error, on: .replica) != .final {
+                routing.markDown(.replica)
             }
         }
         routing.counted(.primary)
-        return (try pool.with { s in try PostGISStore.readDataVersions(s) }, .primary, false)
+        return (try pool.with { s in try PostGISStore.readDataVersions(s) }, .primary, .caughtUp)
     }
 
     /// Forgets the cached versions (after this process's own commits, before the NOTIFY is back).

@@ -25,11 +25,11 @@ extension PostGISStore: AccessStore {
     /// Tokens are read from the primary (a revocation counts at once), from the replica only
     /// while the primary cannot answer, so token holders can still read.
     public func tokens() throws -> [TokenRecord] {
-        try reads.run(.primary) { pool, _ in try pool.with { s in try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens ORDER BY id").map(Self.token(from:)) } }
+        try reads.run(.primary) { pool, _, _ in try pool.with { s in try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens ORDER BY id").map(Self.token(from:)) } }
     }
 
     public func token(key: String) throws -> TokenRecord? {
-        try reads.run(.primary) { pool, _ in
+        try reads.run(.primary) { pool, _, _ in
             try pool.with { s in
                 var b = Binds()
                 return try s.query("SELECT \(Self.tokenColumns) FROM landmap_tokens WHERE key = \(b.add(key))", b.bindings).first.map(Self.token(from:))

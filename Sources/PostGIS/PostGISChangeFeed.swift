@@ -8,7 +8,7 @@ import Store
 /// replica only while the primary cannot answer.
 extension PostGISStore: ChangeFeed {
     public func changes(layer: String, since: Int64, after: String?, limit: Int) throws -> ChangePage {
-        try reads.run(.primary) { pool, _ in
+        try reads.run(.primary) { pool, _, _ in
             try pool.transaction(Self.readOnly) { s in
                 guard let stored = try self.storedEntry(s, layer) else { throw StoreError.unknownLayer(layer) }
                 return try ChangeFeedPlanner.page(PostGISFeedSource(s: s, table: LayerTable(stored.schema)), layer: layer, since: since,

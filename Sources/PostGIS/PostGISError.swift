@@ -17,6 +17,8 @@ public enum PostGISError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What PostgreSQL said, with its SQLSTATE.
     case server(sqlState: String, message: String, detail: String?)
     case connectionLost(String)
+    /// The connection broke while a write's COMMIT was under way: it may have been saved.
+    case commitOutcomeUnknown(String)
     case decoding(String)
 
     public var description: String {
@@ -45,6 +47,8 @@ public enum PostGISError: Error, Hashable, Sendable, CustomStringConvertible {
             "PostgreSQL: \(message)\(detail.map { " (\($0))" } ?? "") [SQLSTATE \(state)]"
         case .connectionLost(let detail):
             "the connection to PostgreSQL was lost: \(detail); try again"
+        case .commitOutcomeUnknown(let detail):
+            "the connection to PostgreSQL was lost while the write was being committed (\(detail)): it may have been saved; read it back before sending it again"
         case .decoding(let detail):
             "unexpected data from PostgreSQL: \(detail)"
         }
@@ -78,7 +82,7 @@ public enum PostGISError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Whether the connection that threw this can still be used.
     var breaksConnection: Bool {
         switch self {
-        case .connectionLost, .decoding: true
+        case .connectionLost, .commitOutcomeUnknown, .decoding: true
         default: false
         }
     }
@@ -115,6 +119,7 @@ extension PostGISError: UnavailableError {
         switch self {
         case .unreachable(let server, _): "PostgreSQL at \(server) cannot be reached"
         case .connectionLost: "the connection to PostgreSQL was lost"
+        case .commitOutcomeUnknown: "the connection to PostgreSQL was lost while the write was being committed"
         case .readOnly(let database): "database \(database) is read-only now (a replica, or a primary in recovery)"
         case .server(let state, let message, _) where PostGISError.isUnavailable(sqlState: state):
             "PostgreSQL cannot take requests now (\(message))"
@@ -122,10 +127,16 @@ extension PostGISError: UnavailableError {
         }
     }
 
+    public var writeMayHaveLanded: Bool {
+        if case .commitOutcomeUnknown = self { return true }
+        return false
+    }
+
     /// SQLSTATE classes 08 (connection exception) and 57 (operator intervention: shut down, starting
-    /// up, administrator's cancel) and 25006 (a write on a read-only server).
+    /// up, administrator's cancel) but not 57014 (a statement that ran past its timeout: slow, not
+    /// unavailable), and 25006 (a write on a read-only server).
     static func isUnavailable(sqlState state: String) -> Bool {
-        state.hasPrefix("08") || state.hasPrefix("57") || state == "25006"
+        state.hasPrefix("08") || (state.hasPrefix("57") && state != "57014") || state == "25006"
     }
 }
 

@@ -4,7 +4,9 @@ import PostgresNIO
 import Store
 
 /// What the server's health monitor and the CLI ask of any store. PostgreSQL checks its own
-/// pages; LandMap's check is that the server answers and that no key is shared.
+/// pages; LandMap's check is that the server answers and that no key is shared. With a replica,
+/// the check passes while either server answers: reads go on while the primary is down, and a
+/// load balancer must not take the node out for it (writes answer 503 meanwhile).
 extension PostGISStore: StoreMaintenance {
     public var localFile: String? { nil }
 
@@ -13,7 +15,7 @@ extension PostGISStore: StoreMaintenance {
         var problems = [String]()
         var duplicates = [DuplicateKey]()
         do {
-            try pool.with { s in _ = try s.query("SELECT 1") }
+            try reads.run(.primary) { pool, _, _ in try pool.with { s in _ = try s.query("SELECT 1") } }
             duplicates = try duplicateKeys(limit: limit)
         } catch {
             problems = ["\(error)"]
@@ -23,7 +25,7 @@ extension PostGISStore: StoreMaintenance {
 
     /// Keys shared by several present features, in layers whose key is unique, at most `limit`.
     public func duplicateKeys(limit: Int) throws -> [DuplicateKey] {
-        try pool.transaction(Self.readOnly) { s in
+        try reads.run(.primary) { pool, _, _ in try pool.transaction(Self.readOnly) { s in
             var found = [DuplicateKey]()
             for name in try s.query("SELECT name FROM landmap_layers ORDER BY name").map({ try $0.makeRandomAccess().string(0) }) {
                 let table = try self.layerTable(s, name)
@@ -45,7 +47,7 @@ extension PostGISStore: StoreMaintenance {
                 }
             }
             return found
-        }
+        } }
     }
 
     public var upkeepPending: Bool { false }

@@ -191,39 +191,43 @@ extension PostGISStore {
     /// One REPEATABLE READ transaction; rows come through a server-side cursor 500 at a time,
     /// so a layer is never held in memory at once.
     public func forEachFeature(layer: String, asOf: Date?, _ body: (Feature) throws -> Void) throws {
-        try read(snapshot: true) { s in
-            guard let stored = try self.storedEntry(s, layer) else { throw StoreError.unknownLayer(layer) }
-            let table = LayerTable(stored.schema)
-            let t = asOf.map(Timestamp.string)
-            var b = Binds()
-            let filter = t.map { " WHERE lm_valid_from <= \(b.add($0))" } ?? ""
-            try s.execute("DECLARE landmap_present NO SCROLL CURSOR FOR SELECT \(table.select) FROM \(table.table)\(filter) ORDER BY fid", b.bindings)
-            while true {
-                try Deadline.check()
-                let rows = try s.query("FETCH 500 FROM landmap_present")
-                if rows.isEmpty { break }
-                for row in rows {
+        try reads.run(try readEndpoint(), onFailover: { versions.invalidate() }) { pool, _, attempt in
+            try pool.read(snapshot: true) { s in
+                guard let stored = try self.storedEntry(s, layer) else { throw StoreError.unknownLayer(layer) }
+                let table = LayerTable(stored.schema)
+                let t = asOf.map(Timestamp.string)
+                var b = Binds()
+                let filter = t.map { " WHERE lm_valid_from <= \(b.add($0))" } ?? ""
+                try s.execute("DECLARE landmap_present NO SCROLL CURSOR FOR SELECT \(table.select) FROM \(table.table)\(filter) ORDER BY fid", b.bindings)
+                while true {
                     try Deadline.check()
-                    try body(try table.row(row).feature)
+                    let rows = try s.query("FETCH 500 FROM landmap_present")
+                    if rows.isEmpty { break }
+                    for row in rows {
+                        try Deadline.check()
+                        attempt.started = true
+                        try body(try table.row(row).feature)
+                    }
                 }
-            }
-            try s.execute("CLOSE landmap_present")
-            guard let t else { return }
-            var h = Binds()
-            try s.execute("""
-                DECLARE landmap_past NO SCROLL CURSOR FOR SELECT id, ST_AsBinary(geom), attributes::text FROM landmap_history
-                WHERE layer = \(h.add(layer)) AND valid_from <= \(h.add(t)) AND valid_to > \(h.last) ORDER BY id
-                """, h.bindings)
-            while true {
-                try Deadline.check()
-                let rows = try s.query("FETCH 500 FROM landmap_past")
-                if rows.isEmpty { break }
-                for row in rows {
+                try s.execute("CLOSE landmap_present")
+                guard let t else { return }
+                var h = Binds()
+                try s.execute("""
+                    DECLARE landmap_past NO SCROLL CURSOR FOR SELECT id, ST_AsBinary(geom), attributes::text FROM landmap_history
+                    WHERE layer = \(h.add(layer)) AND valid_from <= \(h.add(t)) AND valid_to > \(h.last) ORDER BY id
+                    """, h.bindings)
+                while true {
                     try Deadline.check()
-                    try body(try LayerTable.historyFeature(row.makeRandomAccess()))
+                    let rows = try s.query("FETCH 500 FROM landmap_past")
+                    if rows.isEmpty { break }
+                    for row in rows {
+                        try Deadline.check()
+                        attempt.started = true
+                        try body(try LayerTable.historyFeature(row.makeRandomAccess()))
+                    }
                 }
+                try s.execute("CLOSE landmap_past")
             }
-            try s.execute("CLOSE landmap_past")
         }
     }
 

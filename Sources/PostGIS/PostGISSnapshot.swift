@@ -48,12 +48,14 @@ final class PostGISReader: FeatureReader {
 
     func snapshot<T>(_ body: (any FeatureSnapshot) throws -> T) throws -> T {
         let first = try store.readEndpoint()
-        return try store.reads.run(first, onFailover: { store.versions.invalidate() }) { _, endpoint in
-            try snapshot(on: endpoint, body)
+        return try store.reads.run(first, onFailover: { store.versions.invalidate() }) { _, endpoint, attempt in
+            try snapshot(on: endpoint, attempt, body)
         }
     }
 
-    private func snapshot<T>(on endpoint: Endpoint, _ body: (any FeatureSnapshot) throws -> T) throws -> T {
+    /// Once `body` has the snapshot the read is not run again elsewhere (`Attempt`): its caller
+    /// may have kept what it was handed (a renderer's drawn features).
+    private func snapshot<T>(on endpoint: Endpoint, _ attempt: Attempt, _ body: (any FeatureSnapshot) throws -> T) throws -> T {
         current = endpoint
         let l = link(endpoint)
         let s = try live(endpoint)
@@ -65,6 +67,7 @@ final class PostGISReader: FeatureReader {
         let versions = try store.versions(at: endpoint)
         let begin = s.connection.query(PostgresQuery(unsafeSQL: PostGISStore.readOnly), logger: s.logger)
         do {
+            attempt.started = true
             let result = try body(PostGISSnapshot(reader: self, session: s, versions: versions))
             _ = try begin.wait()
             l.pendingCommit = s.connection.query("COMMIT", logger: s.logger)

@@ -64,7 +64,7 @@ public final class PostGISStore: FeatureStore {
                 let gis = try s.query("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").scalar(String.self) ?? "?"
                 return "PostgreSQL \(pg.split(separator: " ").first.map(String.init) ?? pg), PostGIS \(gis)"
             }
-            if let replica, let readURL { try Self.checkReplica(replica, of: url, readURL, routing: reads) }
+            if let replica, let readURL { try Self.checkReplica(replica, primary: pool, readURL, routing: reads) }
             versions = DataVersionCache(routing: reads, shared: sharesInvalidation)
         } catch {
             replica?.close()
@@ -74,26 +74,37 @@ public final class PostGISStore: FeatureStore {
         }
     }
 
-    /// A replica must hold this database at this binary's schema: its migrations are the
-    /// primary's, replayed (waited for up to 10 s after the primary ran new ones). One that
-    /// cannot be reached is not an error at start (a node restarted while its replica is down
-    /// serves from the primary); one that answers with another database is.
-    static func checkReplica(_ replica: ConnectionPool, of primary: PostgresURL, _ readURL: PostgresURL, routing: ReadRouting) throws {
+    /// A replica must be a copy of the primary's cluster (the same system identifier: a replica
+    /// made from it with `pg_basebackup`) holding this database at this binary's schema (waited
+    /// for up to 10 s after the primary ran new migrations). One that cannot be reached is not an
+    /// error at start (a node restarted while its replica is down serves from the primary); one
+    /// that answers as another cluster, or without the database, is.
+    static func checkReplica(_ replica: ConnectionPool, primary pool: ConnectionPool, _ readURL: PostgresURL, routing: ReadRouting) throws {
+        let primary = pool.url
+        let identity = "SELECT system_identifier::text FROM pg_control_system()"
+        // Readable by superusers and pg_monitor members; without the right, the check is skipped.
+        let primaryID = try pool.with { s in (try? s.query(identity).scalar(String.self)) ?? nil }
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
             do {
-                let applied = try replica.with { s -> Int64 in
+                let (replicaID, applied) = try replica.with { s -> (String?, Int64) in
+                    let id = (try? s.query(identity).scalar(String.self)) ?? nil
                     let exists = try s.query("SELECT to_regclass('public.landmap_migrations') IS NOT NULL").scalar(Bool.self) ?? false
-                    guard exists else { return 0 }
-                    return try s.query("SELECT coalesce(max(version), 0)::bigint FROM landmap_migrations").scalar(Int64.self) ?? 0
+                    guard exists else { return (id, 0) }
+                    return (id, try s.query("SELECT coalesce(max(version), 0)::bigint FROM landmap_migrations").scalar(Int64.self) ?? 0)
+                }
+                if let primaryID, let replicaID, replicaID != primaryID {
+                    throw PostGISError.badURL("--read-db \(readURL) is not a replica of \(primary.description): it is another PostgreSQL cluster (make the replica with pg_basebackup from the primary)")
                 }
                 if applied >= Int64(Migrations.latest) { return }
                 guard ContinuousClock.now < deadline else {
-                    throw PostGISError.badURL("--read-db \(readURL) is not a replica of \(primary.description): it has LandMap schema version \(applied), the primary \(Migrations.latest) (is replication running?)")
+                    throw PostGISError.badURL("--read-db \(readURL) lags \(primary.description): it has LandMap schema version \(applied), the primary \(Migrations.latest) (is replication running?)")
                 }
                 Thread.sleep(forTimeInterval: 0.05)
+            } catch PostGISError.noDatabase(let database, _) {
+                throw PostGISError.badURL("--read-db \(readURL) has no database '\(database)': name the database the primary's --db names (a replica holds all of the primary's databases)")
             } catch where ReadRouting.unavailable(error) {
-                routing.markReplicaDown()
+                routing.markDown(.replica)
                 return
             }
         }
@@ -240,7 +251,9 @@ public final class PostGISStore: FeatureStore {
     /// The data versions that key reads from `endpoint`: the cache's when they came from there,
     /// else read from it now (a caller that must see the latest commit; a failover under way).
     func versions(at endpoint: Endpoint) throws -> [String: Int64] {
-        if !ReadConsistency.latest, let cached = try? versions.current(), cached.source == endpoint { return cached.versions }
+        if !ReadConsistency.latest || reads.replica == nil, let cached = try? versions.current(), cached.source == endpoint {
+            return cached.versions
+        }
         return try reads.pool(endpoint).with { s in try Self.readDataVersions(s) }
     }
 
@@ -254,7 +267,7 @@ public final class PostGISStore: FeatureStore {
     /// Runs a read where `readEndpoint()` says, on the other server when that one cannot
     /// answer; in one REPEATABLE READ snapshot when it takes several statements.
     func read<T>(snapshot: Bool, _ body: (PGSession) throws -> T) throws -> T {
-        try reads.run(try readEndpoint(), onFailover: { versions.invalidate() }) { pool, _ in
+        try reads.run(try readEndpoint(), onFailover: { versions.invalidate() }) { pool, _, _ in
             try pool.read(snapshot: snapshot, body)
         }
     }

@@ -95,7 +95,9 @@ public struct Problem: HTTPResponseError, Sendable {
         case let e as ProjectionError: return .badRequest(e.description)
         case let e as GeometryError: return .badRequest(e.description)
         case let e as any UnavailableError where e.unavailableCause != nil:
-            var p = Problem(.serviceUnavailable, "\(e.unavailableCause ?? "the database is not available"): nothing was written; try again shortly",
+            let outcome = e.writeMayHaveLanded ? "the write may have been saved: read it back before sending it again"
+                                               : "nothing was written; try again shortly"
+            var p = Problem(.serviceUnavailable, "\(e.unavailableCause ?? "the database is not available"): \(outcome)",
                             title: "Database unavailable")
             p.headers[.retryAfter] = "5"
             return p

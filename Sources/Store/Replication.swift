@@ -41,4 +41,11 @@ public struct ReplicationStatus: Sendable, Equatable {
 public protocol UnavailableError: Error {
     /// The cause in a few words, or nil when this error is something else.
     var unavailableCause: String? { get }
+    /// True when a write failed in a way that may have saved it anyway (the connection broke
+    /// during its commit): the client must read it back before sending it again.
+    var writeMayHaveLanded: Bool { get }
+}
+
+extension UnavailableError {
+    public var writeMayHaveLanded: Bool { false }
 }

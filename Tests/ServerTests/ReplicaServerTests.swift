@@ -42,7 +42,13 @@ struct ReplicaServerTests {
                 if first == nil { try await Task.sleep(for: .milliseconds(20)) }
             }
             let id = try #require(first, "the replica did not show the sample within 10 s")
-            // Written through this server by a token holder, read back at once: the primary's.
+            // Written through this server by a token holder, read back at once (the primary's),
+            // while the replica has stopped replaying: anonymous readers still see the old value.
+            try TestPostgres.psql(pair.replica, "SELECT pg_wal_replay_pause()")
+            var anonymousBefore: String?
+            try await client.execute(uri: "/collections/parcels/items/\(id)", method: .get) { r in
+                anonymousBefore = r.json.value?["properties"]?["land_use"]?.stringValue
+            }
             for use in ["TMD", "ODT", "TMD"] {
                 let (etag, body) = try await client.execute(uri: "/collections/parcels/items/\(id)", method: .get, headers: bearer(editor)) { r in
                     (try #require(r.headers[.eTag]), r.text)
@@ -54,10 +60,14 @@ struct ReplicaServerTests {
                 try await client.execute(uri: "/collections/parcels/items/\(id)", method: .get, headers: bearer(editor)) { r in
                     #expect(r.json.value?["properties"]?["land_use"]?.stringValue == use)
                 }
+                try await client.execute(uri: "/collections/parcels/items/\(id)", method: .get) { r in
+                    #expect(r.json.value?["properties"]?["land_use"]?.stringValue == anonymousBefore)
+                }
             }
+            try TestPostgres.psql(pair.replica, "SELECT pg_wal_replay_resume()")
             try await client.execute(uri: "/metrics", method: .get) { r in
                 #expect(r.text.contains("landmap_replica_up 1.0"), "\(r.text.prefix(300))")
-                #expect(r.text.contains("landmap_store_reads_total{server=\"replica\"}"))
+                #expect(!r.text.contains("landmap_store_reads_total{server=\"replica\"} 0\n"))
             }
 
             TestPostgres.stopServer("\(pair.directory)/r")
