@@ -78,15 +78,18 @@ struct ReplicaServerTests {
 
             TestPostgres.stopServer("\(pair.directory)/p")
             try TestPostgres.restartServer("\(pair.directory)/r")
-            // Within the replica's retry (1 s) reads come back, from the replica alone.
+            // Within the replica's retry (1 s) reads come back, from the replica alone. A replica
+            // restarted after an immediate stop opens at its consistent point and then replays the
+            // rest of its own WAL: for a moment it may show an older state (the layers as they were
+            // before the sample's load, a 404), so the wait is for the collection itself.
             let start = ContinuousClock.now
             var answered = false
             while !answered, ContinuousClock.now - start < .seconds(10) {
-                answered = try await client.execute(uri: lookup, method: .get) { r in r.status == .ok }
+                answered = try await client.execute(uri: "/collections/parcels/items/\(id)", method: .get) { r in r.status == .ok }
                 if !answered { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(answered, "no read answered from the replica within 10 s of the primary stopping")
-            for uri in ["/collections/parcels/items?limit=5", "/collections/parcels/items/\(id)", tile, "/health"] {
+            for uri in ["/collections/parcels/items?limit=5", "/collections/parcels/items/\(id)", lookup, tile, "/health"] {
                 try await client.execute(uri: uri, method: .get) { r in #expect(r.status == .ok, "primary down: \(uri) → \(r.status)") }
             }
             let (etag, body) = try await client.execute(uri: "/collections/parcels/items/\(id)", method: .get, headers: bearer(editor)) { r in
