@@ -70,7 +70,7 @@ struct ReplicaTests {
             let first = try store.write(PGTest.request(.append)) { w in for i in 0..<10 { try w.put(PGTest.parcel(i)) } }
             try Self.waitFor("the replica to catch up") { try store.dataVersions()["parcels"] == first.dataVersion }
             try TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_pause()")
-            defer { _ = try? TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_resume()") }
+            defer { try? TestPostgres.resumeReplay(mirror.description) }
             let id = PGTest.parcel(3).id
             let second = try store.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(3, landUse: "TMD")) }
             #expect(second.dataVersion > first.dataVersion)
@@ -100,7 +100,7 @@ struct ReplicaTests {
                 #expect(latest.1 == "TMD")
             }
 
-            try TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_resume()")
+            try TestPostgres.resumeReplay(mirror.description)
             let resumed = ContinuousClock.now
             try Self.waitFor("the new version after replay resumed", within: .seconds(3)) {
                 try store.dataVersions()["parcels"] == second.dataVersion
@@ -125,7 +125,7 @@ struct ReplicaTests {
             store.versions.invalidate()
             #expect(try store.versions.current().source == .primary)
             try TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_pause()")
-            defer { _ = try? TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_resume()") }
+            defer { try? TestPostgres.resumeReplay(mirror.description) }
             let second = try store.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(2, landUse: "TMD")) }
             #expect(try store.dataVersions()["parcels"] == second.dataVersion)
             Thread.sleep(forTimeInterval: 1.2)  // the replica may be asked again
@@ -135,7 +135,7 @@ struct ReplicaTests {
                 #expect(try Self.landUse(store, PGTest.parcel(2).id) == "TMD")
                 Thread.sleep(forTimeInterval: 0.01)
             }
-            try TestPostgres.psql(mirror.description, "SELECT pg_wal_replay_resume()")
+            try TestPostgres.resumeReplay(mirror.description)
             try Self.waitFor("reads from the replica again") { try store.versions.current().source == .replica }
             #expect(try store.dataVersions()["parcels"] == second.dataVersion)
             #expect(try Self.landUse(store, PGTest.parcel(2).id) == "TMD")

@@ -64,7 +64,7 @@ struct ReplicaServerTests {
                     #expect(r.json.value?["properties"]?["land_use"]?.stringValue == anonymousBefore)
                 }
             }
-            try TestPostgres.psql(pair.replica, "SELECT pg_wal_replay_resume()")
+            try TestPostgres.resumeReplay(pair.replica)
             try await client.execute(uri: "/metrics", method: .get) { r in
                 #expect(r.text.contains("landmap_replica_up 1.0"), "\(r.text.prefix(300))")
                 #expect(!r.text.contains("landmap_store_reads_total{server=\"replica\"} 0\n"))

@@ -211,6 +211,17 @@ extension TestPostgres {
         _ = try? run("/bin/bash", [script, "stop", folder])
     }
 
+    /// Resumes a paused replica's replay. Retried: the statement itself may be cancelled by a
+    /// conflict with the recovery it resumes ("canceling statement due to conflict with recovery").
+    public static func resumeReplay(_ replicaURL: String) throws {
+        var last: (any Error)?
+        for _ in 0..<10 {
+            do { try psql(replicaURL, "SELECT pg_wal_replay_resume()"); return } catch { last = error }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        if let last { throw last }
+    }
+
     /// Starts a server `stopServer` stopped again, with its data as it was.
     public static func restartServer(_ folder: String) throws {
         let pgctl = "\(binaries)/pg_ctl"
