@@ -162,7 +162,11 @@ let package = Package(
         ]),
         .testTarget(name: "AccessTests", dependencies: ["GeoPackage", "Access", "Store", "Backends", "Features", "Geometry", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "GeoPackage", "PostGIS", "Backends", "Features", "Geometry", "TestSupport", "Import", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "PostGISTests", dependencies: ["PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport"]),
+        .testTarget(name: "PostGISTests", dependencies: [
+            "PostGIS", "GeoPackage", "Store", "Features", "Geometry", "TestSupport",
+            // ReadRoutingTests makes connection pools that never connect.
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

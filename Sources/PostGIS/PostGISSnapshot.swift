@@ -47,15 +47,18 @@ final class PostGISReader: FeatureReader {
     }
 
     func snapshot<T>(_ body: (any FeatureSnapshot) throws -> T) throws -> T {
-        let first = try store.readEndpoint()
-        return try store.reads.run(first, onFailover: { store.versions.invalidate() }) { _, endpoint, attempt in
-            try snapshot(on: endpoint, attempt, body)
+        let target = try store.readTarget()
+        return try store.reads.run(target.endpoint, onFailover: { store.versions.invalidate() }) { _, endpoint, attempt in
+            try snapshot(on: endpoint, versions: endpoint == target.endpoint ? target.versions : nil, attempt, body)
         }
     }
 
-    /// Once `body` has the snapshot the read is not run again elsewhere (`Attempt`): its caller
-    /// may have kept what it was handed (a renderer's drawn features).
-    private func snapshot<T>(on endpoint: Endpoint, _ attempt: Attempt, _ body: (any FeatureSnapshot) throws -> T) throws -> T {
+    /// `versions`: the cached ones, taken before the snapshot begins (they may lag its data,
+    /// never lead it); nil to read them in the snapshot (exactly its data's). Once `body` has the
+    /// snapshot the read is not run again elsewhere (`Attempt`): its caller may have kept what
+    /// it was handed (a renderer's drawn features).
+    private func snapshot<T>(on endpoint: Endpoint, versions cached: [String: Int64]?, _ attempt: Attempt,
+                             _ body: (any FeatureSnapshot) throws -> T) throws -> T {
         current = endpoint
         let l = link(endpoint)
         let s = try live(endpoint)
@@ -63,10 +66,9 @@ final class PostGISReader: FeatureReader {
             l.pendingCommit = nil
             do { _ = try pending.wait() } catch { throw PostGISError.wrap(error) }
         }
-        // The versions before the snapshot begins: they may lag its data, never lead it.
-        let versions = try store.versions(at: endpoint)
         let begin = s.connection.query(PostgresQuery(unsafeSQL: PostGISStore.readOnly), logger: s.logger)
         do {
+            let versions = try cached ?? PostGISStore.readDataVersions(s)
             attempt.started = true
             let result = try body(PostGISSnapshot(reader: self, session: s, versions: versions))
             _ = try begin.wait()

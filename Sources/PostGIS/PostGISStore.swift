@@ -248,13 +248,12 @@ public final class PostGISStore: FeatureStore {
         try versions.versions()
     }
 
-    /// The data versions that key reads from `endpoint`: the cache's when they came from there,
-    /// else read from it now (a caller that must see the latest commit; a failover under way).
-    func versions(at endpoint: Endpoint) throws -> [String: Int64] {
-        if !ReadConsistency.latest || reads.replica == nil, let cached = try? versions.current(), cached.source == endpoint {
-            return cached.versions
-        }
-        return try reads.pool(endpoint).with { s in try Self.readDataVersions(s) }
+    /// Where a snapshot goes now, with the cached data versions that key it — nil when they
+    /// must be read in the snapshot itself (a caller that must see the latest commit).
+    func readTarget() throws -> (endpoint: Endpoint, versions: [String: Int64]?) {
+        if reads.replica != nil, ReadConsistency.latest { return (.primary, nil) }
+        let cached = try versions.current()
+        return (cached.source, cached.versions)
     }
 
     /// Where a read goes now: the primary for a caller that must see the latest commit, else

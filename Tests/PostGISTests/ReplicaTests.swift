@@ -162,6 +162,12 @@ struct ReplicaTests {
     @Test func eitherServerMayStopWhileReadsGoOn() throws {
         let pair = try TestPostgres.startPrimaryAndReplica()
         defer { TestPostgres.stopCluster(at: pair.directory) }
+        // A replica of another cluster is refused at start, saying so.
+        try PGTest.withDatabase { url in
+            #expect {
+                _ = try PostGISStore(url: url, readURL: try PostgresURL(pair.replica))
+            } throws: { error in "\(error)".contains("is not a replica of") && "\(error)".contains("another PostgreSQL cluster") }
+        }
         let store = try PostGISStore(url: try PostgresURL(pair.primary), readURL: try PostgresURL(pair.replica))
         let written = try store.write(PGTest.request(.append)) { w in for i in 0..<8 { try w.put(PGTest.parcel(i)) } }
         _ = try store.addToken(key: "5c0ffee1e7a1", name: "gis", role: "editor", scope: TokenScope(), hash: [1, 2], actor: "tests")

@@ -107,6 +107,24 @@ struct ReplicaServerTests {
         }
     }
 
+    /// A write whose outcome nobody knows (the connection broke during its COMMIT) is a 503 that
+    /// says it may have been saved, never "nothing was written".
+    @Test func aWriteThatMayHaveLandedSaysSo() {
+        struct CutDuringCommit: UnavailableError {
+            var unavailableCause: String? { "the connection was lost while the write was being committed" }
+            var writeMayHaveLanded: Bool { true }
+        }
+        struct Refused: UnavailableError {
+            var unavailableCause: String? { "PostgreSQL cannot be reached" }
+        }
+        let unknown = Problem.from(CutDuringCommit())
+        #expect(unknown.status == .serviceUnavailable)
+        #expect(unknown.detail.contains("may have been saved") && !unknown.detail.contains("nothing was written"))
+        let refused = Problem.from(Refused())
+        #expect(refused.status == .serviceUnavailable && refused.headers[.retryAfter] == "5")
+        #expect(refused.detail.contains("nothing was written"))
+    }
+
     static func withLandUse(_ body: String, _ use: String) throws -> String {
         guard case .object(var feature) = try JSONValue.parse(Data(body.utf8)), case .object(var properties) = feature["properties"] ?? .null else {
             throw Problem.badRequest("not a feature")

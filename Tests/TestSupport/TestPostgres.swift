@@ -116,10 +116,15 @@ public enum TestPostgres {
         // Short: the socket path DIR/.s.PGSQL.5432 must fit in 107 bytes.
         let dir = "/tmp/landmap-pgtest-\(getpid())-\(UUID().uuidString.prefix(8))"
         let (status, output) = try run("/bin/bash", [script, "start", dir])
-        guard status == 0, let url = output.split(separator: "\n").last(where: { $0.hasPrefix("postgresql://") }) else {
+        guard status == 0, let url = urlLine(output) else {
             throw Unavailable(description: "could not start a PostgreSQL for the tests in \(dir): \(output)")
         }
-        return Cluster(url: String(url), privateDirectory: dir)
+        return Cluster(url: url, privateDirectory: dir)
+    }
+
+    /// The URL `Tools/postgres start|replica|restart` prints, from its output.
+    static func urlLine(_ output: String) -> String? {
+        output.split(separator: "\n").last(where: { $0.hasPrefix("postgresql://") }).map(String.init)
     }
 
     /// Private clusters of test processes that died without their exit handler (killed): stopped and removed.
@@ -195,11 +200,10 @@ extension TestPostgres {
         let dir = "/tmp/lm-rep-\(UUID().uuidString.prefix(8).lowercased())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         chmod(dir, 0o755)
-        func url(_ output: String) -> String? { output.split(separator: "\n").last(where: { $0.hasPrefix("postgresql://") }).map(String.init) }
         let (s1, o1) = try run("/bin/bash", [script, "start", "\(dir)/p"])
-        guard s1 == 0, let primary = url(o1) else { throw Unavailable(description: "could not start a primary in \(dir): \(o1)") }
+        guard s1 == 0, let primary = urlLine(o1) else { throw Unavailable(description: "could not start a primary in \(dir): \(o1)") }
         let (s2, o2) = try run("/bin/bash", [script, "replica", "\(dir)/p", "\(dir)/r"])
-        guard s2 == 0, let replica = url(o2) else {
+        guard s2 == 0, let replica = urlLine(o2) else {
             stopCluster(at: dir)
             throw Unavailable(description: "could not start a replica in \(dir): \(o2)")
         }
@@ -224,12 +228,8 @@ extension TestPostgres {
 
     /// Starts a server `stopServer` stopped again, with its data as it was.
     public static func restartServer(_ folder: String) throws {
-        let pgctl = "\(binaries)/pg_ctl"
-        let args = ["-D", "\(folder)/data", "-l", "\(folder)/server.log", "-w", "-t", "60", "start"]
-        let (status, output) = getuid() == 0
-            ? try run("/usr/sbin/runuser", ["-u", "postgres", "--", pgctl] + args)
-            : try run(pgctl, args)
-        guard status == 0 else { throw CommandFailed(description: "pg_ctl start \(folder): \(output)") }
+        let (status, output) = try run("/bin/bash", [script, "restart", folder])
+        guard status == 0 else { throw CommandFailed(description: "Tools/postgres restart \(folder): \(output)") }
     }
 
     /// Stops both and removes the folder.

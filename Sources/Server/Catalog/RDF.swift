@@ -119,21 +119,12 @@ struct RDFGraph: Sendable {
         return out + ">"
     }
 
-    /// A quoted string with `\"`, `\\`, `\n`, `\r`, `\t` and other controls escaped (STRING_LITERAL_QUOTE).
+    /// A quoted string (STRING_LITERAL_QUOTE): JSON's string escapes (`\"`, `\\`, `\n`, `\r`,
+    /// `\t`, `\uXXXX` for other controls) are all Turtle escapes too.
     static func turtleString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7F { out += "\\u" + hex(u.value, 4) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONValue.writeString(s, into: &out)
+        return out
     }
 
     static func turtle(_ term: RDFTerm) -> String {

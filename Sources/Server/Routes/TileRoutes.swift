@@ -59,7 +59,7 @@ struct TileRoutes {
         let audience = requested.map(\.access.audience).joined(separator: ",")
         let etag = Reply.etag(versions: requested.map(\.version), names.joined(separator: ","), "\(tile)", format, audience)
         if format == "geojson" {
-            let features = try await Self.offLoop { [state] in
+            let features = try await Blocking.run { [state] in
                 try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
             }
             let body = JSONValue.object(["type": "FeatureCollection", "features": .array(features.map { $0.geoJSON() })])
@@ -72,7 +72,9 @@ struct TileRoutes {
             cached = hit
         } else {
             Self.cacheMisses.increment()
-            let rendered = try await Self.offLoop { [state] in
+            // Off the event loops and the cooperative pool: a cold tile over a large feature or a
+            // dense district takes a core for a while, and held up every other request there.
+            let rendered = try await Blocking.run { [state] in
                 try TileRenderer(store: state.store).mvt(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
             }
             Self.releaseFreedMemory(after: rendered)
@@ -90,14 +92,6 @@ struct TileRoutes {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: gzip))
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: cached.raw))
-    }
-
-    /// Rendering on a Dispatch thread, under the request's deadline: a cold tile over a large
-    /// feature or a dense district takes a core for a while, and on the event loops or the
-    /// cooperative pool (two threads here) it held up every other request, `/health` included.
-    static func offLoop<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let deadline = Deadline.current
-        return try await Blocking.run { try Deadline.$current.withValue(deadline) { try work() } }
     }
 
     /// A low-zoom tile walks a hundred thousand features; glibc keeps what they used in its
