@@ -101,6 +101,14 @@ enum GeoPackageSchema {
         ("landmap_audit", "unit", "TEXT NOT NULL DEFAULT ''"),
         ("landmap_batches", "proposer", "TEXT"),
         ("landmap_batches", "data_version", "INTEGER"),
+        // SPEC §12: the audit log's hash chain (hex SHA-256 of the entry before and of this one,
+        // NULL until the entry is sealed into the chain), and tokens' expiry, the address they were
+        // last used from and their own rate limit (requests per minute; NULL: the server's).
+        ("landmap_audit", "prev_hash", "TEXT"),
+        ("landmap_audit", "hash", "TEXT"),
+        ("landmap_tokens", "expires_at", "TEXT"),
+        ("landmap_tokens", "last_address", "TEXT"),
+        ("landmap_tokens", "rate_limit", "INTEGER"),
     ]
 
     /// The change feed reads a batch's versions by the batch that wrote them and the one that

@@ -101,6 +101,15 @@ enum Migrations {
             "CREATE INDEX landmap_history_batch ON landmap_history (layer, batch_id, id)",
             "CREATE INDEX landmap_history_ended ON landmap_history (layer, ended_by_batch, id)",
         ]),
+        // SPEC §12: the audit log's hash chain (NULL until an entry is sealed), tokens' expiry,
+        // last address and own rate limit, as the GeoPackage store's `addedColumns`.
+        Migration(version: 4, description: "audit hash chain, token expiry, last address and rate limit", sql: [
+            "ALTER TABLE landmap_audit ADD COLUMN prev_hash text",
+            "ALTER TABLE landmap_audit ADD COLUMN hash text",
+            "ALTER TABLE landmap_tokens ADD COLUMN expires_at text \(c)",
+            "ALTER TABLE landmap_tokens ADD COLUMN last_address text",
+            "ALTER TABLE landmap_tokens ADD COLUMN rate_limit integer",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
