@@ -31,6 +31,8 @@ public final class ServerState: Sendable {
     let downloads: DownloadCache
     /// The read replica's state, for `/metrics`.
     let replication: ReplicationMetrics
+    /// Features answered per caller, for `/metrics` (bulk reads).
+    let served: ServedFeatures
 
     public init(store: any LandMapStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
@@ -45,6 +47,7 @@ public final class ServerState: Sendable {
         self.metrics = metrics
         health = DatabaseHealth(store: store, metrics: metrics)
         replication = ReplicationMetrics(store: store, metrics: metrics)
+        served = ServedFeatures(metrics: metrics)
         crs = try CRSCatalog()
         downloads = try DownloadCache(
             folder: configuration.downloadCacheFolder.map { URL(fileURLWithPath: $0) }
@@ -113,6 +116,8 @@ enum Refusal: String, CaseIterable, Sendable {
 struct CachedTile: ByteSized {
     let raw: ByteBuffer
     let gzip: ByteBuffer?
+    /// Features drawn in it, counted as served at every answer (`ServedFeatures`).
+    var features = 0
 
     var byteCount: Int { raw.readableBytes + (gzip?.readableBytes ?? 0) }
 }

@@ -45,6 +45,7 @@ struct ChangeFeedRoutes {
             if bodies, let f = c.feature { o["feature"] = f.geoJSON(hiding: hidden) }
             return .object(o)
         }
+        if bodies { state.served.add(page.changes.count { $0.feature != nil }, to: identity) }
         let path = "\(request.baseURL)/collections/\(name)/changes"
         var links = [link("\(path)?\(request.uri.query ?? "since=\(since)")", "self", "application/json", "This page")]
         if page.more {

@@ -212,6 +212,7 @@ struct OGCFeaturesRoutes {
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
+        state.served.add(features.count, to: identity)
         let etag = Reply.etag(versions: [version], request.uri.query ?? "", base, state.access(schema, for: identity).audience)
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(schema.title): items", json: body), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
@@ -238,6 +239,7 @@ struct OGCFeaturesRoutes {
         ])
         var headers = HTTPFields()
         headers[.contentCrs] = "<\(output.uri)>"
+        state.served.add(1, to: identity)
         let etag = Reply.itemETag(revision, request.uri.query ?? "", base, state.access(schema, for: identity).audience)
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(name) \(id)", json: .object(body)), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(.object(body), contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)

@@ -45,6 +45,7 @@ struct ParcelRoutes {
         if access["parcels"]?.canRead != true { result.parcel = nil; result.parcelAreaM2 = nil }
         if access["zoning"]?.canRead != true { result.zoning = [] }
         if access["admin"]?.canRead != true { result.admin = nil }
+        state.served.add((result.parcel == nil ? 0 : 1) + result.zoning.count, to: identity)
         let versions = result.dataVersions
         let audience = ["parcels", "zoning", "admin"].map { access[$0]?.audience ?? "none" }.joined(separator: ",")
         // The ETag shows data versions: an unreadable layer's is not the caller's to know.
@@ -70,6 +71,7 @@ struct ParcelRoutes {
         let found = try state.store.features(layer: "parcels", matching: filters, asOf: request.asOf(), limit: limit, offset: 0)
         let hidden = state.hiddenFields(schema, for: identity)
         let geos = try GeosContext()
+        state.served.add(found.count, to: identity)
         return Reply.json(.object([
             "type": "FeatureCollection",
             "features": .array(try found.map { try Self.withLabelPoint($0.geoJSON(hiding: hidden), $0, geos) }),
@@ -90,6 +92,7 @@ struct ParcelRoutes {
         guard let schema = try? state.readable("parcels", for: identity, what: "layer") else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
         let versions = try state.store.history(layer: "parcels", id: id)
         guard !versions.isEmpty else { throw Problem.notFound("no parcel '\(id)' has ever existed") }
+        state.served.add(versions.count, to: identity)
         let hidden = state.hiddenFields(schema, for: identity)
         // Who wrote and who proposed each version names people's tokens: token holders only.
         let batches = state.access(schema, for: identity).seesPrivate ? try state.store.batches(ids: Array(Set(versions.map(\.batchID)))) : [:]

@@ -62,6 +62,7 @@ struct TileRoutes {
             let features = try await Blocking.run { [state] in
                 try TileRenderer(store: state.store).geoJSON(layers: names, tile: tile, hidden: { state.hiddenFields($0, for: identity) })
             }
+            state.served.add(features.count, to: identity)
             let body = JSONValue.object(["type": "FeatureCollection", "features": .array(features.map { $0.geoJSON() })])
             return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=300", etag: etag)
         }
@@ -79,9 +80,10 @@ struct TileRoutes {
             }
             Self.releaseFreedMemory(after: rendered)
             let raw = ByteBuffer(bytes: rendered.mvt)
-            cached = CachedTile(raw: raw, gzip: try GzipMiddleware<LandMapContext>.gzip(raw))
+            cached = CachedTile(raw: raw, gzip: try GzipMiddleware<LandMapContext>.gzip(raw), features: rendered.featureCounts.values.reduce(0, +))
             state.tiles.put(key, cached)
         }
+        state.served.add(cached.features, to: identity)
         var headers = HTTPFields()
         headers[.contentType] = "application/vnd.mapbox-vector-tile"
         headers[.cacheControl] = "public, max-age=300"
