@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Where the sample data is (default: GeoData/ here or beside the binary).") var sampleDir: String?
     @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error.") var logLevel = "info"
+    @Option(help: ArgumentHelp("How log lines are written to stderr: text, or json (one object per line, for log collection).",
+                               valueName: "format"))
+    var logFormat = "text"
     @Option(help: ArgumentHelp("An XYZ raster basemap drawn under the layers (none by default: the map works offline).",
                                discussion: "e.g. 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'; also $LANDMAP_BASEMAP_URL."))
     var basemapUrl: String?
@@ -59,6 +62,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
+        switch logFormat {
+        case "text": break
+        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        default: throw ValidationError("--log-format must be text or json, not '\(logFormat)'")
+        }
         var logger = Logger(label: "landmap")
         logger.logLevel = level
         let replica = (readDb ?? ProcessInfo.processInfo.environment["LANDMAP_READ_DB"]).flatMap { $0.isEmpty ? nil : $0 }

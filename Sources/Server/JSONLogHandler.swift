@@ -1,0 +1,54 @@
+import Foundation
+import Geometry
+import Logging
+
+/// Log lines as JSON objects, one per line on stderr, for the city's log collection
+/// (`landmap serve --log-format json`): `{"at": "2026-11-30T23:59:59.123Z", "level": "info",
+/// "label": "landmap", "message": "request", "method": "GET", "path": "/parcels/at", …}` —
+/// the metadata flattened beside the message, so a collector indexes each field without a
+/// parser of its own. Each line is one `write(2)`, so lines from several threads never interleave.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+
+    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var line = Self.line(at: Date(), level: event.level, label: label, message: "\(event.message)",
+                             metadata: metadata.merging(metadataProvider?.get() ?? [:]) { _, new in new }.merging(event.metadata ?? [:]) { _, new in new })
+        line.append("\n")
+        var bytes = Array(line.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// One log line (without its newline); fields of the metadata never replace `at`, `level`,
+    /// `label` or `message`.
+    static func line(at: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> String {
+        var object: [String: JSONValue] = [:]
+        for (key, value) in metadata { object[key] = json(value) }
+        object["at"] = .string(at.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        object["level"] = .string(level.rawValue)
+        object["label"] = .string(label)
+        object["message"] = .string(message)
+        return JSONValue.object(object).jsonText
+    }
+
+    static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let s): .string(s)
+        case .stringConvertible(let c): .string(c.description)
+        case .array(let a): .array(a.map(json))
+        case .dictionary(let d): .object(d.mapValues(json))
+        }
+    }
+}
