@@ -8,11 +8,22 @@ public struct FormatError: Error, Equatable, Sendable, CustomStringConvertible {
     public let file: String
     public let featureIndex: Int?
     public let message: String
+    /// The file was refused before it was read because of what it would make LandMap reach
+    /// (`SourcePolicy`: a VRT, a `/vsi` path or URL, the live database, a zip slip or bomb), not
+    /// because its data is bad: a security operator counts these apart (`landmap_refusals_total{reason="unsafe"}`).
+    public var isUnsafe = false
 
     public init(file: String, featureIndex: Int? = nil, _ message: String) {
         self.file = file
         self.featureIndex = featureIndex
         self.message = message
+    }
+
+    /// A refusal for what the file would reach (`isUnsafe`).
+    public static func unsafe(file: String, _ message: String) -> FormatError {
+        var e = FormatError(file: file, message)
+        e.isUnsafe = true
+        return e
     }
 
     public var description: String {
@@ -160,18 +171,18 @@ public final class OGRReader {
             let shown = name ?? path
             let entries: [ZipDirectory.Entry]
             do { entries = try ZipDirectory(path: path).entries } catch let e as FormatError { throw FormatError(file: shown, e.message) }
-            guard entries.count <= maxEntries else { throw FormatError(file: shown, "the zip archive has \(entries.count) entries (at most \(maxEntries))") }
+            guard entries.count <= maxEntries else { throw FormatError.unsafe(file: shown, "the zip archive has \(entries.count) entries (at most \(maxEntries))") }
             if let bad = entries.first(where: { e in
                 e.name.hasPrefix("/") || e.name.hasPrefix("\\") || e.name.contains(":")
                     || e.name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).contains("..")
             }) {
-                throw FormatError(file: shown, "the zip archive has an entry that points outside it ('\(bad.name)'): refused")
+                throw FormatError.unsafe(file: shown, "the zip archive has an entry that points outside it ('\(bad.name)'): refused")
             }
-            if let problem = entries.lazy.compactMap(SourcePolicy.zipEntryProblem).first { throw FormatError(file: shown, problem) }
+            if let problem = entries.lazy.compactMap(SourcePolicy.zipEntryProblem).first { throw FormatError.unsafe(file: shown, problem) }
             let packed = UInt64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.int64Value ?? 0)
             let expanded = entries.reduce(UInt64(0)) { $0 &+ $1.expandedSize }
             if expanded > maxExpandedBytes || (expanded > 64 << 20 && expanded > packed * maxRatio) {
-                throw FormatError(file: shown, "the zip archive expands to \(expanded >> 20) MiB from \(packed >> 10) KiB: refused as a possible zip bomb")
+                throw FormatError.unsafe(file: shown, "the zip archive expands to \(expanded >> 20) MiB from \(packed >> 10) KiB: refused as a possible zip bomb")
             }
         }
     }

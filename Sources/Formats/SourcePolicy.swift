@@ -68,7 +68,7 @@ public enum SourcePolicy {
     /// no file beside it that GDAL would read with it (a Shapefile's `.dbf`, a TAB's `.dat`) may
     /// be the live database either.
     public static func checkLocalFile(_ path: String) throws -> String {
-        if let problem = nameProblem(path) { throw FormatError(file: path, problem) }
+        if let problem = nameProblem(path) { throw FormatError.unsafe(file: path, problem) }
         guard let resolved = realpath(path, nil) else { throw FormatError(file: path, "no such file") }
         let real = String(cString: resolved)
         free(resolved)
@@ -79,12 +79,12 @@ public enum SourcePolicy {
         }
         let protected = protectedIdentities()
         if let id = Identity(real), protected.contains(id) {
-            throw FormatError(file: path, "is LandMap's own database (or its -wal/-shm): it is never read as an import")
+            throw FormatError.unsafe(file: path, "is LandMap's own database (or its -wal/-shm): it is never read as an import")
         }
         // SQLite reads a database's own -wal and -shm beside it: they must not be the live ones.
         for suffix in ["-wal", "-shm", "-journal"] {
             if let id = Identity(real + suffix), protected.contains(id) {
-                throw FormatError(file: path, "its \(suffix) file is LandMap's own database's: refused")
+                throw FormatError.unsafe(file: path, "its \(suffix) file is LandMap's own database's: refused")
             }
         }
         let folder = (real as NSString).deletingLastPathComponent
@@ -92,7 +92,7 @@ public enum SourcePolicy {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.lowercased().hasPrefix(stem) {
             guard sidecars.contains(String(name.lowercased().dropFirst(stem.count))) else { continue }
             if let id = Identity(folder + "/" + name), protected.contains(id) {
-                throw FormatError(file: path, "\(name) beside it is LandMap's own database (or its -wal/-shm): refused")
+                throw FormatError.unsafe(file: path, "\(name) beside it is LandMap's own database (or its -wal/-shm): refused")
             }
         }
         let ext = (real as NSString).pathExtension.lowercased()
@@ -105,7 +105,7 @@ public enum SourcePolicy {
     /// (a Shapefile's `.dbf`, `.shx`…) there already — not even a symlink, which GDAL would follow
     /// and truncate, whatever it names (the live database included).
     public static func checkOutput(_ path: String) throws {
-        if let problem = nameProblem(path) { throw FormatError(file: path, problem) }
+        if let problem = nameProblem(path) { throw FormatError.unsafe(file: path, problem) }
         let folder = (path as NSString).deletingLastPathComponent
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension.lowercased() + "."
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
@@ -119,19 +119,19 @@ public enum SourcePolicy {
     static func checkContent(gdalPath: String, file: String) throws {
         let ext = (gdalPath as NSString).pathExtension.lowercased()
         if ["vrt", "ovf"].contains(ext) {
-            throw FormatError(file: file, "is a GDAL VRT, which names other files, URLs or databases to read: refused (send the data file itself)")
+            throw FormatError.unsafe(file: file, "is a GDAL VRT, which names other files, URLs or databases to read: refused (send the data file itself)")
         }
         let head = read(gdalPath, upTo: ext == "tab" ? 16 << 20 : 4096).lowercased()
         if head.contains("<ogrvrtdatasource") || head.contains("<vrtdataset") {
-            throw FormatError(file: file, "holds a GDAL VRT, which names other files, URLs or databases to read: refused (send the data file itself)")
+            throw FormatError.unsafe(file: file, "holds a GDAL VRT, which names other files, URLs or databases to read: refused (send the data file itself)")
         }
         // A .tab is a small text header (its data is in the .dat): read whole, any line may say it.
         if ext == "tab", head.contains("!seamless") || head.contains("\\isseamless") || head.contains("create view") || head.contains("open table") {
-            throw FormatError(file: file, "is a MapInfo view or seamless table, which opens other tables: refused (send the tables themselves)")
+            throw FormatError.unsafe(file: file, "is a MapInfo view or seamless table, which opens other tables: refused (send the tables themselves)")
         }
         if ["geojson", "json", "geojsonl", "geojsons"].contains(ext) || head.hasPrefix("{") || head.hasPrefix("\u{1e}") {
             if let kind = crsLink(gdalPath) {
-                throw FormatError(file: file, "declares its CRS as a \(kind) to fetch ('crs' of type \(kind)): refused, LandMap fetches nothing a file names (give the CRS with --crs or a named crs)")
+                throw FormatError.unsafe(file: file, "declares its CRS as a \(kind) to fetch ('crs' of type \(kind)): refused, LandMap fetches nothing a file names (give the CRS with --crs or a named crs)")
             }
         }
     }

@@ -55,7 +55,7 @@ public final class ServerState: Sendable {
             capacityBytes: configuration.downloadCacheBytes)
         refusals = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
             ($0, metrics.makeCounter(name: "landmap_refusals_total", labels: [("reason", $0.rawValue)],
-                                     help: "Requests refused, by reason: unauthenticated, role, scope, stale (proposal changed since), invalid (data failed its checks)"))
+                                     help: "Requests refused, by reason: unauthenticated, role, scope, stale (proposal changed since), invalid (data failed its checks), unsafe (an upload naming other files, URLs or the database)"))
         })
     }
 
@@ -108,6 +108,10 @@ enum Refusal: String, CaseIterable, Sendable {
     case stale
     /// A write or upload whose data failed its checks.
     case invalid
+    /// An upload refused for what it would make LandMap read (`FormatError.isUnsafe`): a VRT, a
+    /// path or URL inside, the server's own database, a zip slip or bomb. Rare by mistake; an
+    /// attempt at the server's files when repeated.
+    case unsafe
 }
 
 /// A rendered MVT tile as it is answered: the bytes, and their gzip form made once at render

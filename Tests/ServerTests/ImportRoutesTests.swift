@@ -182,6 +182,12 @@ import TestSupport
             }
         }
         #expect(try server.state.store.layer("stolen") == nil)
+        // Each was counted and audited as unsafe for a security operator (SPEC §12).
+        #expect(server.state.metrics.emitToString().contains("landmap_refusals_total{reason=\"unsafe\"} \(refusals.count)"))
+        server.state.audit.flush()
+        let audited = try server.state.store.auditLog(AuditQuery(limit: 20, action: "import.unsafe"))
+        #expect(Set(audited.map { $0.detail.prefix(while: { $0 != ":" }) }) == Set(refusals.map { Substring($0.0) }), "\(audited.map(\.detail))")
+        #expect(audited.allSatisfy { $0.actor == "token:test-editor" && $0.target == "stolen" })
 
         func sql(_ query: String) throws -> String {
             try SharedData.run("/usr/bin/sqlite3", [db, query]).output.trimmingCharacters(in: .whitespacesAndNewlines)

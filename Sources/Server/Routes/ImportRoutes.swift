@@ -1,5 +1,6 @@
 import Access
 import Features
+import Formats
 import Foundation
 import Geometry
 import HTTPTypes
@@ -112,6 +113,11 @@ struct ImportRoutes {
             state.refused(.invalid)
             state.audit.record(editor.actor, "import.refused", layer, "\(upload): \(refused.report.errors.count) errors", unit: editor.unit)
             throw ImportRefused(report: Self.withoutFolder(refused.report, dir))
+        } catch let refused as FormatError {
+            // A file refused before it was read: counted and audited, an unsafe one apart.
+            state.refused(refused.isUnsafe ? .unsafe : .invalid)
+            state.audit.record(editor.actor, refused.isUnsafe ? "import.unsafe" : "import.refused", layer, refused.description, unit: editor.unit)
+            throw refused
         }
         let body = Self.withoutFolder(report.0, dir).json
         if let change = report.1 { return ChangeRoutes.accepted(request, change, report: body) }
