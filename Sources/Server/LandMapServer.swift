@@ -16,6 +16,8 @@ public enum LandMapServer {
         // HEAD wherever GET: Hummingbird runs the GET route and drops the body, keeping its headers.
         let router = Router(context: LandMapContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteTable()
+        // Outermost: every answer, errors included, gets nosniff (and HTML its CSP).
+        router.add(middleware: SecurityHeadersMiddleware(basemap: state.configuration.basemap))
         router.add(middleware: RouteProbeMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())
