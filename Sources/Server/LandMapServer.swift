@@ -8,8 +8,8 @@ import Logging
 import Metrics
 import Prometheus
 
-/// The HTTP service: the routes of SPEC §4 behind problem, caching, compression, CORS,
-/// logging and metrics middleware. Routes hold no geometry code; they call the use cases.
+/// The HTTP service: the routes of SPEC §4 behind security-header, problem, caching,
+/// compression, CORS, logging and metrics middleware. Routes hold no geometry code; they call the use cases.
 public enum LandMapServer {
     /// The router with every route and middleware, for `serve` and for tests.
     public static func router(_ state: ServerState) -> Router<LandMapContext> {

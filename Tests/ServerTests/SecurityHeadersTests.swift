@@ -78,6 +78,27 @@ import Testing
         }
     }
 
+    /// Alone in a router with no problem middleware: a thrown error still becomes a problem
+    /// document with nosniff (as one thrown past LandMap's other middleware would).
+    @Test func errorsThrownPastEveryOtherMiddlewareCarryTheHeaders() async throws {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware(basemap: nil))
+        router.get("/refused") { _, _ -> Response in throw Problem(.tooManyRequests, "slow down") }
+        router.get("/page") { _, _ in Reply.text("<!doctype html><p>hi</p>", contentType: "text/html; charset=utf-8") }
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/refused", method: .get) { r in
+                #expect(r.status == .tooManyRequests && r.headers[.contentType] == "application/problem+json")
+                #expect(r.headers[.xContentTypeOptions] == "nosniff" && r.headers[.contentSecurityPolicy] == nil)
+            }
+            try await client.execute(uri: "/nowhere", method: .get) { r in
+                #expect(r.status == .notFound && r.headers[.xContentTypeOptions] == "nosniff")
+            }
+            try await client.execute(uri: "/page", method: .get) { r in
+                #expect(r.headers[.contentSecurityPolicy] == SecurityHeaders.contentSecurityPolicy(basemapOrigin: nil))
+            }
+        }
+    }
+
     @Test func aConfiguredBasemapsOriginIsAllowedWhereItsTilesLoad() async throws {
         var configuration = ServerConfiguration()
         configuration.lookupWorkers = 1

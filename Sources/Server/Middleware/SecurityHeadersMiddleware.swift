@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// SPEC §12's response headers. Every answer gets `X-Content-Type-Options: nosniff`; documents
 /// a browser renders (HTML, SVG) also get the Content-Security-Policy the web map works under,
@@ -17,7 +18,11 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = try Problem.from(error).response(from: request, context: context)
+            let problem = Problem.from(error)
+            if problem.status == .internalServerError {
+                context.logger.error("request failed", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
+            }
+            response = try problem.response(from: request, context: context)
         }
         response.headers[.xContentTypeOptions] = "nosniff"
         if SecurityHeaders.isDocument(response.headers[.contentType]) {
