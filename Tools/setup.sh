@@ -4,11 +4,13 @@
 # Noto Sans (fonts-noto-core) for the map's label glyphs, and PostgreSQL 15 + PostGIS 3 (the
 # second backend; tests start a throwaway cluster of their own with Tools/postgres), and nginx
 # and wrk for Tools/cluster, Tools/cluster-lag and Tools/cluster-faults (several nodes behind a
-# load balancer, under load), and Prometheus (with promtool) for the alert rules in Tools/monitoring.
+# load balancer, under load), Prometheus (with promtool) for the alert rules in Tools/monitoring,
+# and Node.js (18 or newer) and Chromium for Tools/csp-check.mjs (the web map in a headless
+# browser; Tools/viewer-check.mjs wants Node 20.10 or newer).
 # Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3 nginx wrk prometheus)
+packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3 nginx wrk prometheus nodejs chromium)
 
 missing=()
 for p in "${packages[@]}"; do

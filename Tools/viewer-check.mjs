@@ -58,6 +58,8 @@ try {
     if (pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
     if (msg.method === "Runtime.exceptionThrown") errors.push(msg.params.exceptionDetails.exception?.description || msg.params.exceptionDetails.text);
     if (msg.method === "Runtime.consoleAPICalled" && msg.params.type === "error") errors.push(msg.params.args.map((a) => a.value ?? a.description).join(" "));
+    // SPEC §12: what the Content-Security-Policy refuses (signed in too) is an error of the page.
+    if (msg.method === "Log.entryAdded" && /content security policy/i.test(msg.params.entry.text)) errors.push(msg.params.entry.text);
     // MapLibre's workers fetch the tiles: their requests are watched too (auto-attach below).
     if (msg.method === "Target.attachedToTarget" && msg.params.targetInfo.type === "worker") ws.send(JSON.stringify({ id: ++id, sessionId: msg.params.sessionId, method: "Network.enable", params: {} }));
     if (msg.method === "Network.requestWillBeSent") requests.push({ url: msg.params.request.url, auth: Object.keys(msg.params.request.headers).some((h) => h.toLowerCase() === "authorization") });
@@ -82,6 +84,7 @@ try {
   await send("Page.enable");
   await send("Runtime.enable");
   await send("Network.enable");
+  await send("Log.enable");
   await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
   await send("Page.navigate", { url: `${base}/#17/10.7312/106.7500` });
   check(await waitFor(`document.body && document.body.dataset.ready === "1"`), "the viewer loads");

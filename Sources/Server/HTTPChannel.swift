@@ -68,6 +68,7 @@ final class BadRequestHeadHandler: ChannelDuplexHandler, RemovableChannelHandler
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/problem+json")
         headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "Connection", value: "close")
         let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: Int(problem.status.code)), headers: headers)

@@ -8,14 +8,16 @@ import Logging
 import Metrics
 import Prometheus
 
-/// The HTTP service: the routes of SPEC §4 behind problem, caching, compression, CORS,
-/// logging and metrics middleware. Routes hold no geometry code; they call the use cases.
+/// The HTTP service: the routes of SPEC §4 behind security-header, problem, caching,
+/// compression, CORS, logging and metrics middleware. Routes hold no geometry code; they call the use cases.
 public enum LandMapServer {
     /// The router with every route and middleware, for `serve` and for tests.
     public static func router(_ state: ServerState) -> Router<LandMapContext> {
         // HEAD wherever GET: Hummingbird runs the GET route and drops the body, keeping its headers.
         let router = Router(context: LandMapContext.self, options: .autoGenerateHeadEndpoints)
         let routes = RouteTable()
+        // Outermost: every answer, errors included, gets nosniff (and HTML its CSP).
+        router.add(middleware: SecurityHeadersMiddleware(basemap: state.configuration.basemap))
         router.add(middleware: RouteProbeMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())

@@ -101,8 +101,9 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("open files limit", metadata: ["before": .stringConvertible(files.before), "now": .stringConvertible(files.after)])
         }
         if let url = basemapUrl ?? ProcessInfo.processInfo.environment["LANDMAP_BASEMAP_URL"], !url.isEmpty {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.contains("{z}"), url.contains("{x}"), url.contains("{y}") else {
-                throw ValidationError("--basemap-url must be an http(s) URL with {z}, {x} and {y} in it, got '\(url)'")
+            // Its origin goes into the web map's Content-Security-Policy: a plain host, no {s}.
+            guard SecurityHeaders.origin(of: url) != nil, url.contains("{z}"), url.contains("{x}"), url.contains("{y}") else {
+                throw ValidationError("--basemap-url must be an http(s) URL on a plain host with {z}, {x} and {y} in it, got '\(url)'")
             }
             configuration.basemap = .init(url: url, attribution: basemapAttribution)
         }

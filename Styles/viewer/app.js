@@ -33,7 +33,14 @@
   let shown = null;
   function show(render) {
     shown = render;
-    document.getElementById("answer").innerHTML = render();
+    fillAnswer();
+  }
+  // The panel's HTML has no style attributes (the Content-Security-Policy refuses inline
+  // styles): the zoning share bars get their width here, through the DOM.
+  function fillAnswer() {
+    const answer = document.getElementById("answer");
+    answer.innerHTML = shown();
+    answer.querySelectorAll(".share[data-width]").forEach((el) => { el.style.width = `${el.dataset.width}px`; });
   }
   function translate() {
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
@@ -41,7 +48,7 @@
     document.getElementById("lang").textContent = lang === "vi" ? "EN" : "VI";
     document.documentElement.lang = lang;
     document.title = t("page");
-    if (shown) document.getElementById("answer").innerHTML = shown();
+    if (shown) fillAnswer();
     renderAuth();
     renderLayers();
     renderPending();
@@ -137,7 +144,7 @@
     if (a.zoning && a.zoning.length) {
       html += `<h2>${t("plan")}</h2><table>`;
       for (const z of a.zoning.filter((z) => z.share === null || z.share >= 0.0005)) {
-        const share = z.share === null ? "" : `<span class="share" style="width:${Math.round(z.share * 80)}px"></span> ${(z.share * 100).toFixed(1)} %`;
+        const share = z.share === null ? "" : `<span class="share" data-width="${Math.round(z.share * 80)}"></span> ${(z.share * 100).toFixed(1)} %`;
         const limits = [z.floors_max > 0 ? `≤ ${z.floors_max} ${t("floors")}` : "", z.density_max_pct ? `${t("coverage")} ≤ ${z.density_max_pct} %` : ""].filter(Boolean).join(", ");
         html += `<tr><td>${esc(z.land_use || "?")} <small>${esc(z.zone_code || z.id)}</small></td><td>${share} ${esc(limits)}</td></tr>`;
       }

@@ -63,6 +63,7 @@ import Testing
             let (answer, closed) = await c.read(for: 30)
             #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large"), "\(answer.prefix(300))")
             #expect(answer.lowercased().contains("content-type: application/problem+json"))
+            #expect(answer.lowercased().contains("x-content-type-options: nosniff"))  // SPEC §12, before the router too
             #expect(answer.contains("\"status\":431") && answer.contains("80 KiB"), "\(answer)")
             #expect(closed)
             // Not HTTP at all: 400 with a problem document.

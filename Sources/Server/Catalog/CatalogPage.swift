@@ -61,7 +61,6 @@ enum CatalogPage {
               <link rel="stylesheet" href="/assets/app.css">
               <link rel="alternate" type="application/ld+json" href="\(self_)?f=jsonld">
               <link rel="alternate" type="text/turtle" href="\(self_)?f=ttl">
-              <style>html[lang=vi] [lang=en], html[lang=en] [lang=vi] { display: none; }</style>
             </head>
             <body class="catalog-page">
               <header>
@@ -78,16 +77,7 @@ enum CatalogPage {
                 </tbody>
               </table>
               \(pager)
-              <script>
-                (function () {
-                  var button = document.getElementById("lang");
-                  button.addEventListener("click", function () {
-                    var lang = document.documentElement.lang === "vi" ? "en" : "vi";
-                    document.documentElement.lang = lang;
-                    button.textContent = lang === "vi" ? "EN" : "VI";
-                  });
-                })();
-              </script>
+              <script src="/assets/catalog.js"></script>
             </body>
             </html>
             """
