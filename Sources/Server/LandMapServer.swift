@@ -28,7 +28,9 @@ public enum LandMapServer {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
         router.add(middleware: TimeoutMiddleware(limit: state.configuration.requestTimeout))
+        router.add(middleware: ClientAddressMiddleware(trusted: state.configuration.rateLimits.trustedProxies))
         router.add(middleware: AuthMiddleware(state: state))
+        router.add(middleware: RateLimitMiddleware(state: state))
 
         let ogc = OGCFeaturesRoutes(state: state)
         let styles = StyleRoutes(state: state)
