@@ -18,12 +18,12 @@ struct RateKey: Hashable, Sendable {
 }
 
 /// Requests per minute per caller, as a token bucket kept in one number per caller (GCRA, the
-/// generic cell rate algorithm): a caller's bucket holds N requests and refills one every
-/// 60/N s. Precisely: a caller who has been quiet for a minute may send N requests at once;
-/// the N+1-th is refused until 60/N s after the time the bucket is next due a request, and
-/// `Retry-After` says how long; sustained, N a minute are served (at most 2N in any minute:
-/// a full bucket, then its refill). Refused requests cost nothing, so hammering does not push
-/// the wait further out.
+/// generic cell rate algorithm). With a limit of N: a caller's bucket holds N requests and
+/// gains one every 60/N s. A caller quiet for a minute may send N requests at once, and the
+/// N+1-th request within that minute is refused, with `Retry-After` the wait until the bucket
+/// has room again (60/N s after it emptied, at most); sustained, N a minute are served (at
+/// most 2N in any one minute: a full bucket, then its refill). Refused requests cost nothing,
+/// so hammering does not push the wait further out.
 ///
 /// Memory is bounded under attack by any number of addresses: the table holds two generations
 /// of at most `capacity / 2` callers each; when the newer one fills (or a minute passes) the
@@ -34,9 +34,10 @@ struct RateKey: Hashable, Sendable {
 /// 100 000 the table stays under about 10 MB.
 ///
 /// Cost on the request path: one mutex acquisition around a dictionary lookup and store.
-/// Measured in a release build with a micro loop (1 M calls, one thread, 1 000 callers, this
-/// machine): about 60 ns a call; with the table at capacity and every call a new caller,
-/// about 150 ns.
+/// Measured with a micro loop (this file compiled `-O` with a 1 M-call loop, one thread, on
+/// this shared 2-core machine at a load average of 5, so an upper bound): 0.2–0.3 µs a call
+/// over 1 000 callers, clock read included; 0.5–0.8 µs when every call is a new caller and
+/// the table is at capacity. A request costs tens of µs: the limiter is well under 1 % of it.
 final class RateLimiter: Sendable {
     /// What `admit` answers.
     enum Decision: Equatable, Sendable {
@@ -70,7 +71,8 @@ final class RateLimiter: Sendable {
                 previous = [:]
             } else if current.count >= half || (age >= RateLimiter.minute && now >= rotatedAt) {
                 previous = current
-                current = [:]
+                // Sized for a full generation when one just filled: no rehashing while a flood goes on.
+                current = current.count >= half ? Dictionary(minimumCapacity: half) : [:]
             } else {
                 return
             }
