@@ -2,15 +2,17 @@
 # its memory, and the fingerprint of a database the crash tests compare. Source it:
 #   . "$(dirname "$0")/lib.sh"
 
-# serve_in_background BIN DB LOG: runs `BIN serve` on DB in the background (log level
-# $server_log_level, default warning), sets server_pid, server_port (kept if already set, so a
-# restart answers at the same address) and server_url, and returns once /health answers.
-# Fails, with the log's tail, if the server stops or is not up within two minutes.
+# serve_in_background BIN DB LOG [SERVE-OPTION…]: runs `BIN serve` on DB in the background (log
+# level $server_log_level, default warning) with any further options (load tests pass
+# `--rate-limit off`: all their requests come from one address), sets server_pid, server_port
+# (kept if already set, so a restart answers at the same address) and server_url, and returns
+# once /health answers. Fails, with the log's tail, if the server stops or is not up within two minutes.
 serve_in_background() {
   local bin=$1 db=$2 log=$3
+  shift 3
   server_port=${server_port:-$((20000 + RANDOM % 20000))}
   server_url="http://127.0.0.1:$server_port"
-  "$bin" serve --db "$db" --port "$server_port" --log-level "${server_log_level:-warning}" > "$log" 2>&1 &
+  "$bin" serve --db "$db" --port "$server_port" --log-level "${server_log_level:-warning}" "$@" > "$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 240); do
     curl -sf -o /dev/null "$server_url/health" && return 0
