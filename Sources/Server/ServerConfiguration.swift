@@ -58,6 +58,8 @@ public struct RateLimits: Sendable {
     public var trustedProxies = TrustedProxies.none
     /// The most callers the limiter remembers (`RateLimiter`).
     public var capacity = 100_000
+    /// The limiter's clock, monotonic nanoseconds; tests stop it so a slow machine cannot refill a bucket.
+    var clock: @Sendable () -> UInt64 = RateLimiter.monotonic
 
     public init(anonymous: Int? = nil, tokens: Int? = nil) {
         self.anonymous = anonymous

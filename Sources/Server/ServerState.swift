@@ -56,7 +56,7 @@ public final class ServerState: Sendable {
             folder: configuration.downloadCacheFolder.map { URL(fileURLWithPath: $0) }
                 ?? DownloadCache.defaultFolder(localFile: store.localFile, location: store.displayLocation),
             capacityBytes: configuration.downloadCacheBytes)
-        limiter = RateLimiter(capacity: configuration.rateLimits.capacity)
+        limiter = RateLimiter(capacity: configuration.rateLimits.capacity, clock: configuration.rateLimits.clock)
         let limitedHelp = "Requests answered 429 because the caller was over its rate limit, by caller: anonymous (per address) or token"
         rateLimited = (metrics.makeCounter(name: "landmap_rate_limited_total", labels: [("caller", "anonymous")], help: limitedHelp),
                        metrics.makeCounter(name: "landmap_rate_limited_total", labels: [("caller", "token")], help: limitedHelp))

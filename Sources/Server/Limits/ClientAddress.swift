@@ -28,16 +28,19 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
         var v6 = in6_addr()
         guard inet_pton(AF_INET6, string, &v6) == 1 else { return nil }
-        self.init(v6Bytes: withUnsafeBytes(of: &v6) { Array($0) })
+        self.init(v6)
     }
 
     init(v4: UInt32) {
         self.init(high: 0, low: 0xffff_0000_0000 | UInt64(v4))
     }
 
-    init(v6Bytes b: [UInt8]) {
-        let high = b[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let low = b[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    /// Read in place: no allocation on the request path.
+    init(_ v6: in6_addr) {
+        let (high, low) = withUnsafeBytes(of: v6) { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
         self.init(high: high, low: low)
     }
 
@@ -45,9 +48,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     public init?(_ socket: SocketAddress?) {
         switch socket {
         case .v4(let a)?: self.init(v4: UInt32(bigEndian: a.address.sin_addr.s_addr))
-        case .v6(let a)?:
-            var address = a.address.sin6_addr
-            self.init(v6Bytes: withUnsafeBytes(of: &address) { Array($0) })
+        case .v6(let a)?: self.init(a.address.sin6_addr)
         default: return nil
         }
     }

@@ -53,6 +53,8 @@ final class RateLimiter: Sendable {
     }
 
     static let minute: UInt64 = 60_000_000_000
+    /// CLOCK_MONOTONIC in nanoseconds: never jumps with the wall clock.
+    static let monotonic: @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }
     let capacity: Int
     private let clock: @Sendable () -> UInt64
 
@@ -82,7 +84,7 @@ final class RateLimiter: Sendable {
     private let table: Mutex<Table>
 
     /// `clock` gives monotonic nanoseconds (tests inject one); `capacity` bounds the callers kept.
-    init(capacity: Int = 100_000, clock: @escaping @Sendable () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }) {
+    init(capacity: Int = 100_000, clock: @escaping @Sendable () -> UInt64 = RateLimiter.monotonic) {
         self.capacity = max(2, capacity)
         self.clock = clock
         table = Mutex(Table(rotatedAt: clock()))

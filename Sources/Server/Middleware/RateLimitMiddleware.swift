@@ -8,14 +8,23 @@ extension HTTPField.Name {
 
 /// Sets `context.client`: the TCP peer, or, only when the peer is a trusted proxy, the client
 /// its `X-Forwarded-For` names (`TrustedProxies.client`). Nothing else reads that header.
+/// `X-Forwarded-Host` and `-Proto` (which `Request.baseURL` puts in every link) are removed from
+/// a request whose peer is not a trusted proxy: from anyone else they would let a client write
+/// the links of an answer a shared cache then hands to others.
 struct ClientAddressMiddleware: RouterMiddleware {
     typealias Context = LandMapContext
     let trusted: TrustedProxies
 
     func handle(_ request: Request, context: LandMapContext, next: (Request, LandMapContext) async throws -> Response) async throws -> Response {
-        guard !trusted.ranges.isEmpty else { return try await next(request, context) }
+        guard let peer = context.client, trusted.contains(peer) else {
+            guard request.headers[.forwardedHost] != nil || request.headers[.forwardedProto] != nil else { return try await next(request, context) }
+            var head = request.head
+            head.headerFields[.forwardedHost] = nil
+            head.headerFields[.forwardedProto] = nil
+            return try await next(Request(head: head, body: request.body), context)
+        }
         var context = context
-        context.client = trusted.client(peer: context.client, forwardedFor: request.headers[values: .xForwardedFor])
+        context.client = trusted.client(peer: peer, forwardedFor: request.headers[values: .xForwardedFor])
         return try await next(request, context)
     }
 }
