@@ -31,9 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
 
             Rate limits: callers without a token are limited per client address (IPv6 per /64), \
             6000/min by default, which the web map never reaches; token holders only when their \
-            token has its own limit (token create --rate-limit) or --token-rate-limit is set. A \
-            caller may send N requests at once, then N a minute; the next gets 429 with \
-            Retry-After. /health and /metrics are never limited. Limits are per node: behind a \
+            token has its own limit (token create --rate-limit) or --token-rate-limit is set. Each \
+            caller has a bucket of N requests refilled at N a minute (one every 60/N s), so N may \
+            come at once; a request finding it empty gets 429 with Retry-After (seconds until it \
+            holds one). /health and /metrics are never limited. Limits are per node: behind a \
             load balancer over K nodes a client may get up to K times the limit.
             """)
 

@@ -18,12 +18,13 @@ struct RateKey: Hashable, Sendable {
 }
 
 /// Requests per minute per caller, as a token bucket kept in one number per caller (GCRA, the
-/// generic cell rate algorithm). With a limit of N: a caller's bucket holds N requests and
-/// gains one every 60/N s. A caller quiet for a minute may send N requests at once, and the
-/// N+1-th request within that minute is refused, with `Retry-After` the wait until the bucket
-/// has room again (60/N s after it emptied, at most); sustained, N a minute are served (at
-/// most 2N in any one minute: a full bucket, then its refill). Refused requests cost nothing,
-/// so hammering does not push the wait further out.
+/// generic cell rate algorithm). With a limit of N, precisely: a caller's bucket holds at most
+/// N requests and gains one back every 60/N s; a request finding it empty is refused, with
+/// `Retry-After` the wait until it holds one again (at most 60/N s). So a caller quiet for a
+/// minute may send N requests at once and the N+1-th, sent less than 60/N s after the first,
+/// is refused; sustained, N a minute are served (at most 2N in any one minute: a full bucket,
+/// then its refill). Refused requests take nothing from the bucket, so hammering does not push
+/// the wait further out.
 ///
 /// Memory is bounded under attack by any number of addresses: the table holds two generations
 /// of at most `capacity / 2` callers each; when the newer one fills (or a minute passes) the
