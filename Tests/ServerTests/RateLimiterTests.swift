@@ -139,5 +139,8 @@ final class ManualClock: Sendable {
         // A long chain of trusted hops is read only so far.
         #expect(client(peer, [(["203.0.113.7"] + Array(repeating: "10.0.0.1", count: 50)).joined(separator: ",")]) == "10.0.0.1")
         #expect(client(nil, ["203.0.113.7"]) == nil)
+        // A client's 20 000 entries in front of the proxy's: only the right end is read.
+        #expect(client(peer, [String(repeating: "6.6.6.6, ", count: 20_000) + "203.0.113.7"]) == "203.0.113.7")
+        #expect(client(peer, [String(repeating: "6.6.6.6, ", count: 20_000) + "203.0.113.7", ""]) == "127.0.0.1")
     }
 }

@@ -146,12 +146,19 @@ public struct TrustedProxies: Sendable, Equatable {
         guard let peer, !ranges.isEmpty, contains(peer), !forwardedFor.isEmpty else { return peer }
         var client = peer
         var hops = 0
+        // Read from the right without splitting the whole field: a client behind the proxy may
+        // send tens of KiB of it, and only the last few entries matter.
         for field in forwardedFor.reversed() {
-            for entry in field.split(separator: ",", omittingEmptySubsequences: false).reversed() {
+            var end = field.endIndex
+            while true {
+                let comma = field[..<end].lastIndex(of: ",")
+                let start = comma.map { field.index(after: $0) } ?? field.startIndex
                 hops += 1
-                guard hops <= Self.maxHops, let address = Self.address(entry) else { return client }
+                guard hops <= Self.maxHops, let address = Self.address(field[start..<end]) else { return client }
                 client = address
                 if !contains(address) { return client }
+                guard let comma else { break }
+                end = comma
             }
         }
         return client
