@@ -2,10 +2,11 @@
 # its memory, and the fingerprint of a database the crash tests compare. Source it:
 #   . "$(dirname "$0")/lib.sh"
 
-# serve_in_background BIN DB LOG [ARGS...]: runs `BIN serve ARGS` on DB in the background (log level
-# $server_log_level, default warning), sets server_pid, server_port (kept if already set, so a
-# restart answers at the same address) and server_url, and returns once /health answers.
-# Fails, with the log's tail, if the server stops or is not up within two minutes.
+# serve_in_background BIN DB LOG [SERVE-OPTION…]: runs `BIN serve` on DB in the background (log
+# level $server_log_level, default warning) with any further options (load tests pass
+# `--rate-limit off`: all their requests come from one address), sets server_pid, server_port
+# (kept if already set, so a restart answers at the same address) and server_url, and returns
+# once /health answers. Fails, with the log's tail, if the server stops or is not up within two minutes.
 serve_in_background() {
   local bin=$1 db=$2 log=$3
   shift 3

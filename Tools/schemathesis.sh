@@ -12,7 +12,7 @@ bin=${2:-.build/release/landmap}
 command -v st >/dev/null || pip install -q schemathesis
 work=$(mktemp -d)
 trap 'stop_server' EXIT  # the work folder stays, for its logs
-server_log_level=info serve_in_background "$bin" "$work/st.gpkg" "$work/serve.log"
+server_log_level=info serve_in_background "$bin" "$work/st.gpkg" "$work/serve.log" --rate-limit off
 port=$server_port
 st run "http://127.0.0.1:$port/api" --max-time "$seconds" --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --workers 2 --no-color 2>&1 | tee "$work/st.log" | tail -40

@@ -17,7 +17,7 @@ db="$work/soak.gpkg"
 if [ -n "$source_db" ]; then "$bin" backup --db "$source_db" "$db" >/dev/null; else bash Tools/load-sample.sh "$bin" "$db" >/dev/null; fi
 token=$("$bin" token create --role editor --name soak-writer --db "$db" 2>/dev/null)
 trap 'stop_server; rm -rf "$work"' EXIT
-serve_in_background "$bin" "$db" "$work/serve.log"
+serve_in_background "$bin" "$db" "$work/serve.log" --rate-limit off
 pid=$server_pid
 port=$server_port
 

@@ -12,6 +12,8 @@
 // $LANDMAP_CONTRIBUTOR_TOKEN, or are made with `landmap token create` against the server's
 // database ($LANDMAP_DB, else landmap.gpkg, as `landmap serve` finds it; the binary is
 // $LANDMAP_BIN, else the newer of .build/release/landmap and .build/debug/landmap, else landmap on the PATH).
+// Runs against `landmap serve` (or `make run`) as it is, rate limit on: one viewer session asks a
+// few hundred requests at most, far below the anonymous default of 6000 a minute.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, mkdirSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -13,7 +13,7 @@ bin=.build/release/landmap
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'stop_server' EXIT
-serve_in_background "$bin" "$db" "$work/serve.log"
+serve_in_background "$bin" "$db" "$work/serve.log" --rate-limit off
 pid=$server_pid
 port=$server_port
 cat > "$work/points.lua" <<LUA

@@ -11,7 +11,7 @@ bin=.build/release/landmap
 [ -x "$bin" ] || swift build -c release --product landmap >/dev/null
 work=$(mktemp -d)
 trap 'stop_server' EXIT
-serve_in_background "$bin" "$db" "$work/serve.log"
+serve_in_background "$bin" "$db" "$work/serve.log" --rate-limit off
 pid=$server_pid
 port=$server_port
 bounds=$(curl -sf "http://127.0.0.1:$port/tiles/parcels.json" | python3 -c "import json,sys; print(*json.load(sys.stdin)['bounds'])")

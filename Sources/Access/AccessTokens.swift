@@ -7,14 +7,30 @@ public enum TokenRefusal: Error, Sendable, Equatable, CustomStringConvertible {
     case malformed
     case unknown
     case revoked(key: String)
+    /// Past its `--expires` (SPEC §12).
+    case expired(key: String)
 
     public var description: String {
         switch self {
         case .malformed: "the token is not a LandMap token (lm_<key>_<secret>)"
         case .unknown: "no such token"
         case .revoked(let key): "token \(key) has been revoked"
+        case .expired(let key): "token \(key) has expired"
         }
     }
+
+    /// A bounded label for `/metrics` (`landmap_auth_failures_total{reason}`): no keys in it.
+    public var reason: String {
+        switch self {
+        case .malformed: "malformed"
+        case .unknown: "unknown"
+        case .revoked: "revoked"
+        case .expired: "expired"
+        }
+    }
+
+    /// Every `reason`, for making the metric's counters up front.
+    public static let reasons = ["malformed", "unknown", "revoked", "expired"]
 }
 
 /// API tokens: `lm_<key>_<secret>`, where the key (12 hex digits) names the token in lists and
@@ -29,24 +45,27 @@ public struct AccessTokens: Sendable {
     }
 
     /// Makes a token and stores its hash; the returned secret is shown once and never again.
-    public func create(name: String, role: Role, scope: TokenScope = .unlimited, actor: String) throws -> (record: TokenRecord, token: String) {
+    public func create(name: String, role: Role, scope: TokenScope = .unlimited, terms: TokenTerms = .none,
+                       actor: String) throws -> (record: TokenRecord, token: String) {
         var generator = SystemRandomNumberGenerator()  // getrandom(2): the kernel's CSPRNG
         let key = (0..<6).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = "lm_\(key)_\(Self.base64URL(secret))"
-        let record = try store.addToken(key: key, name: name, role: role.rawValue, scope: scope, hash: Self.hash(token), actor: actor)
+        let record = try store.addToken(key: key, name: name, role: role.rawValue, scope: scope, terms: terms, hash: Self.hash(token), actor: actor)
         return (record, token)
     }
 
-    /// The identity a bearer token stands for; throws `TokenRefusal` for anything else.
-    public func authenticate(_ token: String) throws -> Identity {
+    /// The identity a bearer token stands for at `now`; throws `TokenRefusal` for anything else.
+    /// Revocation is reported before expiry: it is the stronger fact.
+    public func authenticate(_ token: String, at now: Date = Date()) throws -> Identity {
         guard let key = Self.key(of: token) else { throw TokenRefusal.malformed }
         guard let record = try store.token(key: key), Self.constantTimeEqual(record.hash, Self.hash(token)) else {
             throw TokenRefusal.unknown
         }
         guard record.revoked == nil else { throw TokenRefusal.revoked(key: key) }
+        guard !record.isExpired(at: now) else { throw TokenRefusal.expired(key: key) }
         guard let role = Role(rawValue: record.role) else { throw TokenRefusal.unknown }
-        return Identity(tokenID: record.id, key: record.key, name: record.name, role: role, scope: record.scope)
+        return Identity(tokenID: record.id, key: record.key, name: record.name, role: role, scope: record.scope, rateLimit: record.rateLimit)
     }
 
     /// The key part of `lm_<12 hex>_<43 base64url>`, or nil if the token has another shape.

@@ -28,9 +28,12 @@ public struct Identity: Sendable, Hashable {
     public var name: String
     public var role: Role
     public var scope: TokenScope
+    /// The token's own requests-per-minute limit; nil: the server's default for tokens.
+    public var rateLimit: Int?
 
-    public init(tokenID: Int64, key: String, name: String, role: Role, scope: TokenScope = .unlimited) {
+    public init(tokenID: Int64, key: String, name: String, role: Role, scope: TokenScope = .unlimited, rateLimit: Int? = nil) {
         self.tokenID = tokenID
+        self.rateLimit = rateLimit
         self.key = key
         self.name = name
         self.role = role

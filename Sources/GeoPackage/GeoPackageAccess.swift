@@ -28,15 +28,18 @@ extension GeoPackageStore: AccessStore {
 
     /// Token changes are checkpointed like batches: a copy of the file must not hold a token
     /// that was revoked, nor miss one that was made. The scope is kept as `TokenScope.json`.
-    public func addToken(key: String, name: String, role: String, scope: TokenScope, hash: [UInt8], actor: String) throws -> TokenRecord {
+    public func addToken(key: String, name: String, role: String, scope: TokenScope, terms: TokenTerms, hash: [UInt8], actor: String) throws -> TokenRecord {
         defer { checkpoint() }
         return try pool.write { db in
             let now = Timestamp.string(Date())
-            try db.execute(sql: "INSERT INTO landmap_tokens (key, name, role, hash, created_at, scope_json) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [key, name, role, Data(hash), now, scope.json])
+            let expires = terms.expires.map(Timestamp.string)
+            try db.execute(sql: "INSERT INTO landmap_tokens (key, name, role, hash, created_at, scope_json, expires_at, rate_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [key, name, role, Data(hash), now, scope.json, expires, terms.rateLimit])
             let id = db.lastInsertedRowID
-            try Self.appendAudit(db, actor: actor, action: "token.create", target: key, detail: Self.tokenDetail(name: name, role: role, scope: scope))
-            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date(), scope: scope)
+            try Self.appendAudit(db, actor: actor, action: "token.create", target: key,
+                                 detail: Self.tokenDetail(name: name, role: role, scope: scope, terms: terms))
+            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date(), scope: scope,
+                               expires: expires.flatMap(Timestamp.date), rateLimit: terms.rateLimit)
         }
     }
 
@@ -62,9 +65,10 @@ extension GeoPackageStore: AccessStore {
         }
     }
 
-    public func markUsed(tokenID: Int64, at date: Date) throws {
+    public func markUsed(tokenID: Int64, at date: Date, address: String?) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE landmap_tokens SET last_used_at = ? WHERE id = ?", arguments: [Timestamp.string(date), tokenID])
+            try db.execute(sql: "UPDATE landmap_tokens SET last_used_at = ?, last_address = coalesce(?, last_address) WHERE id = ?",
+                           arguments: [Timestamp.string(date), address, tokenID])
         }
     }
 
@@ -103,9 +107,11 @@ extension GeoPackageStore: AccessStore {
                        arguments: [Timestamp.string(Date()), actor, unit, action, target, detail])
     }
 
-    /// `qgis-office (editor)`, with the scope when it has limits: `(editor; unit so-tnmt)`.
-    static func tokenDetail(name: String, role: String, scope: TokenScope) -> String {
-        scope == .unlimited ? "\(name) (\(role))" : "\(name) (\(role); \(scope.summary))"
+    /// `qgis-office (editor)`, with the scope when it has limits and the terms when set:
+    /// `(editor; unit so-tnmt; expires 2027-03-01T00:00:00Z; 600/min)`.
+    static func tokenDetail(name: String, role: String, scope: TokenScope, terms: TokenTerms = .none) -> String {
+        let parts = [role] + (scope == .unlimited ? [] : [scope.summary]) + (terms == .none ? [] : [terms.summary])
+        return "\(name) (\(parts.joined(separator: "; ")))"
     }
 
     /// A stored token; a scope that is not one throws rather than reading as no limits.
@@ -115,8 +121,10 @@ extension GeoPackageStore: AccessStore {
         let revoked: String? = row["revoked_at"]
         let used: String? = row["last_used_at"]
         let scope: String = row["scope_json"] ?? "{}"
+        let expires: String? = row["expires_at"]
         return TokenRecord(id: row["id"], key: row["key"], name: row["name"], role: row["role"], hash: [UInt8](hash),
                            created: Timestamp.date(created) ?? .distantPast, revoked: revoked.flatMap(Timestamp.date),
-                           lastUsed: used.flatMap(Timestamp.date), scope: try TokenScope(json: scope))
+                           lastUsed: used.flatMap(Timestamp.date), scope: try TokenScope(json: scope),
+                           expires: try expires.map(TokenTerms.expiry), lastAddress: row["last_address"], rateLimit: row["rate_limit"])
     }
 }

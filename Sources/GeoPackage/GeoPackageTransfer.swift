@@ -53,11 +53,14 @@ extension GeoPackageStore: StoreTransfer {
                                                     validTo: r[5] as String, endedByBatch: r[7], deleted: r[8])))
                 }
             }
-            let tokens = try Row.fetchCursor(db, sql: "SELECT id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json FROM landmap_tokens ORDER BY id")
+            let tokens = try Row.fetchCursor(db, sql: """
+                SELECT id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json, expires_at, last_address, rate_limit
+                FROM landmap_tokens ORDER BY id
+                """)
             while let r = try tokens.next() {
                 let hash: Data = r[4]
                 try body(.token(TokenRow(id: r[0], key: r[1], name: r[2], role: r[3], hash: [UInt8](hash), createdAt: r[5], revokedAt: r[6], lastUsedAt: r[7],
-                                         scopeJSON: r[8])))
+                                         scopeJSON: r[8], expiresAt: r[9], lastAddress: r[10], rateLimit: r[11])))
             }
             let audit = try Row.fetchCursor(db, sql: "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit ORDER BY id")
             while let r = try audit.next() {
@@ -128,8 +131,10 @@ final class GeoPackageLoader: TransferLoader {
         case .version(let v): try addVersion(v)
         case .token(let t):
             try db.cachedStatement(sql: """
-                INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [t.id, t.key, t.name, t.role, Data(t.hash), t.createdAt, t.revokedAt, t.lastUsedAt, t.scopeJSON])
+                INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json, expires_at, last_address, rate_limit)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [t.id, t.key, t.name, t.role, Data(t.hash), t.createdAt, t.revokedAt, t.lastUsedAt, t.scopeJSON, t.expiresAt,
+                                         t.lastAddress, t.rateLimit])
         case .audit(let a):
             try db.cachedStatement(sql: "INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .execute(arguments: [a.id, a.at, a.actor, a.action, a.target, a.detail, a.unit])

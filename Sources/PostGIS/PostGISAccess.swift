@@ -6,21 +6,24 @@ import Store
 /// Tokens and the audit log in `landmap_tokens` and `landmap_audit`, as the GeoPackage store
 /// keeps them.
 extension PostGISStore: AccessStore {
-    public func addToken(key: String, name: String, role: String, scope: TokenScope, hash: [UInt8], actor: String) throws -> TokenRecord {
+    public func addToken(key: String, name: String, role: String, scope: TokenScope, terms: TokenTerms, hash: [UInt8], actor: String) throws -> TokenRecord {
         try pool.transaction { s in
             let now = Timestamp.string(Date())
+            let expires = terms.expires.map(Timestamp.string)
             var b = Binds()
             let id = try s.query("""
-                INSERT INTO landmap_tokens (key, name, role, hash, created_at, scope_json)
-                VALUES (\(b.add(key)), \(b.add(name)), \(b.add(role)), \(b.add(bytes: hash)), \(b.add(now)), \(b.add(scope.json))) RETURNING id
+                INSERT INTO landmap_tokens (key, name, role, hash, created_at, scope_json, expires_at, rate_limit)
+                VALUES (\(b.add(key)), \(b.add(name)), \(b.add(role)), \(b.add(bytes: hash)), \(b.add(now)), \(b.add(scope.json)),
+                        \(b.add(expires)), \(b.add(terms.rateLimit.map(Int64.init)))) RETURNING id
                 """, b.bindings).scalar(Int64.self) ?? 0
-            let detail = scope == .unlimited ? "\(name) (\(role))" : "\(name) (\(role); \(scope.summary))"
-            try Self.appendAudit(s, actor: actor, action: "token.create", target: key, detail: detail)
-            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date(), scope: scope)
+            let parts = [role] + (scope == .unlimited ? [] : [scope.summary]) + (terms == .none ? [] : [terms.summary])
+            try Self.appendAudit(s, actor: actor, action: "token.create", target: key, detail: "\(name) (\(parts.joined(separator: "; ")))")
+            return TokenRecord(id: id, key: key, name: name, role: role, hash: hash, created: Timestamp.date(now) ?? Date(), scope: scope,
+                               expires: expires.flatMap(Timestamp.date), rateLimit: terms.rateLimit)
         }
     }
 
-    static let tokenColumns = "id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json"
+    static let tokenColumns = "id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json, expires_at, last_address, rate_limit"
 
     /// Tokens are read from the primary (a revocation counts at once), from the replica only
     /// while the primary cannot answer, so token holders can still read.
@@ -54,10 +57,13 @@ extension PostGISStore: AccessStore {
         }
     }
 
-    public func markUsed(tokenID: Int64, at date: Date) throws {
+    public func markUsed(tokenID: Int64, at date: Date, address: String?) throws {
         try pool.with { s in
             var b = Binds()
-            try s.execute("UPDATE landmap_tokens SET last_used_at = \(b.add(Timestamp.string(date))) WHERE id = \(b.add(tokenID))", b.bindings)
+            try s.execute("""
+                UPDATE landmap_tokens SET last_used_at = \(b.add(Timestamp.string(date))), last_address = coalesce(\(b.add(address)), last_address)
+                WHERE id = \(b.add(tokenID))
+                """, b.bindings)
         }
     }
 
@@ -105,6 +111,7 @@ extension PostGISStore: AccessStore {
         return TokenRecord(id: try r.int64(0), key: try r.string(1), name: try r.string(2), role: try r.string(3),
                            hash: Array(hash.readableBytesView), created: Timestamp.date(try r.string(5)) ?? .distantPast,
                            revoked: try r.optionalString(6).flatMap(Timestamp.date), lastUsed: try r.optionalString(7).flatMap(Timestamp.date),
-                           scope: try TokenScope(json: try r.string(8)))
+                           scope: try TokenScope(json: try r.string(8)), expires: try r.optionalString(9).map(TokenTerms.expiry),
+                           lastAddress: try r.optionalString(10), rateLimit: try r[11].decode(Int?.self))
     }
 }

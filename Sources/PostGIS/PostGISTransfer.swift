@@ -62,7 +62,8 @@ extension PostGISStore: StoreTransfer {
                 let hash = try r[4].decode(ByteBuffer.self)
                 try body(.token(TokenRow(id: try r.int64(0), key: try r.string(1), name: try r.string(2), role: try r.string(3),
                                          hash: Array(hash.readableBytesView), createdAt: try r.string(5), revokedAt: try r.optionalString(6),
-                                         lastUsedAt: try r.optionalString(7), scopeJSON: try r.string(8))))
+                                         lastUsedAt: try r.optionalString(7), scopeJSON: try r.string(8), expiresAt: try r.optionalString(9),
+                                         lastAddress: try r.optionalString(10), rateLimit: try r[11].decode(Int?.self))))
             }
             try Self.cursor(s, "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit ORDER BY id") { row in
                 let r = row.makeRandomAccess()
@@ -147,9 +148,11 @@ final class PostGISLoader: TransferLoader {
             }
         case .version(let v): try addVersion(v)
         case .token(let t):
-            try queue("INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json) VALUES") { b in
+            try queue("""
+                INSERT INTO landmap_tokens (id, key, name, role, hash, created_at, revoked_at, last_used_at, scope_json, expires_at, last_address, rate_limit) VALUES
+                """) { b in
                 [b.add(t.id), b.add(t.key), b.add(t.name), b.add(t.role), b.add(bytes: t.hash), b.add(t.createdAt), b.add(t.revokedAt), b.add(t.lastUsedAt),
-                 b.add(t.scopeJSON)]
+                 b.add(t.scopeJSON), b.add(t.expiresAt), b.add(t.lastAddress), b.add(t.rateLimit.map(Int64.init))]
             }
         case .audit(let a):
             try queue("INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit) VALUES") { b in

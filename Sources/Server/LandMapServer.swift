@@ -19,6 +19,8 @@ public enum LandMapServer {
         // Outermost: every answer, errors included, gets nosniff (and HTML its CSP).
         router.add(middleware: SecurityHeadersMiddleware(basemap: state.configuration.basemap))
         router.add(middleware: RouteProbeMiddleware())
+        // Before the access log, so each line names the client (a trusted proxy's X-Forwarded-For).
+        router.add(middleware: ClientAddressMiddleware(trusted: state.configuration.rateLimits.trustedProxies))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AccessLogMiddleware())
         // Any origin may read, and write with a bearer token (no cookies: no cross-site forgery).
@@ -31,6 +33,7 @@ public enum LandMapServer {
         router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
         router.add(middleware: TimeoutMiddleware(limit: state.configuration.requestTimeout))
         router.add(middleware: AuthMiddleware(state: state))
+        router.add(middleware: RateLimitMiddleware(state: state))
 
         let ogc = OGCFeaturesRoutes(state: state)
         let styles = StyleRoutes(state: state)

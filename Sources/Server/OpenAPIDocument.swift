@@ -32,12 +32,17 @@ enum OpenAPIDocument {
             for t in types { content[t] = .object(["schema": t.hasPrefix("text/") ? ["type": "string"] : schema ?? ["type": "object"]]) }
             return .object(["description": .string(description), "content": .object(content)])
         }
+        // SPEC §12: any request but /health and /metrics may be over the caller's rate limit.
+        let limited: JSONValue = .object(["description": "Over the caller's rate limit: Retry-After says when to try again (a problem document, RFC 9457)",
+                                          "headers": .object(["Retry-After": .object(["schema": ["type": "integer"], "description": "Seconds to wait"])]),
+                                          "content": .object(["application/problem+json": .object(["schema": ["$ref": "#/components/schemas/Problem"]])])])
         func get(_ summary: String, _ parameters: [JSONValue], _ okType: String = "application/json", errors: [String] = ["400"],
-                 schema: JSONValue? = nil) -> JSONValue {
+                 schema: JSONValue? = nil, rateLimited: Bool = true) -> JSONValue {
             // Operations with an `f` parameter also answer HTML (f=html, or a browser's Accept).
             let types = parameters.contains { $0["name"] == "f" } ? [okType, "text/html"] : [okType]
             var responses: [String: JSONValue] = ["200": ok(types, summary, schema), "304": ["description": "Not modified (If-None-Match)"]]
             for e in errors { responses[e] = problem }
+            if rateLimited { responses["429"] = limited }
             return .object(["get": .object(["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)])])
         }
         let collectionId = param("collectionId", "path", .object(["type": "string", "enum": .array(layers.map { .string($0.name) })]), "A collection (layer)")
@@ -49,6 +54,7 @@ enum OpenAPIDocument {
             var responses: [String: JSONValue] = [:]
             for (code, text) in success { responses[code] = .object(["description": .string(text)]) }
             for e in ["400", "401", "403", "404", "409", "412", "413", "422"] { responses[e] = problem }
+            responses["429"] = limited
             var o: [String: JSONValue] = ["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses), "security": secured]
             if let body { o["requestBody"] = body }
             return .object(o)
@@ -101,8 +107,8 @@ enum OpenAPIDocument {
                 param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 10000], "At most this many"), datetime,
             ], "application/geo+json", errors: ["400", "404"]),
             "/parcels/{id}/history": get("Every version of a parcel", [param("id", "path", string, "Parcel id")], errors: ["404"]),
-            "/health": get("Liveness and readiness", [], errors: ["503"]),
-            "/metrics": get("Prometheus metrics", [], "text/plain", errors: []),
+            "/health": get("Liveness and readiness", [], errors: ["503"], rateLimited: false),
+            "/metrics": get("Prometheus metrics", [], "text/plain", errors: [], rateLimited: false),
         ]
         for layer in layers {
             let filters = [param("id", "query", string, "Feature id")] + layer.properties.map { p in
@@ -130,6 +136,7 @@ enum OpenAPIDocument {
         func catalogGet(_ summary: String, _ parameters: [JSONValue], errors: [String]) -> JSONValue {
             var responses: [String: JSONValue] = ["200": ok(["application/ld+json", "text/turtle", "text/html"], summary, nil)]
             for e in errors { responses[e] = problem }
+            responses["429"] = limited
             return .object(["get": .object(["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)])])
         }
         paths["/catalog"] = catalogGet("The open-data catalogue (DCAT-AP 3.0) of the layers the caller may read; Hydra paging past page_size datasets", [
@@ -199,7 +206,7 @@ enum OpenAPIDocument {
                     "text/csv; charset=utf-8": .object(["schema": binary])])]),
                 "206": ["description": "The requested range (Content-Range)"],
                 "304": ["description": "Not modified (If-None-Match)"],
-                "404": problem, "416": problem,
+                "404": problem, "416": problem, "429": limited,
             ]),
         ])])
         paths["/fonts/{fontstack}/{range}.pbf"] = get("SDF glyphs for map labels (MapLibre glyph PBF)", [

@@ -33,6 +33,12 @@ public final class ServerState: Sendable {
     let replication: ReplicationMetrics
     /// Features answered per caller, for `/metrics` (bulk reads).
     let served: ServedFeatures
+    /// Requests per minute per caller (`RateLimits`).
+    let limiter: RateLimiter
+    /// `landmap_rate_limited_total{caller}`: anonymous, token.
+    let rateLimited: (anonymous: Prometheus.Counter, token: Prometheus.Counter)
+    /// `landmap_auth_failures_total{reason}`, by `TokenRefusal.reason`.
+    let authFailures: [String: Prometheus.Counter]
 
     public init(store: any LandMapStore, configuration: ServerConfiguration = ServerConfiguration(),
                 metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
@@ -53,6 +59,14 @@ public final class ServerState: Sendable {
             folder: configuration.downloadCacheFolder.map { URL(fileURLWithPath: $0) }
                 ?? DownloadCache.defaultFolder(localFile: store.localFile, location: store.displayLocation),
             capacityBytes: configuration.downloadCacheBytes)
+        limiter = RateLimiter(capacity: configuration.rateLimits.capacity, clock: configuration.rateLimits.clock)
+        let limitedHelp = "Requests answered 429 because the caller was over its rate limit, by caller: anonymous (per address) or token"
+        rateLimited = (metrics.makeCounter(name: "landmap_rate_limited_total", labels: [("caller", "anonymous")], help: limitedHelp),
+                       metrics.makeCounter(name: "landmap_rate_limited_total", labels: [("caller", "token")], help: limitedHelp))
+        authFailures = Dictionary(uniqueKeysWithValues: TokenRefusal.reasons.map {
+            ($0, metrics.makeCounter(name: "landmap_auth_failures_total", labels: [("reason", $0)],
+                                     help: "Bearer tokens refused, by reason: malformed, unknown, revoked, expired"))
+        })
         refusals = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
             ($0, metrics.makeCounter(name: "landmap_refusals_total", labels: [("reason", $0.rawValue)],
                                      help: "Requests refused, by reason: unauthenticated, role, scope, stale (proposal changed since), invalid (data failed its checks), unsafe (an upload naming other files, URLs or the database)"))

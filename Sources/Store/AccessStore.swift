@@ -15,11 +15,20 @@ public struct TokenRecord: Hashable, Sendable {
     public var lastUsed: Date?
     /// What the token's rights are limited to (SPEC §8): its unit, layers and wards.
     public var scope: TokenScope
+    /// From this instant on the token is refused (SPEC §12); nil: it never expires.
+    public var expires: Date?
+    /// The client address of its last recorded use (`markUsed`), for `token list`.
+    public var lastAddress: String?
+    /// The token's own limit in requests per minute; nil: the server's default for tokens.
+    public var rateLimit: Int?
 
     public init(id: Int64, key: String, name: String, role: String, hash: [UInt8], created: Date, revoked: Date? = nil, lastUsed: Date? = nil,
-                scope: TokenScope = .unlimited) {
+                scope: TokenScope = .unlimited, expires: Date? = nil, lastAddress: String? = nil, rateLimit: Int? = nil) {
         self.id = id
         self.scope = scope
+        self.expires = expires
+        self.lastAddress = lastAddress
+        self.rateLimit = rateLimit
         self.key = key
         self.name = name
         self.role = role
@@ -27,6 +36,40 @@ public struct TokenRecord: Hashable, Sendable {
         self.created = created
         self.revoked = revoked
         self.lastUsed = lastUsed
+    }
+
+    /// Whether the token has expired at `now`: its expiry is reached (the expiry instant itself counts).
+    public func isExpired(at now: Date = Date()) -> Bool {
+        expires.map { $0 <= now } ?? false
+    }
+}
+
+/// What a token is made with beyond its name, role and scope (SPEC §12).
+public struct TokenTerms: Hashable, Sendable {
+    /// Refused from this instant on; nil: never expires.
+    public var expires: Date?
+    /// Its own requests-per-minute limit; nil: the server's default for tokens.
+    public var rateLimit: Int?
+
+    public init(expires: Date? = nil, rateLimit: Int? = nil) {
+        self.expires = expires
+        self.rateLimit = rateLimit
+    }
+
+    public static let none = TokenTerms()
+
+    /// A stored expiry; text that is not an instant throws: a damaged expiry must not read as none.
+    public static func expiry(_ text: String) throws -> Date {
+        guard let date = Timestamp.date(text) else { throw StoreError.unsupported("a token's expires_at must be an instant, not '\(text.prefix(40))'") }
+        return date
+    }
+
+    /// For the audit log: `expires 2027-03-01T00:00:00Z; 600/min`, empty when neither is set.
+    public var summary: String {
+        var parts = [String]()
+        if let expires { parts.append("expires \(Timestamp.string(expires))") }
+        if let rateLimit { parts.append("\(rateLimit)/min") }
+        return parts.joined(separator: "; ")
     }
 }
 
@@ -126,12 +169,13 @@ public struct AuditQuery: Sendable {
 
 /// Tokens and the audit log, kept beside the features (SPEC §2). A PostGIS store implements it too.
 public protocol AccessStore: Sendable {
-    func addToken(key: String, name: String, role: String, scope: TokenScope, hash: [UInt8], actor: String) throws -> TokenRecord
+    func addToken(key: String, name: String, role: String, scope: TokenScope, terms: TokenTerms, hash: [UInt8], actor: String) throws -> TokenRecord
     func tokens() throws -> [TokenRecord]
     func token(key: String) throws -> TokenRecord?
     /// Revokes by key or by name; nil when no active token matches.
     func revokeToken(_ keyOrName: String, actor: String) throws -> TokenRecord?
-    func markUsed(tokenID: Int64, at: Date) throws
+    /// Records a use: its time, and the client address when one is given (nil keeps the last one).
+    func markUsed(tokenID: Int64, at: Date, address: String?) throws
     /// Appends an entry; `unit` is the actor's unit, empty when none.
     func audit(actor: String, unit: String, action: String, target: String, detail: String) throws
     /// The entries `query` selects, newest first.
@@ -140,7 +184,15 @@ public protocol AccessStore: Sendable {
 
 extension AccessStore {
     public func addToken(key: String, name: String, role: String, hash: [UInt8], actor: String) throws -> TokenRecord {
-        try addToken(key: key, name: name, role: role, scope: .unlimited, hash: hash, actor: actor)
+        try addToken(key: key, name: name, role: role, scope: .unlimited, terms: .none, hash: hash, actor: actor)
+    }
+
+    public func addToken(key: String, name: String, role: String, scope: TokenScope, hash: [UInt8], actor: String) throws -> TokenRecord {
+        try addToken(key: key, name: name, role: role, scope: scope, terms: .none, hash: hash, actor: actor)
+    }
+
+    public func markUsed(tokenID: Int64, at date: Date) throws {
+        try markUsed(tokenID: tokenID, at: date, address: nil)
     }
 
     public func audit(actor: String, action: String, target: String, detail: String) throws {

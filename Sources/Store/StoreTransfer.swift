@@ -109,11 +109,18 @@ public struct TokenRow: Hashable, Sendable {
     public var lastUsedAt: String?
     /// `TokenScope.json` as stored (`{}` for none).
     public var scopeJSON: String
+    public var expiresAt: String?
+    public var lastAddress: String?
+    /// Requests per minute; nil: the server's default.
+    public var rateLimit: Int?
 
     public init(id: Int64, key: String, name: String, role: String, hash: [UInt8], createdAt: String, revokedAt: String?, lastUsedAt: String?,
-                scopeJSON: String = "{}") {
+                scopeJSON: String = "{}", expiresAt: String? = nil, lastAddress: String? = nil, rateLimit: Int? = nil) {
         self.id = id
         self.scopeJSON = scopeJSON
+        self.expiresAt = expiresAt
+        self.lastAddress = lastAddress
+        self.rateLimit = rateLimit
         self.key = key
         self.name = name
         self.role = role

@@ -25,10 +25,15 @@ struct TokenCommand: ParsableCommand {
             restricted layer is readable only by tokens that name it, its steward unit and \
             admins); --wards limits writes and proposals to features inside those wards \
             (parcels by ward_code, other layers by geometry). Only a hash of each token is \
-            stored: it is shown once, when it is made.
+            stored: it is shown once, when it is made. --expires makes a token that is refused \
+            from then on (12h, 90d, 8w from now, or a date: 2027-03-01 is 00:00 UTC that day); \
+            --rate-limit gives it its own requests-per-minute limit instead of the server's \
+            default for tokens (landmap serve --token-rate-limit), higher or lower. 'token list' \
+            shows each token's expiry, last use and the client address of its last use.
 
             Examples:
               landmap token create --role reader --name citizen-app
+              landmap token create --role reader --name survey-contractor --expires 90d --rate-limit 120/min
               landmap token create --role contributor --name tan-phong-clerk \\
                 --unit phuong-tan-phong --layers parcels --wards 27487
               landmap token create --role steward --name d7-land-office \\
@@ -46,6 +51,10 @@ struct TokenCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The unit the holder works for (e.g. so-nnmt, phuong-tan-phong).", valueName: "unit")) var unit: String?
         @Option(help: ArgumentHelp("Limit every right of the token to these layers.", valueName: "layer,…")) var layers: String?
         @Option(help: ArgumentHelp("Limit writes and proposals to features inside these wards (official codes).", valueName: "code,…")) var wards: String?
+        @Option(help: ArgumentHelp("Refuse the token from then on: 12h, 90d, 8w from now, a date (2027-03-01, 00:00 UTC) or an instant.",
+                                   valueName: "span|date")) var expires: String?
+        @Option(help: ArgumentHelp("The token's own limit, e.g. 600/min (default: the server's --token-rate-limit).", valueName: "N/min"))
+        var rateLimit: String?
 
         func run() throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("--role must be one of \(Role.names), not '\(role)'") }
@@ -61,6 +70,12 @@ struct TokenCommand: ParsableCommand {
             if let wards = scope.wards, let bad = wards.first(where: { !$0.allSatisfy(\.isNumber) }) {
                 throw ValidationError("--wards: '\(bad)' is not a ward code (the official code, digits only, e.g. 27487)")
             }
+            let terms: TokenTerms
+            do {
+                terms = TokenTerms(expires: try expires.map { try TermsText.expiry($0) }, rateLimit: try rateLimit.map { try TermsText.perMinute($0) })
+            } catch {
+                throw ValidationError("\(error)")
+            }
             let store = try options.openStore(create: true)
             if let layers = scope.layers {
                 let known = Set(try store.dataVersions().keys)
@@ -68,13 +83,16 @@ struct TokenCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("warning: there is no layer '\(missing)' yet; the token is limited to it all the same\n".utf8))
                 }
             }
-            let (record, token) = try AccessTokens(store: store).create(name: trimmed, role: role, scope: scope, actor: cliActor)
+            let (record, token) = try AccessTokens(store: store).create(name: trimmed, role: role, scope: scope, terms: terms, actor: cliActor)
             if options.json {
                 printJSON(.object(["key": .string(record.key), "name": .string(record.name), "role": .string(record.role), "token": .string(token),
-                                   "scope": (try? JSONValue.parse(scope.json)) ?? .object([:])]))
+                                   "scope": (try? JSONValue.parse(scope.json)) ?? .object([:]),
+                                   "expires": record.expires.map { .string(Timestamp.string($0)) } ?? .null,
+                                   "rate_limit": record.rateLimit.map { .integer(Int64($0)) } ?? .null]))
             } else {
                 print(token)
-                FileHandle.standardError.write(Data("token \(record.key) ('\(record.name)', \(record.role); \(scope.summary)) made; it is shown only now: keep it secret\n".utf8))
+                let extra = terms == .none ? "" : "; " + terms.summary
+                FileHandle.standardError.write(Data("token \(record.key) ('\(record.name)', \(record.role); \(scope.summary)\(extra)) made; it is shown only now: keep it secret\n".utf8))
             }
         }
 
@@ -97,28 +115,39 @@ struct TokenCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens: key, name, role, made, last used, revoked, scope.")
+        static let configuration = CommandConfiguration(
+            abstract: "List tokens: key, name, role, made, expiry, last used and from where, revoked, own rate limit, scope.",
+            discussion: """
+                An expired token shows 'expired <when>'; the last use and its client address are recorded \
+                once a minute per token, and at once (at most once a second) when the address changes.
+                """)
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
             let tokens = try options.openStore().tokens()
             let f = ISO8601DateFormatter()
+            let now = Date()
             if options.json {
                 printJSON(.array(tokens.map { t in
                     .object(["key": .string(t.key), "name": .string(t.name), "role": .string(t.role), "created": .string(f.string(from: t.created)),
+                             "expires": t.expires.map { .string(f.string(from: $0)) } ?? .null, "expired": .bool(t.isExpired(at: now)),
                              "last_used": t.lastUsed.map { .string(f.string(from: $0)) } ?? .null,
+                             "last_address": t.lastAddress.map { .string($0) } ?? .null,
                              "revoked": t.revoked.map { .string(f.string(from: $0)) } ?? .null,
+                             "rate_limit": t.rateLimit.map { .integer(Int64($0)) } ?? .null,
                              "scope": (try? JSONValue.parse(t.scope.json)) ?? .object([:])])
                 }))
                 return
             }
             guard !tokens.isEmpty else { print("no tokens (landmap token create --role reader --name N)"); return }
-            print("key           role         name                  made                  last used             revoked               scope")
+            func column(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+            print("key           role         name                  made                  expires                       last used             last address            revoked               limit      scope")
             for t in tokens {
-                print([t.key.padding(toLength: 13, withPad: " ", startingAt: 0), t.role.padding(toLength: 12, withPad: " ", startingAt: 0),
-                       t.name.padding(toLength: 21, withPad: " ", startingAt: 0), f.string(from: t.created).padding(toLength: 21, withPad: " ", startingAt: 0),
-                       (t.lastUsed.map { f.string(from: $0) } ?? "never").padding(toLength: 21, withPad: " ", startingAt: 0),
-                       (t.revoked.map { f.string(from: $0) } ?? "-").padding(toLength: 21, withPad: " ", startingAt: 0), t.scope.summary].joined(separator: " "))
+                let expiry = t.expires.map { (t.isExpired(at: now) ? "expired " : "") + f.string(from: $0) } ?? "never"
+                print([column(t.key, 13), column(t.role, 12), column(t.name, 21), column(f.string(from: t.created), 21), column(expiry, 29),
+                       column(t.lastUsed.map { f.string(from: $0) } ?? "never", 21), column(t.lastAddress ?? "-", 23),
+                       column(t.revoked.map { f.string(from: $0) } ?? "-", 21), column(t.rateLimit.map { "\($0)/min" } ?? "server", 10),
+                       t.scope.summary].joined(separator: " "))
             }
         }
     }

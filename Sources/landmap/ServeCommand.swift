@@ -1,3 +1,4 @@
+import Access
 import ArgumentParser
 import Backends
 import Foundation
@@ -24,7 +25,17 @@ struct ServeCommand: AsyncParsableCommand {
                 --read-db 'postgresql://landmap@replica.internal/hcmc'
               landmap serve --basemap-attribution '© OpenStreetMap contributors' \\
                 --basemap-url 'https://tile.openstreetmap.org/{z}/{x}/{y}.png'
+              landmap serve --rate-limit 1200/min --token-rate-limit 6000/min
+              landmap serve --host 127.0.0.1 --trusted-proxy 127.0.0.1,::1   (behind nginx on this machine)
               curl 'http://127.0.0.1:8080/parcels/at?lon=106.7483&lat=10.7348'
+
+            Rate limits: callers without a token are limited per client address (IPv6 per /64), \
+            6000/min by default, which the web map never reaches; token holders only when their \
+            token has its own limit (token create --rate-limit) or --token-rate-limit is set. Each \
+            caller has a bucket of N requests refilled at N a minute (one every 60/N s), so N may \
+            come at once; a request finding it empty gets 429 with Retry-After (seconds until it \
+            holds one). /health and /metrics are never limited. Limits are per node: behind a \
+            load balancer over K nodes a client may get up to K times the limit.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -59,6 +70,21 @@ struct ServeCommand: AsyncParsableCommand {
     var downloadCache: String?
     @Option(help: "The most bytes of download files kept on disk (least recently used removed first).")
     var downloadCacheBytes = 2 << 30
+    @Option(help: ArgumentHelp("Requests a minute per client address for callers without a token, or 'off'.",
+                               discussion: "Exceeding it answers 429 with Retry-After. /health and /metrics are exempt. Benchmarks and load tests from one address: off.",
+                               valueName: "N/min|off"))
+    var rateLimit = "\(RateLimits.serveDefaultAnonymous)/min"
+    @Option(help: ArgumentHelp("Requests a minute per token for tokens without their own limit, or 'off' (the default).",
+                               discussion: "A token's own limit (token create --rate-limit) applies whatever this is, also with --rate-limit off.",
+                               valueName: "N/min|off"))
+    var tokenRateLimit = "off"
+    @Option(help: ArgumentHelp("A proxy (address or CIDR range, IPv4 or IPv6) whose X-Forwarded-For names the client; repeat or comma-separate.",
+                               discussion: """
+                                   Only a request whose TCP peer is in these ranges has its X-Forwarded-For read: the client is the right-most \
+                                   address in it that is not itself a trusted proxy. From anyone else the header is ignored, so a client cannot \
+                                   choose the address it is limited and logged by. Behind nginx on this machine: --trusted-proxy 127.0.0.1,::1.
+                                   """, valueName: "cidr,…"))
+    var trustedProxy: [String] = []
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown log level '\(logLevel)'") }
@@ -67,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
         default: throw ValidationError("--log-format must be text or json, not '\(logFormat)'")
         }
+        let limits = try Self.rateLimits(anonymous: rateLimit, tokens: tokenRateLimit, trustedProxies: trustedProxy)
         var logger = Logger(label: "landmap")
         logger.logLevel = level
         let replica = (readDb ?? ProcessInfo.processInfo.environment["LANDMAP_READ_DB"]).flatMap { $0.isEmpty ? nil : $0 }
@@ -97,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard downloadCacheBytes >= 0 else { throw ValidationError("--download-cache-bytes must not be negative, not \(downloadCacheBytes)") }
         configuration.downloadCacheBytes = downloadCacheBytes
         configuration.downloadCacheFolder = downloadCache
+        configuration.rateLimits = limits
         if let files = DescriptorLimit.raise() {
             logger.info("open files limit", metadata: ["before": .stringConvertible(files.before), "now": .stringConvertible(files.after)])
         }
@@ -108,10 +136,25 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.basemap = .init(url: url, attribution: basemapAttribution)
         }
         let state = try ServerState(store: store, configuration: configuration, metrics: registry)
-        var place: Logger.Metadata = ["url": .string("http://\(host):\(port)/"), "db": .string(StoreLocation.redacted(options.db))]
+        var place: Logger.Metadata = ["url": .string("http://\(host):\(port)/"), "db": .string(StoreLocation.redacted(options.db)),
+                                      "rate_limit": .string(rateLimit), "token_rate_limit": .string(tokenRateLimit)]
+        if !trustedProxy.isEmpty { place["trusted_proxies"] = .string(configuration.rateLimits.trustedProxies.ranges.map(\.description).joined(separator: ",")) }
         if let replica { place["read_db"] = .string(StoreLocation.redacted(replica)) }
         logger.info("serving", metadata: place)
         try await LandMapServer.run(state, host: host, port: port, logger: logger)
+    }
+}
+
+extension ServeCommand {
+    /// `--rate-limit`, `--token-rate-limit` (`N/min` or `off`) and `--trusted-proxy` as `RateLimits`.
+    static func rateLimits(anonymous: String, tokens: String, trustedProxies: [String]) throws -> RateLimits {
+        func limit(_ text: String, _ option: String) throws -> Int? {
+            if text.trimmingCharacters(in: .whitespaces).lowercased() == "off" { return nil }
+            do { return try TermsText.perMinute(text, option: option) } catch { throw ValidationError(error.description + ", or off") }
+        }
+        var limits = RateLimits(anonymous: try limit(anonymous, "--rate-limit"), tokens: try limit(tokens, "--token-rate-limit"))
+        do { limits.trustedProxies = try TrustedProxies(parsing: trustedProxies) } catch { throw ValidationError(error.description) }
+        return limits
     }
 }
 

@@ -50,10 +50,7 @@ import Testing
         for name in read { #expect(exported.contains(name), "alerts.yml reads \(name), which nothing exports") }
     }
 
-    // Disabled until landmap_auth_failures_total (branch h-tokens, not yet merged) is on main:
-    // the alert it checks reads that metric. Enable it with that merge.
-    @Test(.disabled("needs landmap_auth_failures_total from the token work (branch h-tokens), not merged yet"))
-    func prometheusSeesTokenGuessingAgainstALiveServer() async throws {
+    @Test func prometheusSeesTokenGuessingAgainstALiveServer() async throws {
         let prometheus = try Self.tool("prometheus")
         // A registry of its own: other suites' refused tokens must not be what raises the alert.
         var configuration = ServerConfiguration()

@@ -53,8 +53,10 @@ import TestSupport
             }
         }
         try store.setMetadata(LayerMetadata(privateFields: ["ghi_chu"]), of: "parcels", actor: "tests")
-        let made = try store.addToken(key: "a1b2c3d4e5f6", name: "qgis-office", role: "editor", hash: Array(SHA256.hash(data: Data("secret".utf8))), actor: "tests")
-        try store.markUsed(tokenID: made.id, at: Date())
+        let made = try store.addToken(key: "a1b2c3d4e5f6", name: "qgis-office", role: "editor", scope: .unlimited,
+                                      terms: TokenTerms(expires: Date(timeIntervalSince1970: 1_900_000_000.5), rateLimit: 600),
+                                      hash: Array(SHA256.hash(data: Data("secret".utf8))), actor: "tests")
+        try store.markUsed(tokenID: made.id, at: Date(), address: "2001:db8::7")
         _ = try store.addToken(key: "0f0f0f0f0f0f", name: "old-app", role: "reader", hash: [UInt8](repeating: 7, count: 32), actor: "tests")
         _ = try store.revokeToken("old-app", actor: "tests")
         try store.audit(actor: "tests", action: "backup", target: "/tmp/x.gpkg", detail: "12 bytes")
@@ -97,6 +99,8 @@ import TestSupport
         #expect(try target.history(layer: "parcels", id: edited[0]).count == 3)
         #expect(try target.tokens() == source.tokens())
         #expect(try target.tokens().contains { $0.revoked != nil && $0.name == "old-app" })
+        // Expiry, own limit and last address travel with the token.
+        #expect(try target.tokens().contains { $0.rateLimit == 600 && $0.lastAddress == "2001:db8::7" && $0.expires != nil })
         #expect(try target.auditLog(limit: 10_000, actor: nil, action: nil) == source.auditLog(limit: 10_000, actor: nil, action: nil))
         #expect(try target.schema(of: "parcels")?.metadata.privateFields == ["ghi_chu"])
         // The source was only read.

@@ -729,6 +729,7 @@ import TestSupport
         let a = try store.addToken(key: "k1", name: "qgis-office", role: "editor", hash: hash, actor: "cli:test")
         #expect(a.key == "k1" && a.name == "qgis-office" && a.role == "editor" && a.hash == hash)
         #expect(a.revoked == nil && a.lastUsed == nil && a.created > started && a.created < Date().addingTimeInterval(1))
+        #expect(a.expires == nil && a.rateLimit == nil && a.lastAddress == nil)
         let b = try store.addToken(key: "k2", name: "viewer", role: "reader", hash: Array(repeating: 0, count: 32), actor: "cli:test")
         #expect(a.id != b.id)
         #expect(try store.tokens().map(\.key) == ["k1", "k2"])
@@ -741,6 +742,23 @@ import TestSupport
         let used = Date()
         try store.markUsed(tokenID: a.id, at: used)
         #expect(try store.token(key: "k1")?.lastUsed.map { abs($0.timeIntervalSince(used)) < 0.002 } == true)
+        // The last address is kept, replaced by the next one, and kept by a use without one.
+        try store.markUsed(tokenID: a.id, at: used, address: "203.0.113.9")
+        #expect(try store.token(key: "k1")?.lastAddress == "203.0.113.9")
+        try store.markUsed(tokenID: a.id, at: used, address: "2001:db8::1")
+        try store.markUsed(tokenID: a.id, at: used.addingTimeInterval(1))
+        #expect(try store.token(key: "k1")?.lastAddress == "2001:db8::1" && t.another().token(key: "k1")?.lastAddress == "2001:db8::1")
+
+        // Expiry and the token's own limit, as made and as read back.
+        let expires = Date(timeIntervalSince1970: 1_900_000_000.25)
+        let c = try store.addToken(key: "k3", name: "app", role: "reader", scope: .unlimited, terms: TokenTerms(expires: expires, rateLimit: 90),
+                                   hash: Array(repeating: 3, count: 32), actor: "cli:test")
+        let stored = try #require(try t.another().token(key: "k3"))
+        #expect(c.expires == expires && stored.expires.map { abs($0.timeIntervalSince(expires)) < 0.002 } == true)
+        #expect(c.rateLimit == 90 && stored.rateLimit == 90 && stored.lastAddress == nil)
+        #expect(stored.isExpired(at: expires) && !stored.isExpired(at: expires.addingTimeInterval(-1)))
+        #expect(try store.auditLog(limit: 1, actor: nil, action: "token.create").first?.detail == "app (reader; expires \(Timestamp.string(expires)); 90/min)")
+        #expect(try store.revokeToken("app", actor: "cli:test")?.key == "k3")
 
         // Revoked by key, then by name; a second revocation finds nothing active.
         let revoked = try #require(try store.revokeToken("k1", actor: "cli:test"))

@@ -4,15 +4,17 @@ import Hummingbird
 import Logging
 
 /// One structured log line per request: request id (Hummingbird's, in the logger's metadata),
-/// method, path, query (secrets redacted), status and duration.
-struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+/// client address (`ClientAddressMiddleware` runs before it), method, path, query (secrets
+/// redacted), status and duration.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = LandMapContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
         func log(_ status: HTTPResponse.Status) {
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             context.logger.info("request", metadata: [
-                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "client": .string(context.client?.description ?? "-"), "method": .string(request.method.rawValue), "path": .string(request.uri.path),
                 "query": .string(LoggedQuery.redacting(request.uri.query ?? "")),
                 "status": .stringConvertible(status.code), "duration_ms": .string(String(format: "%.2f", ms)),
             ])

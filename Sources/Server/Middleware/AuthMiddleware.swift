@@ -20,16 +20,22 @@ struct AuthMiddleware: RouterMiddleware {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                // Counted against the address like any refused token, so guessing costs requests.
+                try state.chargeRate(identity: nil, client: context.client, path: request.uri.path)
+                state.authFailures[TokenRefusal.malformed.reason]?.increment()
                 throw Problem.unauthorized("the Authorization header must be 'Bearer <token>'", invalidToken: true)
             }
             let token = parts[1].trimmingCharacters(in: .whitespaces)
             do {
                 let identity = try state.tokens.authenticate(token)
-                state.audit.used(identity)
+                state.audit.used(identity, from: context.client)
                 context.identity = identity
             } catch let refusal as TokenRefusal {
+                // A refused token is an anonymous request: over the address's limit it is a 429.
+                try state.chargeRate(identity: nil, client: context.client, path: request.uri.path)
                 state.refused(.unauthenticated)
-                state.audit.refused(refusal, path: request.uri.path)
+                state.authFailures[refusal.reason]?.increment()
+                state.audit.refused(refusal, path: request.uri.path, from: context.client)
                 throw Problem.unauthorized("the token was refused: \(refusal)", invalidToken: true)
             }
         }
@@ -54,13 +60,16 @@ struct AuthMiddleware: RouterMiddleware {
 
 /// Writes the audit log off the request path, on one serial queue: a write batch that holds the
 /// database for minutes must not hold up requests. Token use is recorded once a minute per
-/// token (with `last_used_at`), refusals at most once a second (with a count of the rest), so
-/// a flood of bad tokens cannot turn into a flood of writes.
+/// token (with `last_used_at` and `last_address`), and sooner when the client address changes
+/// (at most once a second, so a token shared by many devices cannot turn requests into
+/// writes); refusals at most once a second (with a count of the rest), so a flood of bad
+/// tokens cannot turn into a flood of writes.
 final class AuditTrail: Sendable {
     private let store: any AccessStore
     private let queue = DispatchQueue(label: "landmap.audit")
     private let logger: Logger
-    private struct Marks { var used: [Int64: Date] = [:]; var lastRefusal = Date.distantPast; var unrecorded = 0 }
+    private struct Use { var at: Date; var address: IPAddress? }
+    private struct Marks { var used: [Int64: Use] = [:]; var lastRefusal = Date.distantPast; var unrecorded = 0 }
     private let marks = Mutex(Marks())
 
     init(store: any AccessStore, logger: Logger = Logger(label: "landmap.audit")) {
@@ -68,18 +77,24 @@ final class AuditTrail: Sendable {
         self.logger = logger
     }
 
-    func used(_ identity: Identity) {
+    func used(_ identity: Identity, from address: IPAddress? = nil) {
         let now = Date()
         let due = marks.withLock { m -> Bool in
-            if let last = m.used[identity.tokenID], now.timeIntervalSince(last) < 60 { return false }
-            m.used[identity.tokenID] = now
+            if let last = m.used[identity.tokenID] {
+                let since = now.timeIntervalSince(last.at)
+                guard since >= 60 || (last.address != address && since >= 1) else { return false }
+            }
+            m.used[identity.tokenID] = Use(at: now, address: address)
             return true
         }
         guard due else { return }
-        record(identity.actor, "token.use", identity.key, identity.role.rawValue, unit: identity.unit) { try $0.markUsed(tokenID: identity.tokenID, at: now) }
+        let text = address?.description
+        record(identity.actor, "token.use", identity.key, identity.role.rawValue + (text.map { " from \($0)" } ?? ""), unit: identity.unit) {
+            try $0.markUsed(tokenID: identity.tokenID, at: now, address: text)
+        }
     }
 
-    func refused(_ refusal: TokenRefusal, path: String) {
+    func refused(_ refusal: TokenRefusal, path: String, from address: IPAddress? = nil) {
         let now = Date()
         let skipped = marks.withLock { m -> Int? in
             guard now.timeIntervalSince(m.lastRefusal) >= 1 else { m.unrecorded += 1; return nil }
@@ -88,7 +103,7 @@ final class AuditTrail: Sendable {
             return m.unrecorded
         }
         guard let skipped else { return }
-        record("anonymous", "auth.refused", path, "\(refusal)" + (skipped > 0 ? " (and \(skipped) more refusals since the last entry)" : ""))
+        record("anonymous", "auth.refused", path, "\(refusal)" + (address.map { " from \($0)" } ?? "") + (skipped > 0 ? " (and \(skipped) more refusals since the last entry)" : ""))
     }
 
     func record(_ actor: String, _ action: String, _ target: String, _ detail: String, unit: String = "",
