@@ -259,3 +259,120 @@ import TestSupport
         #expect(try t.store.verifyAuditChain() == .whole(entries: perThread * threads, head: try #require(entries.last?.hash)))
     }
 }
+
+/// `landmap audit verify` and `audit export` as a person runs them: the real binary.
+@Suite struct AuditCommandTests {
+    static func landmap(_ arguments: String...) throws -> (status: Int32, output: String) {
+        try SharedData.run(try #require(SharedData.product("landmap"), "build the landmap product first"), arguments)
+    }
+
+    /// The chain alone cannot see the last entries removed, nor a log rewritten with every
+    /// hash recomputed; the exported copy can.
+    @Test(arguments: Backend.allCases)
+    func verifyAgainstAnExportFindsATruncatedTailAndARewrite(_ backend: Backend) throws {
+        let t = try AuditChainTests.logOf(6, backend, "cli-against")
+        var (status, output) = try Self.landmap("audit", "verify", "--db", t.location)
+        #expect(status == 0 && output.hasPrefix("audit log whole: 6 entries, head "), "\(output)")
+        let exported = try Self.landmap("audit", "export", "--db", t.location)
+        #expect(exported.status == 0)
+        let lines = exported.output.split(separator: "\n")
+        #expect(lines.count == 6 && lines[0].hasPrefix("{\"id\":1,\"at\":\"") && lines[0].contains("\"prev_hash\":\"\(AuditChain.genesis)\""))
+        let file = try SharedData.temporaryDirectory("cli-against").appendingPathComponent("audit.jsonl")
+        try exported.output.write(to: file, atomically: true, encoding: .utf8)
+        (status, output) = try Self.landmap("audit", "verify", "--db", t.location, "--against", file.path)
+        #expect(status == 0 && output.contains("all 6 entries of \(file.path) are in the database, unchanged"), "\(output)")
+        let since = try Self.landmap("audit", "export", "--db", t.location, "--since-id", "4")
+        #expect(since.output.split(separator: "\n").map(String.init) == lines.suffix(2).map(String.init))
+
+        try AuditChainTests.tamper(t, "DELETE FROM landmap_audit WHERE id >= 5")
+        (status, output) = try Self.landmap("audit", "verify", "--db", t.location)
+        #expect(status == 0, "a truncated tail leaves a whole chain: \(output)")
+        (status, output) = try Self.landmap("audit", "verify", "--db", t.location, "--against", file.path)
+        #expect(status == 1 && output.contains("entry 5 of the exported copy is missing from the database"), "\(output)")
+
+        // Rewritten: entry 2 edited, every hash dropped and sealed again (as at an upgrade).
+        try AuditChainTests.tamper(t, "UPDATE landmap_audit SET detail = 'rewritten' WHERE id = 2")
+        try AuditChainTests.tamper(t, "UPDATE landmap_audit SET prev_hash = NULL, hash = NULL")
+        (status, output) = try Self.landmap("audit", "verify", "--db", t.location)
+        #expect(status == 0 && output.hasPrefix("audit log whole: 4 entries"), "the rewrite is self-consistent: \(output)")
+        (status, output) = try Self.landmap("audit", "verify", "--db", t.location, "--against", file.path, "--json")
+        #expect(status == 1 && output.contains("entry 2 differs from the exported copy"), "\(output)")
+    }
+
+    @Test func verifyNamesTheChangedEntryAndExitsOne() throws {
+        let t = try AuditChainTests.logOf(4, .geoPackage, "cli-changed")
+        try AuditChainTests.tamper(t, "UPDATE landmap_audit SET actor = 'cli:someone-else' WHERE id = 2")
+        let (status, output) = try Self.landmap("audit", "verify", "--db", t.location)
+        #expect(status == 1, "\(output)")
+        #expect(output == "audit log broken: entry 2 was changed (its hash does not match its content); the 1 entry before it is whole\n")
+        let json = try Self.landmap("audit", "verify", "--db", t.location, "--json")
+        let value = try JSONValue.parse(json.output)
+        #expect(json.status == 1 && value["ok"] == .bool(false) && value["broken"]?["kind"] == .string("changed") && value["broken"]?["entry"] == .integer(2))
+        // The listing is still `landmap audit`.
+        let listed = try Self.landmap("audit", "--db", t.location, "--limit", "1")
+        #expect(listed.status == 0 && listed.output.contains("token.use  k4"), "\(listed.output)")
+    }
+
+    /// `--follow` writes entries appended after it started, within its polling interval.
+    @Test func exportFollowsNewEntries() throws {
+        let t = try AuditChainTests.logOf(2, .geoPackage, "cli-follow")
+        let out = try SharedData.temporaryDirectory("cli-follow").appendingPathComponent("follow.jsonl")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(SharedData.product("landmap")))
+        process.arguments = ["audit", "export", "--follow", "--interval", "0.1", "--since-id", "1", "--db", t.location]
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        func lines() throws -> [String] { try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map(String.init) }
+        func waitFor(_ n: Int) throws -> Bool {
+            for _ in 0..<100 where try lines().count < n { Thread.sleep(forTimeInterval: 0.05) }
+            return try lines().count >= n
+        }
+        #expect(try waitFor(1))
+        try t.store.audit(actor: "cli:ana", action: "backup", target: "b.gpkg", detail: "")
+        #expect(try waitFor(2))
+        let all = try lines()
+        #expect(all.count == 2 && all[0].hasPrefix("{\"id\":2,") && all[1].hasPrefix("{\"id\":3,") && all[1].contains("\"action\":\"backup\""), "\(all)")
+    }
+}
+
+/// Measurements, not checks: LANDMAP_AUDIT_BENCH=1 prints how long a walk of 100 000 entries
+/// takes on each backend, and sealing as many at an upgrade (the figures in `DatabaseHealth`).
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["LANDMAP_AUDIT_BENCH"] != nil, "set LANDMAP_AUDIT_BENCH=1 to measure"))
+struct AuditChainBenchmark {
+    func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = ContinuousClock.now
+        try body()
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    @Test func walk100000Entries() throws {
+        let n = 100_000
+        let gpkg = try StoreFixtures.make(.geoPackage, "bench")
+        try DatabaseQueue(path: gpkg.location).write { db in
+            var prev = AuditChain.genesis
+            let insert = try db.makeStatement(sql: "INSERT INTO landmap_audit (id, at, actor, unit, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            for i in 1...n {
+                let e = AuditChain.sealed(AuditRow(id: Int64(i), at: "2026-11-30T10:00:00.000Z", actor: "token:citizen-app", action: "token.use",
+                                                   target: "3f9c1a7e20b4", detail: "GET /collections/parcels/items", unit: "so-tnmt"), after: prev)
+                try insert.execute(arguments: [e.id, e.at, e.actor, e.unit, e.action, e.target, e.detail, e.prevHash, e.hash])
+                prev = e.hash ?? prev
+            }
+        }
+        var verdict = AuditChainVerdict.whole(entries: 0, head: "")
+        let g = try seconds { verdict = try gpkg.store.verifyAuditChain() }
+        guard case .whole(n, _) = verdict else { Issue.record("\(verdict)"); return }
+        let pg = try StoreFixtures.make(.postGIS, "bench")
+        _ = try StoreCopy.copy(from: gpkg.store, to: pg.store, layers: nil)
+        let p = try seconds { verdict = try pg.store.verifyAuditChain() }
+        guard case .whole(n, _) = verdict else { Issue.record("\(verdict)"); return }
+        try AuditChainTests.tamper(gpkg, "UPDATE landmap_audit SET prev_hash = NULL, hash = NULL")
+        let sealG = try seconds { _ = try gpkg.another() }
+        try AuditChainTests.tamper(pg, "UPDATE landmap_audit SET prev_hash = NULL, hash = NULL")
+        let sealP = try seconds { _ = try pg.another() }
+        #expect(try gpkg.store.verifyAuditChain().isWhole && pg.store.verifyAuditChain().isWhole)
+        print(String(format: "audit chain, %d entries: walk GeoPackage %.2f s, PostgreSQL %.2f s; seal at open GeoPackage %.2f s, PostgreSQL %.2f s", n, g, p, sealG, sealP))
+    }
+}
