@@ -17,14 +17,14 @@ public enum AuditChain {
     /// (8 bytes, big-endian) and bytes, so no two different entries encode alike. `at` is the
     /// text as stored, so the hash survives any backend and copy.
     public static func hash(_ entry: AuditRow, prev: String) -> String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(128 + entry.detail.utf8.count)
-        for field in ["landmap-audit-v1", prev, String(entry.id), entry.at, entry.actor, entry.unit, entry.action, entry.target, entry.detail] {
-            let utf8 = Array(field.utf8)
-            withUnsafeBytes(of: UInt64(utf8.count).bigEndian) { bytes.append(contentsOf: $0) }
-            bytes.append(contentsOf: utf8)
+        var hasher = SHA256()
+        for var field in ["landmap-audit-v1", prev, String(entry.id), entry.at, entry.actor, entry.unit, entry.action, entry.target, entry.detail] {
+            field.withUTF8 { utf8 in
+                withUnsafeBytes(of: UInt64(utf8.count).bigEndian) { hasher.update(bufferPointer: $0) }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(utf8))
+            }
         }
-        return hex(SHA256.hash(data: bytes))
+        return hex(hasher.finalize())
     }
 
     /// `entry` sealed after `prev`: its `prevHash` and `hash` set.
