@@ -144,9 +144,10 @@ struct AuditVerifyCommand: ParsableCommand {
             let read = getline(&buffer, &capacity, file)
             if read > 0, let buffer {
                 lineNumber += 1
-                let line = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
-                if line.isEmpty { continue }
-                guard let value = try? JSONValue.parse(line), case .integer(let id)? = value["id"], let hash = value["hash"]?.stringValue else {
+                let bytes = UnsafeRawBufferPointer(start: buffer, count: read)
+                let line = bytes.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
+                if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+                guard let value = try? JSONValue.parse(Data(line)), case .integer(let id)? = value["id"], let hash = value["hash"]?.stringValue else {
                     throw CLIError("line \(lineNumber) of \(path) is not an exported audit entry (JSON with id and hash)")
                 }
                 guard id > lastID else { throw CLIError("line \(lineNumber) of \(path): entry \(id) comes after entry \(lastID); export writes them in id order") }

@@ -1044,7 +1044,9 @@ extension StoreConformanceTests {
         case .postGIS:
             try source.execute("""
                 ALTER TABLE landmap_batches DROP COLUMN data_version; DROP INDEX landmap_history_batch, landmap_history_ended;
-                DELETE FROM landmap_migrations WHERE version = 3; UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'
+                ALTER TABLE landmap_audit DROP COLUMN prev_hash, DROP COLUMN hash;
+                ALTER TABLE landmap_tokens DROP COLUMN expires_at, DROP COLUMN last_address, DROP COLUMN rate_limit;
+                DELETE FROM landmap_migrations WHERE version >= 3; UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'
                 """)
         }
         if backend == .geoPackage {
@@ -1057,6 +1059,7 @@ extension StoreConformanceTests {
             #expect(page.oldest == 5 && page.current == 5 && page.changes.isEmpty)
         }
         let upgraded = try source.another()
+        #expect(try upgraded.verifyAuditChain().isWhole)
         #expect(try upgraded.batchRecords(layer: "parcels").map(\.dataVersion) == [1, 3, 3, 4, 5])
         #expect(try upgraded.changes(layer: "parcels", since: 0, after: nil, limit: 100).changes == whole.changes)
         #expect(try upgraded.batchRecords(layer: "roads").map(\.dataVersion) == [nil])
