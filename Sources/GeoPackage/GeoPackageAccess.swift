@@ -102,9 +102,66 @@ extension GeoPackageStore: AccessStore {
         }
     }
 
+    public func auditEntries(after id: Int64, limit: Int) throws -> [AuditRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.auditRowColumns) FROM landmap_audit WHERE id > ? ORDER BY id LIMIT ?",
+                             arguments: [id, max(0, limit)]).map(Self.auditRow(from:))
+        }
+    }
+
+    static let auditRowColumns = "id, at, actor, action, target, detail, unit, prev_hash, hash"
+
+    static func auditRow(from r: Row) -> AuditRow {
+        AuditRow(id: r[0], at: r[1], actor: r[2], action: r[3], target: r[4], detail: r[5], unit: r[6], prevHash: r[7], hash: r[8])
+    }
+
+    /// Appends an entry sealed into the hash chain (`AuditChain`). Inside `pool.write`, so
+    /// SQLite's one writer serialises appends: the id is the last one plus one, and the entry
+    /// follows the last sealed one (an unsealed entry after it — slipped in by hand — stays
+    /// outside the chain, where verification names it).
     static func appendAudit(_ db: Database, actor: String, unit: String = "", action: String, target: String, detail: String) throws {
-        try db.execute(sql: "INSERT INTO landmap_audit (at, actor, unit, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [Timestamp.string(Date()), actor, unit, action, target, detail])
+        let (lastID, head) = try chainHead(db)
+        let entry = AuditChain.sealed(AuditRow(id: lastID + 1, at: Timestamp.string(Date()), actor: actor, action: action, target: target,
+                                               detail: detail, unit: unit), after: head)
+        try db.execute(sql: "INSERT INTO landmap_audit (id, at, actor, unit, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [entry.id, entry.at, entry.actor, entry.unit, entry.action, entry.target, entry.detail, entry.prevHash, entry.hash])
+    }
+
+    /// The largest id and the hash the next entry follows; a log with no sealed entry yet is
+    /// sealed first.
+    static func chainHead(_ db: Database) throws -> (lastID: Int64, hash: String) {
+        let lastID = try Int64.fetchOne(db, sql: "SELECT max(id) FROM landmap_audit") ?? 0
+        if let hash = try String.fetchOne(db, sql: "SELECT hash FROM landmap_audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1") {
+            return (lastID, hash)
+        }
+        guard lastID > 0, try sealAuditLog(db) > 0 else { return (lastID, AuditChain.genesis) }
+        return (lastID, try String.fetchOne(db, sql: "SELECT hash FROM landmap_audit ORDER BY id DESC LIMIT 1") ?? AuditChain.genesis)
+    }
+
+    /// Seals a log written before the chain existed (no entry has a hash): every entry, in id
+    /// order, as if each had been appended then. Does nothing once any entry is sealed — an
+    /// unsealed entry after that is not an old one and must stay visible to verification.
+    /// Returns how many entries it sealed.
+    @discardableResult
+    static func sealAuditLog(_ db: Database) throws -> Int {
+        guard try Int.fetchOne(db, sql: "SELECT 1 FROM landmap_audit WHERE hash IS NOT NULL LIMIT 1") == nil else { return 0 }
+        var prev = AuditChain.genesis
+        var after: Int64 = 0
+        var sealed = 0
+        let update = try db.makeStatement(sql: "UPDATE landmap_audit SET prev_hash = ?, hash = ? WHERE id = ?")
+        while true {
+            let page = try Row.fetchAll(db, sql: "SELECT \(auditRowColumns) FROM landmap_audit WHERE id > ? ORDER BY id LIMIT 1000",
+                                        arguments: [after]).map(auditRow(from:))
+            for entry in page {
+                let e = AuditChain.sealed(entry, after: prev)
+                try update.execute(arguments: [e.prevHash, e.hash, e.id])
+                prev = e.hash ?? prev
+            }
+            sealed += page.count
+            guard let last = page.last else { break }
+            after = last.id
+        }
+        return sealed
     }
 
     /// `qgis-office (editor)`, with the scope when it has limits and the terms when set:

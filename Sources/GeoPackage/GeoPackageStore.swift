@@ -109,6 +109,8 @@ public final class GeoPackageStore: FeatureStore {
             upgraded = true
         }
         try addLayerFigures(db)
+        // A log from before the hash chain is sealed once, so an upgraded file verifies.
+        if try sealAuditLog(db) > 0 { upgraded = true }
         try db.execute(sql: GeoPackageSchema.registeredTablesOnly)
         let listed = db.changesCount > 0
         return appID != GeoPackageSchema.applicationID || !hasLandMap || listed || upgraded

@@ -62,10 +62,11 @@ extension GeoPackageStore: StoreTransfer {
                 try body(.token(TokenRow(id: r[0], key: r[1], name: r[2], role: r[3], hash: [UInt8](hash), createdAt: r[5], revokedAt: r[6], lastUsedAt: r[7],
                                          scopeJSON: r[8], expiresAt: r[9], lastAddress: r[10], rateLimit: r[11])))
             }
-            let audit = try Row.fetchCursor(db, sql: "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit ORDER BY id")
-            while let r = try audit.next() {
-                try body(.audit(AuditRow(id: r[0], at: r[1], actor: r[2], action: r[3], target: r[4], detail: r[5], unit: r[6])))
-            }
+            // With its hash chain; a source from before the chain has none (the copy is sealed when loaded).
+            let hasChain = try db.columns(in: "landmap_audit").contains { $0.name == "hash" }
+            let auditColumns = hasChain ? Self.auditRowColumns : "id, at, actor, action, target, detail, unit, NULL, NULL"
+            let audit = try Row.fetchCursor(db, sql: "SELECT \(auditColumns) FROM landmap_audit ORDER BY id")
+            while let r = try audit.next() { try body(.audit(Self.auditRow(from: r))) }
             let changes = try Row.fetchCursor(db, sql: "SELECT \(Self.changeColumns(content: true)) FROM landmap_changes ORDER BY id")
             while let r = try changes.next() {
                 guard wanted == nil || chosen.contains(r[1]) else { continue }
@@ -136,8 +137,8 @@ final class GeoPackageLoader: TransferLoader {
                 """).execute(arguments: [t.id, t.key, t.name, t.role, Data(t.hash), t.createdAt, t.revokedAt, t.lastUsedAt, t.scopeJSON, t.expiresAt,
                                          t.lastAddress, t.rateLimit])
         case .audit(let a):
-            try db.cachedStatement(sql: "INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [a.id, a.at, a.actor, a.action, a.target, a.detail, a.unit])
+            try db.cachedStatement(sql: "INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [a.id, a.at, a.actor, a.action, a.target, a.detail, a.unit, a.prevHash, a.hash])
         case .change(let c):
             try db.cachedStatement(sql: """
                 INSERT INTO landmap_changes (id, layer, kind, proposer, unit, created_at, status, summary, content, decided_by, decided_at, reason, batch_id)
@@ -202,6 +203,8 @@ final class GeoPackageLoader: TransferLoader {
 
     /// Each layer's extent from its R-tree, made exact, and its last change, as a batch leaves them.
     func finish() throws {
+        // A log copied from before the hash chain is sealed here, as an upgraded file is.
+        try GeoPackageStore.sealAuditLog(db)
         for name in order {
             guard let layer = layers[name] else { continue }
             let rtree = GeoPackageSchema.quoted("rtree_\(name)_geom")

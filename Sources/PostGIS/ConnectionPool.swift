@@ -59,9 +59,14 @@ final class ConnectionPool: Sendable {
         }
     }
 
+    /// Every write's BEGIN: READ COMMITTED whatever the server's `default_transaction_isolation`,
+    /// since writes rely on it — a statement after an advisory lock sees what the lock's
+    /// previous holder committed (batches, the audit chain's head).
+    static let write = "BEGIN ISOLATION LEVEL READ COMMITTED"
+
     /// Runs `body` in one transaction (`begin` says which kind): committed when it returns,
     /// rolled back when it throws. A session whose rollback fails is discarded.
-    func transaction<T>(_ begin: String = "BEGIN", _ body: (PGSession) throws -> T) throws -> T {
+    func transaction<T>(_ begin: String = ConnectionPool.write, _ body: (PGSession) throws -> T) throws -> T {
         try with { s in try Self.transaction(s, begin, body) }
     }
 

@@ -15,6 +15,9 @@ enum Migrations {
     /// Advisory lock keys (any constant unlikely to be used by another application).
     static let migrationLock: Int64 = 0x4C4D_4D49_4752  // "LMMIGR"
     static let writeLock: Int64 = 0x4C4D_5752_4954  // "LMWRIT"
+    /// Held by every audit append until it commits (the hash chain's one writer at a time); a
+    /// write takes it after `writeLock`, never before.
+    static let auditLock: Int64 = 0x4C4D_4155_4449  // "LMAUDI"
 
     /// Text that sorts and compares byte by byte, as SQLite's does, whatever the database's
     /// collation: ids and ISO timestamps must order exactly as in a GeoPackage.

@@ -68,7 +68,16 @@ extension PostGISStore: AccessStore {
     }
 
     public func audit(actor: String, unit: String, action: String, target: String, detail: String) throws {
-        try pool.with { s in try Self.appendAudit(s, actor: actor, unit: unit, action: action, target: target, detail: detail) }
+        try pool.transaction { s in try Self.appendAudit(s, actor: actor, unit: unit, action: action, target: target, detail: detail) }
+    }
+
+    /// Read from the primary: verification and `audit export` see every committed entry.
+    public func auditEntries(after id: Int64, limit: Int) throws -> [AuditRow] {
+        try pool.with { s in
+            var b = Binds()
+            return try s.query("SELECT \(Self.auditRowColumns) FROM landmap_audit WHERE id > \(b.add(id)) ORDER BY id LIMIT \(b.add(max(0, limit)))",
+                               b.bindings).map(Self.auditRow(from:))
+        }
     }
 
     /// The same selection as the GeoPackage store's: the layer filter compares text exactly
@@ -96,12 +105,83 @@ extension PostGISStore: AccessStore {
         }
     }
 
+    static let auditRowColumns = "id, at, actor, action, target, detail, unit, prev_hash, hash"
+
+    static func auditRow(from row: PostgresRow) throws -> AuditRow {
+        let r = row.makeRandomAccess()
+        return AuditRow(id: try r.int64(0), at: try r.string(1), actor: try r.string(2), action: try r.string(3), target: try r.string(4),
+                        detail: try r.string(5), unit: try r.string(6), prevHash: try r.optionalString(7), hash: try r.optionalString(8))
+    }
+
+    /// Takes the audit log's own advisory lock (`Migrations.auditLock`) until the transaction
+    /// ends: appends from every server queue here, so each reads the chain's true head.
+    static func lockAudit(_ s: PGSession) throws {
+        try s.execute("SELECT pg_advisory_xact_lock(\(Migrations.auditLock))")
+    }
+
+    /// Appends an entry sealed into the hash chain (`AuditChain`), inside the caller's
+    /// transaction. Several servers append at once, so: the audit lock first, then the head
+    /// read by a new statement — under READ COMMITTED each statement sees everything committed
+    /// before it began, so the entry appended just before, whose transaction committed before
+    /// it let the lock go. The id comes from the sequence under the lock, so ids grow in chain
+    /// order. A snapshot transaction (REPEATABLE READ, SERIALIZABLE) would read an older head
+    /// and fork the chain: it is refused (every LandMap write begins READ COMMITTED).
     static func appendAudit(_ s: PGSession, actor: String, unit: String = "", action: String, target: String, detail: String) throws {
+        try lockAudit(s)
+        var head = try chainHead(s)
+        if head.hash == nil, head.hasEntries, try sealAuditLog(s) > 0 { head = try chainHead(s) }
+        guard head.isolation == "read committed" else {
+            throw StoreError.unsupported("an audit entry can only be appended in a READ COMMITTED transaction, not \(head.isolation): it would fork the chain")
+        }
+        let entry = AuditChain.sealed(AuditRow(id: head.nextID, at: Timestamp.string(Date()), actor: actor, action: action, target: target,
+                                               detail: detail, unit: unit), after: head.hash ?? AuditChain.genesis)
         var b = Binds()
         try s.execute("""
-            INSERT INTO landmap_audit (at, actor, unit, action, target, detail)
-            VALUES (\(b.add(Timestamp.string(Date()))), \(b.add(actor)), \(b.add(unit)), \(b.add(action)), \(b.add(target)), \(b.add(detail)))
+            INSERT INTO landmap_audit (id, at, actor, unit, action, target, detail, prev_hash, hash)
+            VALUES (\(b.add(entry.id)), \(b.add(entry.at)), \(b.add(actor)), \(b.add(unit)), \(b.add(action)), \(b.add(target)), \(b.add(detail)),
+              \(b.add(entry.prevHash)), \(b.add(entry.hash)))
             """, b.bindings)
+    }
+
+    /// In one statement: the transaction's isolation, the last sealed entry's hash (nil when
+    /// none), whether there are entries, and the next id from the sequence.
+    static func chainHead(_ s: PGSession) throws -> (isolation: String, hash: String?, hasEntries: Bool, nextID: Int64) {
+        guard let r = try s.query("""
+            SELECT current_setting('transaction_isolation'),
+              (SELECT hash FROM landmap_audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1),
+              EXISTS (SELECT 1 FROM landmap_audit), nextval(pg_get_serial_sequence('landmap_audit', 'id'))
+            """).first?.makeRandomAccess() else { throw PostGISError.connectionLost("no answer reading the audit chain's head") }
+        return (try r.string(0), try r.optionalString(1), try r[2].decode(Bool.self), try r.int64(3))
+    }
+
+    /// Seals a log written before the chain existed (no entry has a hash), in id order and
+    /// 500 entries per UPDATE, as the GeoPackage store's `sealAuditLog` does; nothing once any
+    /// entry is sealed. Call with the audit lock held. Returns how many it sealed.
+    @discardableResult
+    static func sealAuditLog(_ s: PGSession) throws -> Int {
+        guard try s.query("SELECT 1 FROM landmap_audit WHERE hash IS NOT NULL LIMIT 1").isEmpty else { return 0 }
+        var prev = AuditChain.genesis
+        var after: Int64 = 0
+        var sealed = 0
+        while true {
+            var b = Binds()
+            let page = try s.query("SELECT \(auditRowColumns) FROM landmap_audit WHERE id > \(b.add(after)) ORDER BY id LIMIT 500", b.bindings)
+                .map(auditRow(from:))
+            guard let last = page.last else { break }
+            b = Binds()
+            var values = [String]()
+            for entry in page {
+                let e = AuditChain.sealed(entry, after: prev)
+                values.append("(\(b.add(e.id)), \(b.add(prev)), \(b.add(e.hash)))")
+                prev = e.hash ?? prev
+            }
+            try s.execute("""
+                UPDATE landmap_audit a SET prev_hash = v.p, hash = v.h FROM (VALUES \(values.joined(separator: ", "))) v(id, p, h) WHERE a.id = v.id
+                """, b.bindings)
+            sealed += page.count
+            after = last.id
+        }
+        return sealed
     }
 
     /// A stored token; a scope that is not one throws rather than reading as no limits.

@@ -53,7 +53,8 @@ extension PostGISStore: ChangeStore {
     }
 
     /// Marks a pending proposal approved by the batch that applies it, inside that batch's
-    /// transaction, and audits `change.approve`; throws (failing the batch) when it is not pending.
+    /// transaction; throws (failing the batch) when it is not pending. The batch audits
+    /// `change.approve` at its end (`auditApproval`), so the audit lock is not held while it writes.
     static func approve(_ s: PGSession, change id: Int64, actor: String, unit: String, batchID: Int64?, at timestamp: String) throws {
         var b = Binds()
         let updated = try s.execute("""
@@ -61,6 +62,10 @@ extension PostGISStore: ChangeStore {
               batch_id = \(b.add(batchID)) WHERE id = \(b.add(id)) AND status = 'pending'
             """, b.bindings)
         guard updated == 1 else { throw StoreError.changeNotPending(id: id, status: try changeStatus(s, id: id) ?? "unknown") }
+    }
+
+    /// The `change.approve` entry of a batch that applied a proposal.
+    static func auditApproval(_ s: PGSession, change id: Int64, actor: String, unit: String, batchID: Int64?) throws {
         try appendAudit(s, actor: actor, unit: unit, action: "change.approve", target: "change:\(id)",
                         detail: batchID.map { "applied by batch \($0)" } ?? "approved")
     }

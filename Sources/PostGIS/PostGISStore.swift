@@ -60,6 +60,11 @@ public final class PostGISStore: FeatureStore {
                     throw PostGISError.readOnly(database: url.database)
                 }
                 try Migrations.run(s, database: url.database)
+                // A log from before the hash chain is sealed once, so an upgraded database verifies.
+                try ConnectionPool.transaction(s, ConnectionPool.write) { s in
+                    try Self.lockAudit(s)
+                    try Self.sealAuditLog(s)
+                }
                 let pg = try s.query("SHOW server_version").scalar(String.self) ?? "?"
                 let gis = try s.query("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").scalar(String.self) ?? "?"
                 return "PostgreSQL \(pg.split(separator: " ").first.map(String.init) ?? pg), PostGIS \(gis)"

@@ -65,11 +65,7 @@ extension PostGISStore: StoreTransfer {
                                          lastUsedAt: try r.optionalString(7), scopeJSON: try r.string(8), expiresAt: try r.optionalString(9),
                                          lastAddress: try r.optionalString(10), rateLimit: try r[11].decode(Int?.self))))
             }
-            try Self.cursor(s, "SELECT id, at, actor, action, target, detail, unit FROM landmap_audit ORDER BY id") { row in
-                let r = row.makeRandomAccess()
-                try body(.audit(AuditRow(id: try r.int64(0), at: try r.string(1), actor: try r.string(2), action: try r.string(3),
-                                         target: try r.string(4), detail: try r.string(5), unit: try r.string(6))))
-            }
+            try Self.cursor(s, "SELECT \(Self.auditRowColumns) FROM landmap_audit ORDER BY id") { row in try body(.audit(try Self.auditRow(from: row))) }
             try Self.cursor(s, "SELECT \(Self.changeColumns(content: true)) FROM landmap_changes ORDER BY id") { row in
                 let change = try Self.change(from: row)
                 guard wanted == nil || chosen.contains(change.layer) else { return }
@@ -92,6 +88,7 @@ extension PostGISStore: StoreTransfer {
     public func load(_ body: (any TransferLoader) throws -> Void) throws {
         try pool.transaction { s in
             try self.lockWrites(s)
+            try Self.lockAudit(s)
             var held = [String]()
             for (table, one, many) in [("landmap_batches", "batch", "batches"), ("landmap_tokens", "token", "tokens"),
                                        ("landmap_audit", "audit entry", "audit entries"), ("landmap_changes", "change", "changes")] {
@@ -155,8 +152,8 @@ final class PostGISLoader: TransferLoader {
                  b.add(t.scopeJSON), b.add(t.expiresAt), b.add(t.lastAddress), b.add(t.rateLimit.map(Int64.init))]
             }
         case .audit(let a):
-            try queue("INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit) VALUES") { b in
-                [b.add(a.id), b.add(a.at), b.add(a.actor), b.add(a.action), b.add(a.target), b.add(a.detail), b.add(a.unit)]
+            try queue("INSERT INTO landmap_audit (id, at, actor, action, target, detail, unit, prev_hash, hash) VALUES") { b in
+                [b.add(a.id), b.add(a.at), b.add(a.actor), b.add(a.action), b.add(a.target), b.add(a.detail), b.add(a.unit), b.add(a.prevHash), b.add(a.hash)]
             }
         case .change(let c):
             try queue("""
@@ -262,5 +259,7 @@ final class PostGISLoader: TransferLoader {
         for table in ["landmap_batches", "landmap_tokens", "landmap_audit", "landmap_changes"] {
             try s.execute("SELECT setval(pg_get_serial_sequence('\(table)', 'id'), coalesce(max(id), 0) + 1, false) FROM \(table)")
         }
+        // A log copied from before the hash chain is sealed here, as an upgraded database is.
+        try PostGISStore.sealAuditLog(s)
     }
 }

@@ -47,6 +47,10 @@ extension PostGISStore {
                   unchanged = \(b.add(summary.unchanged)), deleted = \(b.add(summary.deleted)), data_version = \(b.add(summary.dataVersion))
                 WHERE id = \(b.add(batchID))
                 """, b.bindings)
+            // Last, so the audit lock (taken by the first append) is held only until the commit.
+            if let change = request.approves {
+                try Self.auditApproval(s, change: change, actor: request.actor, unit: request.unit, batchID: batchID)
+            }
             if changed {
                 try Self.appendAudit(s, actor: request.actor, unit: request.unit, action: "write", target: schema.name,
                                      detail: request.auditDetail(batchID: batchID, summary))

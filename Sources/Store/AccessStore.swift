@@ -180,6 +180,11 @@ public protocol AccessStore: Sendable {
     func audit(actor: String, unit: String, action: String, target: String, detail: String) throws
     /// The entries `query` selects, newest first.
     func auditLog(_ query: AuditQuery) throws -> [AuditEntry]
+    /// Up to `limit` entries with ids above `id`, oldest first, as stored (timestamp text and
+    /// chain hashes): what verification, `audit export` and its `--follow` page through. An
+    /// entry becomes visible only after every entry with a smaller id (appends are serialised
+    /// and take the next id), so a reader resuming after the last id it saw misses none.
+    func auditEntries(after id: Int64, limit: Int) throws -> [AuditRow]
 }
 
 extension AccessStore {

@@ -140,10 +140,17 @@ public struct AuditRow: Hashable, Sendable {
     public var target: String
     public var detail: String
     public var unit: String
+    /// The hash chain (`AuditChain`): the hash of the entry before (the genesis value for the
+    /// first) and of this one, lower-case hex SHA-256; nil while the entry is not sealed.
+    public var prevHash: String?
+    public var hash: String?
 
-    public init(id: Int64, at: String, actor: String, action: String, target: String, detail: String, unit: String = "") {
+    public init(id: Int64, at: String, actor: String, action: String, target: String, detail: String, unit: String = "",
+                prevHash: String? = nil, hash: String? = nil) {
         self.id = id
         self.unit = unit
+        self.prevHash = prevHash
+        self.hash = hash
         self.at = at
         self.actor = actor
         self.action = action

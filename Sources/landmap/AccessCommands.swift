@@ -166,53 +166,6 @@ struct TokenCommand: ParsableCommand {
     }
 }
 
-struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "audit",
-        abstract: "Show the audit log: every write, token made, revoked or used, refused request.",
-        discussion: """
-            Newest first. Token use is recorded once a minute per token; refused tokens at most \
-            once a second, with a count of the others. Each entry names the unit its actor \
-            works for (a token's --unit).
-
-            Examples:
-              landmap audit
-              landmap audit --action write --limit 20
-              landmap audit --actor token:qgis-office --json
-              landmap audit --unit phuong-tan-phong --layer parcels --since 2026-11-01
-            """)
-
-    @OptionGroup var options: GlobalOptions
-    @Option(help: "How many entries.") var limit = 50
-    @Option(help: "Only this actor (cli:<user>, token:<name>, anonymous).") var actor: String?
-    @Option(help: "Only this action (write, write.refused, change.propose, change.approve, change.reject, token.create, token.revoke, token.use, auth.refused, import.refused, backup).") var action: String?
-    @Option(help: "Only entries of this unit.") var unit: String?
-    @Option(help: "Only entries about this layer (its writes, refusals and proposals).") var layer: String?
-    @Option(help: ArgumentHelp("Only entries from this date (YYYY-MM-DD, UTC) or instant (ISO 8601) on.", valueName: "date")) var since: String?
-
-    func run() throws {
-        guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
-        var from: Date?
-        if let since {
-            let f = ISO8601DateFormatter()
-            let options: [ISO8601DateFormatter.Options] = [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]]
-            from = options.lazy.compactMap { o -> Date? in f.formatOptions = o; return f.date(from: since) }.first
-            guard from != nil else { throw ValidationError("--since must be a date (2026-11-01) or an ISO 8601 instant, not '\(since)'") }
-        }
-        let entries = try options.openStore().auditLog(AuditQuery(limit: limit, actor: actor, action: action, unit: unit, layer: layer, since: from))
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if options.json {
-            printJSON(.array(entries.map { e in
-                .object(["id": .integer(e.id), "at": .string(f.string(from: e.at)), "actor": .string(e.actor), "unit": .string(e.unit),
-                         "action": .string(e.action), "target": .string(e.target), "detail": .string(e.detail)])
-            }))
-            return
-        }
-        for e in entries { print("\(f.string(from: e.at))  \(e.actor)\(e.unit.isEmpty ? "" : " (\(e.unit))")  \(e.action)  \(e.target)  \(e.detail)") }
-    }
-}
-
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",

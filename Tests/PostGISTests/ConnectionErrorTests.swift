@@ -78,6 +78,10 @@ struct ConnectionErrorTests {
             #expect(try store.batches(ids: [1])[1].map { $0.actor == "cli:old" && $0.proposer == nil } == true)
             let change = try store.addChange(layer: "parcels", kind: "create", proposer: "token:old", unit: "", summary: "s", content: "{}")
             #expect(try store.change(id: change.id)?.status == .pending)
+            // The old entry was sealed into the audit chain at open; the proposal's follows it.
+            let entries = try store.auditEntries(after: 0, limit: 5)
+            #expect(entries.map(\.action) == ["token.create", "change.propose"] && entries.first?.prevHash == AuditChain.genesis)
+            #expect(try store.verifyAuditChain() == .whole(entries: 2, head: try #require(entries.last?.hash)))
             let versions = try store.pool.with { s in try s.query("SELECT count(*) FROM landmap_migrations").scalar(Int64.self) }
             #expect(versions == Int64(Migrations.latest))
         }

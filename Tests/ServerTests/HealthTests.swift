@@ -69,6 +69,29 @@ import TestSupport
         #expect(soundMetrics.contains("landmap_db_quick_check_ok 1") && soundMetrics.contains("landmap_db_quick_check_duration_seconds"), "\(soundMetrics)")
     }
 
+    /// The check walks the audit chain too: a broken chain is said in `/health` (still 200:
+    /// the data is served) and in `landmap_audit_chain_ok`, which alerts watch.
+    @Test func aBrokenAuditChainIsReportedNotFatal() async throws {
+        let (soundPath, _) = try Self.copies()
+        let state = try Self.state(soundPath)
+        for i in 1...3 { try state.store.audit(actor: "token:t", action: "token.use", target: "k", detail: "\(i)") }
+        let before = try state.store.auditEntries(after: 0, limit: 10_000)
+        await state.health.refresh()
+        var (status, body, _) = try await Self.get(state, "/health")
+        #expect(status == .ok && body.contains("\"audit_chain\":{") && body.contains("\"status\":\"whole\""), "\(body)")
+        #expect(body.contains("\"entries\":\(before.count)") && body.contains("\"head\":\"\(before.last?.hash ?? "?")\""), "\(body)")
+        var (_, metrics, _) = try await Self.get(state, "/metrics")
+        #expect(metrics.contains("landmap_audit_chain_ok 1") && metrics.contains("landmap_audit_chain_entries \(before.count)"), "\(metrics)")
+
+        let changed = try #require(before.dropLast().last?.id)
+        try await DatabaseQueue(path: soundPath).write { db in try db.execute(sql: "UPDATE landmap_audit SET detail = 'edited' WHERE id = ?", arguments: [changed]) }
+        await state.health.refresh()
+        (status, body, _) = try await Self.get(state, "/health")
+        #expect(status == .ok && body.contains("\"status\":\"broken\"") && body.contains("entry \(changed) was changed"), "\(body)")
+        (_, metrics, _) = try await Self.get(state, "/metrics")
+        #expect(metrics.contains("landmap_audit_chain_ok 0") && metrics.contains("landmap_audit_chain_entries \(before.count - 2)"), "\(metrics)")
+    }
+
     /// The monitor checks at start, and again after a batch, not on every poll.
     @Test func theMonitorChecksAgainAfterABatch() async throws {
         let (soundPath, _) = try Self.copies()

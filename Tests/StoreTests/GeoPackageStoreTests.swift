@@ -88,6 +88,7 @@ import TestSupport
         #expect(try reopened.batches(ids: [1])[1]?.proposer == nil)
         let change = try reopened.addChange(layer: "parcels", kind: "create", proposer: "token:old", unit: "x", summary: "s", content: "{}")
         #expect(try reopened.change(id: change.id)?.status == .pending)
+        #expect(try reopened.verifyAuditChain().isWhole)
         #expect(try GeoPackageStore(path: url.path, readOnly: true).changes(layer: nil, status: nil, limit: 5).count == 1)
     }
 }

@@ -1077,6 +1077,7 @@ extension StoreConformanceTests {
             #expect(page.oldest == 5 && page.current == 5 && page.changes.isEmpty)
         }
         let upgraded = try source.another()
+        #expect(try upgraded.verifyAuditChain().isWhole)
         #expect(try upgraded.batchRecords(layer: "parcels").map(\.dataVersion) == [1, 3, 3, 4, 5])
         #expect(try upgraded.changes(layer: "parcels", since: 0, after: nil, limit: 100).changes == whole.changes)
         #expect(try upgraded.batchRecords(layer: "roads").map(\.dataVersion) == [nil])

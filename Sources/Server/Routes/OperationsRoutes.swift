@@ -4,6 +4,7 @@ import Geometry
 import HTTPTypes
 import Hummingbird
 import Prometheus
+import Store
 
 /// Liveness/readiness and Prometheus metrics.
 struct OperationsRoutes {
@@ -21,6 +22,30 @@ struct OperationsRoutes {
     /// a problem document saying what is wrong. Never runs the check itself (`DatabaseHealth`).
     /// Layers (and duplicate keys) are those the caller may read: `/health` names no layer
     /// that does not exist for it.
+    /// `{"status": "whole", "entries": …, "head": …}`, `{"status": "broken", "entry": …, "problem": …}`,
+    /// `{"status": "unchecked", "problem": …}` when the walk could not run, or `pending`.
+    static func auditChain(_ check: AuditChainCheck?) -> JSONValue {
+        guard let check else { return .object(["status": "pending"]) }
+        var o: [String: JSONValue] = ["checked_at": .string(check.checkedAt.formatted(.iso8601)),
+                                      "seconds": .number((check.seconds * 1000).rounded() / 1000)]
+        switch check.verdict {
+        case .whole(let entries, let head)?:
+            o["status"] = "whole"
+            o["entries"] = .integer(Int64(entries))
+            o["head"] = .string(head)
+        case .broken(let b)?:
+            o["status"] = "broken"
+            o["entry"] = .integer(b.entry)
+            o["kind"] = .string(b.kind.rawValue)
+            o["entries"] = .integer(Int64(b.verified))
+            o["problem"] = .string("\(b); see landmap audit verify")
+        case nil:
+            o["status"] = "unchecked"
+            o["problem"] = .string(check.error ?? "the walk did not run")
+        }
+        return .object(o)
+    }
+
     func health(_ identity: Identity?) throws -> Response {
         var versions: [String: Int64]
         do {
@@ -46,6 +71,8 @@ struct OperationsRoutes {
                 })
             }
         }
+        // A broken chain is said, not a 503: the data is still served (alerts watch landmap_audit_chain_ok).
+        database["audit_chain"] = Self.auditChain(state.health.latestChain)
         if let check, !check.isOK {
             var problem = Problem(.serviceUnavailable,
                                   "the database failed its integrity check at \(at): "
