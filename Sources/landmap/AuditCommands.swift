@@ -45,7 +45,7 @@ struct AuditShowCommand: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Option(help: "How many entries.") var limit = 50
     @Option(help: "Only this actor (cli:<user>, token:<name>, anonymous).") var actor: String?
-    @Option(help: "Only this action (write, write.refused, change.propose, change.approve, change.reject, token.create, token.revoke, token.use, auth.refused, import.refused, backup).") var action: String?
+    @Option(help: "Only this action (write, write.refused, change.propose, change.approve, change.reject, token.create, token.revoke, token.use, auth.refused, import.refused, import.unsafe, backup).") var action: String?
     @Option(help: "Only entries of this unit.") var unit: String?
     @Option(help: "Only entries about this layer (its writes, refusals and proposals).") var layer: String?
     @Option(help: ArgumentHelp("Only entries from this date (YYYY-MM-DD, UTC) or instant (ISO 8601) on.", valueName: "date")) var since: String?
