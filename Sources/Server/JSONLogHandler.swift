@@ -6,7 +6,7 @@ import Logging
 /// (`landmap serve --log-format json`): `{"at": "2026-11-30T23:59:59.123Z", "level": "info",
 /// "label": "landmap", "message": "request", "method": "GET", "path": "/parcels/at", …}` —
 /// the metadata flattened beside the message, so a collector indexes each field without a
-/// parser of its own. Each line is one `write(2)`, so lines from several threads never interleave.
+/// parser of its own. Each line is one `write(2)` (lines up to the pipe's atomic size, 4 KiB, never interleave).
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
@@ -27,8 +27,15 @@ public struct JSONLogHandler: LogHandler {
         var line = Self.line(at: Date(), level: event.level, label: label, message: "\(event.message)",
                              metadata: metadata.merging(metadataProvider?.get() ?? [:]) { _, new in new }.merging(event.metadata ?? [:]) { _, new in new })
         line.append("\n")
-        var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+        // One write(2) for the whole line in the usual case; a long line a pipe takes in parts is finished.
+        let bytes = Array(line.utf8)
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(2, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if n > 0 { offset += n } else if n < 0, errno == EINTR { continue } else { return }
+            }
+        }
     }
 
     /// One log line (without its newline); fields of the metadata never replace `at`, `level`,
