@@ -239,7 +239,7 @@ import TestSupport
         let upload = dir.appendingPathComponent("upload.gpkg")
         try Data("SQLite format 3\0".utf8).write(to: upload)
         try FileManager.default.createSymbolicLink(atPath: upload.path + "-wal", withDestinationPath: live.path + "-wal")
-        #expect(throws: FormatError(file: upload.path, "its -wal file is LandMap's own database's: refused")) { try SourcePolicy.checkLocalFile(upload.path) }
+        #expect(throws: FormatError.unsafe(file: upload.path, "its -wal file is LandMap's own database's: refused")) { try SourcePolicy.checkLocalFile(upload.path) }
     }
 
     @Test func aMapInfoSeamlessTableIsRefusedByItsFlag() throws {
