@@ -241,8 +241,9 @@ public final class OGRReader {
         self.gdalSource = gdalPath
         let lower = path.lowercased()
         let isShapefile = lower.hasSuffix(".shp") || lower.hasSuffix(".dbf") || lower.hasSuffix(".zip")
-        // GDAL passes CSV text through as it is: decode it ourselves like a DBF's.
-        let isCSV = lower.hasSuffix(".csv")
+        // GDAL passes CSV and DGN v7 text through as it is (a DGN's 8-bit text is whatever
+        // the drafter's font used, often TCVN3): decode it ourselves like a DBF's.
+        let textAsBytes = lower.hasSuffix(".csv") || lower.hasSuffix(".dgn")
         var dataset = Self.open(gdalPath, rawShapefileText: isShapefile)
         var restored: URL?
         var openedPath = gdalPath
@@ -310,7 +311,7 @@ public final class OGRReader {
         }
         fieldNames = names
         fieldTypes = types
-        rawText = isShapefile || isCSV
+        rawText = isShapefile || textAsBytes
         self.encoding = encoding
         self.encodingSource = encoding == .auto ? "" : "given"
         if encoding == .auto { resolveAutoEncoding() }

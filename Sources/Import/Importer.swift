@@ -30,6 +30,11 @@ public struct ImportOptions: Sendable {
     public var overlapArea = 0.5
     /// Features with more vertices are refused (`--max-vertices`; SPEC §5).
     public var maxVertices = ImportOptions.defaultMaxVertices
+    /// For CAD sheets (DGN, DXF): the level of the shapes and the levels of their labels
+    /// (`--shapes`, `--label`); nil reads every element as a feature.
+    public var sheet: SheetLayout?
+    /// `--set FIELD=VALUE`: a value every feature of the files gets, over what the file says.
+    public var constants: [String: String] = [:]
     public var actor = "cli"
     /// The actor's unit (a token's `--unit`), for the audit entry of the batch.
     public var unit = ""
@@ -149,15 +154,41 @@ final class Run {
     /// TM-3 zones already suggested for UTM data: one warning per zone and file.
     private var suggestedZones: Set<Int> = []
 
+    /// `--set` values, typed by the layer's fields.
+    let constants: [String: JSONValue]
+
     init(options: ImportOptions) throws {
         guard LayerSchema.isValidName(options.layer) else { throw StoreError.invalidLayerName(options.layer) }
         self.options = options
         schema = LayerSchema.builtIn(named: options.layer) ?? .custom(options.layer)
+        constants = try Self.typed(options.constants, schema)
         geos = try GeosContext()
         area = try CadastralArea()
     }
 
     static let geoJSONExtensions: Set<String> = ["geojson", "json", "geojsons", "geojsonl", "geojsonseq"]
+
+    /// `--set` values as the layer's fields take them: numbers as written on sheets
+    /// (`SheetNumber`), whole numbers for integer fields; a value a field cannot take is refused.
+    static func typed(_ constants: [String: String], _ schema: LayerSchema) throws -> [String: JSONValue] {
+        var out = [String: JSONValue]()
+        for (field, text) in constants {
+            guard !field.isEmpty else { throw SheetLayoutError("--set takes FIELD=VALUE, e.g. --set ward_code=27484") }
+            switch schema.fields.first(where: { $0.name == field })?.type {
+            case .integer?:
+                guard let d = SheetNumber.parse(text), d == d.rounded(), abs(d) < 9e15 else {
+                    throw SheetLayoutError("--set \(field)=\(text): '\(field)' takes a whole number")
+                }
+                out[field] = .integer(Int64(d))
+            case .real?:
+                guard let d = SheetNumber.parse(text) else { throw SheetLayoutError("--set \(field)=\(text): '\(field)' takes a number") }
+                out[field] = .number(d)
+            default:
+                out[field] = .string(text)
+            }
+        }
+        return out
+    }
 
     func process(_ path: String, into report: inout QAReport, progress: Importer.Progress?, writer: any FeatureBatchWriter,
                  admit: ((Feature) throws -> Void)? = nil, accepted: ((Feature) -> Void)? = nil) throws {
@@ -177,7 +208,7 @@ final class Run {
         case .opened(let opened, let count): (summary, total) = (opened, count)
         case .failed(let error): ended = true; throw error
         case .finished: ended = true; return
-        case .features: throw FormatError(file: path, "the reader sent features before opening the file")
+        case .features, .findings: throw FormatError(file: path, "the reader sent features before opening the file")
         }
         for p in lintProblems where !p.isAdvice {
             report.findings.append(Finding(severity: .error, kind: .invalidGeoJSON, file: path, index: p.feature ?? 0,
@@ -193,6 +224,7 @@ final class Run {
             let batch: [ReadingStage.Ready]
             switch pipe.take() {
             case .features(let ready): batch = ready
+            case .findings(let found): report.findings += found; continue
             case .finished: ended = true; break reading
             case .failed(let error): ended = true; throw error
             case .opened: continue

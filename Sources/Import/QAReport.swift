@@ -31,6 +31,14 @@ public struct Finding: Hashable, Sendable {
         case wrongCRS = "wrong_crs"
         /// Read as VN-2000 / UTM where the province draws its cadastral maps in a TM-3 zone.
         case cadastralZone = "cadastral_zone"
+        /// A CAD sheet's shape without a text for a `--label` field.
+        case missingLabel = "missing_label"
+        /// A text on a `--label` level inside no shape.
+        case strayLabel = "stray_label"
+        /// Different texts for one field inside one shape.
+        case conflictingLabels = "conflicting_labels"
+        /// A shape drawn inside another, cut out of it.
+        case nestedShape = "nested_shape"
     }
 
     public var severity: Severity
@@ -72,6 +80,8 @@ public struct FileSummary: Hashable, Sendable {
     public var mapping: [String: String]
     /// What had to be done to read the file.
     public var notes: [String] = []
+    /// A CAD sheet's levels (DGN) or layers (DXF) and what each holds.
+    public var survey: SheetSurvey?
 }
 
 /// The quality report of a validation or an import: per file, the findings, and what was written.
@@ -99,6 +109,7 @@ public struct QAReport: Sendable {
                     "crs": .string(f.crs), "declared_crs": f.declaredCRS.map { .string($0) } ?? .null,
                     "encoding": .string(f.encoding), "field_mapping": .object(f.mapping.mapValues { .string($0) }),
                     "notes": .array(f.notes.map { .string($0) }),
+                    "levels": f.survey?.json ?? .null,
                 ])
             }),
             "read": .integer(Int64(read)), "accepted": .integer(Int64(accepted)),
@@ -119,6 +130,10 @@ public struct QAReport: Sendable {
         for f in files {
             out.append("\(FormatError.displayName(f.path)): \(f.features) features, CRS \(f.crs)\(f.declaredCRS.map { " (file declares \($0); overridden by --crs)" } ?? ""), text \(f.encoding)")
             for note in f.notes { out.append("  note: \(note)") }
+            if let survey = f.survey {
+                out.append("  \(survey.unit)s:")
+                for l in survey.levels { out.append("    \(l.name): \(l.line)") }
+            }
             if !f.mapping.isEmpty {
                 out.append("  fields: " + f.mapping.keys.sorted().map { "\($0) → \(f.mapping[$0] ?? "")" }.joined(separator: ", "))
             }

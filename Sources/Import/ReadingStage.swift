@@ -36,6 +36,25 @@ final class HandOff<Item: Sendable>: Sendable {
     func cancel() { cancelled.store(true, ordering: .relaxed) }
 }
 
+/// What `ReadingStage` reads features from: a file through OGR, or a CAD sheet's shapes with
+/// their labels joined.
+protocol FeatureSource: AnyObject {
+    var crsWKT: String? { get }
+    var fieldNames: [String] { get }
+    var encoding: TextEncoding { get }
+    var encodingSource: String { get }
+    var layerName: String { get }
+    var notes: [String] { get }
+    var featureCountHint: Int? { get }
+    func next() throws -> SourceFeature?
+}
+
+extension OGRReader: FeatureSource {}
+
+extension SheetReader: FeatureSource {
+    var featureCountHint: Int? { featureCount }
+}
+
 /// The first half of an import, on a thread of its own: read a file with GDAL, map its fields,
 /// check, repair and reproject each geometry and measure its area. The importing thread, which
 /// holds the write transaction, does the rest (overlaps against what is written, the insert),
@@ -54,11 +73,32 @@ enum ReadingStage {
     enum Message: Sendable {
         case opened(FileSummary, total: Int?)
         case features([Ready])
+        /// Findings about no one feature (a CAD sheet's label inside no shape).
+        case findings([Finding])
         case finished
         case failed(any Error)
     }
 
     static let batchSize = 256
+
+    /// The features of one file: its elements through OGR, or a CAD sheet's shapes with their
+    /// labels joined (`--shapes`).
+    static func source(_ path: String, _ options: ImportOptions, schema: LayerSchema) throws -> any FeatureSource {
+        guard let layout = options.sheet else {
+            let reader = try OGRReader(path: path, encoding: options.encoding)
+            reader.maxVertices = options.maxVertices
+            return reader
+        }
+        guard SheetLayout.isCADFile(path) else {
+            throw FormatError(file: path, "--shapes and --label read CAD sheets (DGN, DXF); this file is not one")
+        }
+        let canonical = FieldMapping(sourceFields: layout.labels.map(\.field), schema: schema, explicit: options.mappings).canonical
+        let numeric = Set(layout.labels.map(\.field).filter { field in
+            let type = schema.fields.first { $0.name == (canonical[field] ?? field) }?.type
+            return type == .integer || type == .real
+        })
+        return try SheetReader(path: path, layout: layout, encoding: options.encoding, numeric: numeric, maxVertices: options.maxVertices)
+    }
 
     /// Starts reading `path` on a new thread; read its messages from the returned hand-off until
     /// `.finished` or `.failed`.
@@ -85,7 +125,7 @@ enum ReadingStage {
         while true {
             switch pipe.take() {
             case .finished, .failed: return
-            case .opened, .features: continue
+            case .opened, .features, .findings: continue
             }
         }
     }
@@ -93,8 +133,7 @@ enum ReadingStage {
     private static func read(_ path: String, _ options: ImportOptions, _ lintRefused: Set<Int>, _ pipe: HandOff<Message>) throws {
         let run = try Run(options: options)
         let schema = run.schema
-        let reader = try OGRReader(path: path, encoding: options.encoding)
-        reader.maxVertices = options.maxVertices
+        let reader = try source(path, options, schema: schema)
         let declaredWithNote = try reader.crsWKT.map { try CRS.resolveDeclared($0) }
         let declared = declaredWithNote?.crs
         let ext = (path as NSString).pathExtension.lowercased()
@@ -109,14 +148,42 @@ enum ReadingStage {
                                   mapping: mapping.canonical)
         summary.notes = reader.notes
         if options.crs == nil, let note = declaredWithNote?.note { summary.notes.append(note) }
+        var constants = run.constants
+        var sheetFindings = [Int: [Finding]](), strays = [Finding]()
+        let sheet = reader as? SheetReader
+        if let sheet {
+            summary.survey = sheet.survey
+            if !crs.isGeographic { summary.notes.append("coordinates kept to the millimetre, a cadastral survey's precision") }
+            if constants["sheet"] == nil, schema.fields.contains(where: { $0.name == "sheet" }),
+               let number = SheetLayout.sheetNumber(fromFileName: path) {
+                constants["sheet"] = .integer(Int64(number))
+                summary.notes.append("sheet \(number) taken from the file name (--set sheet=N gives another)")
+            }
+            for a in sheet.anomalies {
+                let place = try? toStorage.transform(a.location)
+                let finding = Finding(severity: a.kind == .conflictingLabels ? .error : .warning, kind: a.kind.findingKind,
+                                      file: path, index: a.index, key: nil, message: a.message, location: place)
+                if a.kind == .strayLabel {
+                    strays.append(finding)
+                } else {
+                    sheetFindings[a.index, default: []].append(finding)
+                }
+            }
+        } else if SheetLayout.isCADFile(path), let survey = try? SheetReader.survey(path, encoding: options.encoding) {
+            summary.survey = survey
+        }
         pipe.put(.opened(summary, total: reader.featureCountHint))
+        if !strays.isEmpty { pipe.put(.findings(strays)) }
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         var batch = [Ready]()
         batch.reserveCapacity(batchSize)
-        while let source = try reader.next() {
-            let properties = run.normaliseValues(mapping.apply(source.fields))
+        let millimetres = sheet != nil && !crs.isGeographic
+        while var source = try reader.next() {
+            if millimetres { source.geometry = source.geometry.map(SheetReader.millimetres) }
+            var properties = run.normaliseValues(mapping.apply(source.fields))
+            for (field, value) in constants { properties[field] = value }
             let id = run.identifier(properties, source: source.fields, index: source.index, stem: stem)
-            var findings = [Finding]()
+            var findings: [Finding] = sheetFindings.removeValue(forKey: source.index)?.map { f in var f = f; f.key = id; return f } ?? []
             func add(_ severity: Finding.Severity, _ kind: Finding.Kind, _ message: String, _ at: Coordinate? = nil) {
                 findings.append(Finding(severity: severity, kind: kind, file: path, index: source.index, key: id, message: message, location: at))
             }
@@ -139,5 +206,16 @@ enum ReadingStage {
             }
         }
         if !batch.isEmpty { pipe.put(.features(batch)) }
+    }
+}
+
+extension SheetAnomaly.Kind {
+    var findingKind: Finding.Kind {
+        switch self {
+        case .missingLabel: .missingLabel
+        case .strayLabel: .strayLabel
+        case .conflictingLabels: .conflictingLabels
+        case .nestedShape: .nestedShape
+        }
     }
 }

@@ -2,6 +2,7 @@ import Backends
 import ArgumentParser
 import Foundation
 import Formats
+import Geometry
 import Import
 import Projection
 import Store
@@ -11,8 +12,8 @@ struct ReadOptions: ParsableArguments {
     @Argument(help: "The files: Shapefile (.shp or a .zip of one), GeoPackage, GeoJSON, GeoJSON sequence, CSV, DXF, DGN, MapInfo TAB/MIF.")
     var files: [String]
 
-    @Option(help: "The layer: parcels, zoning, admin, or a name of your own (lower-case letters, digits, _).")
-    var layer: String
+    @Option(help: "The layer: parcels, zoning, admin, or a name of your own (lower-case letters, digits, _). `validate` of a DGN/DXF sheet without it lists the sheet's levels/layers.")
+    var layer: String?
 
     @Option(help: ArgumentHelp("The files' CRS, overriding what they declare: an alias (vn2000, vn2000-utm48, vn2000-geo, wgs84, webmercator), EPSG:n, or WKT.", valueName: "crs"))
     var crs: String?
@@ -32,7 +33,17 @@ struct ReadOptions: ParsableArguments {
     @Option(help: "Refuse features with more vertices than this (SPEC §5).")
     var maxVertices: Int = ImportOptions.defaultMaxVertices
 
+    @Option(help: ArgumentHelp("CAD sheets (DGN, DXF): the level (DGN, a number) or layer (DXF, a name) whose closed shapes are the features, e.g. --shapes 10.", valueName: "LEVEL"))
+    var shapes: String?
+
+    @Option(name: .customLong("label"), help: ArgumentHelp("With --shapes: the texts on LEVEL fill FIELD of the shape that holds them, e.g. --label number=13 (repeatable).", valueName: "FIELD=LEVEL"))
+    var labels: [String] = []
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Give every feature of the files this value, e.g. --set ward_code=27484 (repeatable); a sheet's number also comes from its file name (to56.dgn).", valueName: "FIELD=VALUE"))
+    var constants: [String] = []
+
     func options() throws -> ImportOptions {
+        guard let layer else { throw ValidationError("give the layer to import into: --layer parcels|zoning|admin|<name>") }
         var o = ImportOptions(layer: layer)
         o.crs = try crs.map { try CRS.resolve($0) }
         guard let e = TextEncoding(rawValue: encoding.lowercased()) else {
@@ -48,6 +59,21 @@ struct ReadOptions: ParsableArguments {
         o.areaTolerance = areaTolerance / 100
         guard maxVertices > 0 else { throw ValidationError("--max-vertices must be a positive number, not \(maxVertices)") }
         o.maxVertices = maxVertices
+        do {
+            let parsed = try labels.map(SheetLayout.label)
+            if let shapes {
+                o.sheet = SheetLayout(shapes: shapes, labels: parsed)
+            } else if !parsed.isEmpty {
+                throw ValidationError("--label needs --shapes: name the level (DGN) or layer (DXF) of the shapes, e.g. --shapes 10")
+            }
+        } catch let e as SheetLayoutError {
+            throw ValidationError(e.description)
+        }
+        for c in constants {
+            let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes FIELD=VALUE, e.g. --set ward_code=27484, not '\(c)'") }
+            o.constants[parts[0]] = parts[1]
+        }
         return o
     }
 }
@@ -72,6 +98,8 @@ struct ImportCommand: ParsableCommand {
             Examples:
               landmap import thua_dat.shp --layer parcels
               landmap import to12.dxf --layer parcels --crs vn2000 --encoding tcvn3
+              landmap import to56.dgn --layer parcels --crs vn2000 --shapes 10 \\
+                --label number=13 --label land_use=14 --label declared_area_m2=15 --set ward_code=27484
               landmap import quy_hoach.zip --layer zoning --mode replace
               landmap import wards.geojson --layer admin --map type=level --dry-run
             """)
@@ -130,9 +158,15 @@ struct ValidateCommand: ParsableCommand {
         discussion: """
             Exits non-zero when the files have errors, so it can gate a data delivery.
 
+            A DGN or DXF sheet without --layer: its levels (DGN) or layers (DXF), with their \
+            element counts, kinds and a few of their texts, so you find which level holds the \
+            parcel shapes and which their numbers before importing (see Docs/SHEETS.md).
+
             Examples:
               landmap validate thua_dat.shp --layer parcels
               landmap validate ban_do_dia_chinh.gpkg --layer parcels --crs vn2000 --json
+              landmap validate to56.dgn
+              landmap validate to56.dgn --layer parcels --crs vn2000 --shapes 10 --label number=13
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -141,11 +175,36 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         // The database is not opened here, but a file to check may still not be it.
         if let file = StoreLocation(options.db).localFile { SourcePolicy.protect(database: file) }
+        if read.layer == nil, read.shapes == nil, !read.files.isEmpty, read.files.allSatisfy(SheetLayout.isCADFile) {
+            try listLevels()
+            return
+        }
         let progress = ProgressBar(label: "checking")
         let report = try Importer.validate(read.files, try read.options(), scratch: StoreLocation.scratch, progress: progress.update)
         progress.finish()
         print(options.json ? report.json.jsonText : report.text())
         if !report.errors.isEmpty { throw ExitCode(1) }
+    }
+
+    /// What each sheet holds, level by level: the first step with a drawing from another office.
+    func listLevels() throws {
+        guard let encoding = TextEncoding(rawValue: read.encoding.lowercased()) else {
+            throw ValidationError("unknown encoding '\(read.encoding)': use auto, utf8, tcvn3, vni or cp1258")
+        }
+        var all = [JSONValue]()
+        for file in read.files {
+            let survey = try SheetReader.survey(file, encoding: encoding)
+            if options.json {
+                all.append(.object(["path": .string(file), "levels": survey.json]))
+            } else {
+                let total = survey.levels.reduce(0) { $0 + $1.total }
+                print("\(FormatError.displayName(file)): \(total) elements on \(survey.levels.count) \(survey.unit)s")
+                for l in survey.levels { print("  \(survey.unit) \(l.name): \(l.line)") }
+            }
+        }
+        if options.json { print(JSONValue.array(all).jsonText) } else {
+            print("import the shapes with --shapes LEVEL and their texts with --label FIELD=LEVEL (see landmap import --help)")
+        }
     }
 }
 

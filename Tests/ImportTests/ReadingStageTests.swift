@@ -25,6 +25,7 @@ import Testing
             case .finished: break loop
             case .failed(let error): Issue.record("failed: \(error)"); break loop
             case .opened: Issue.record("opened twice")
+            case .findings(let found): Issue.record("findings about no feature in a Shapefile: \(found)")
             }
         }
         #expect(indices == Array(indices.sorted()) && indices.count == Self.count)

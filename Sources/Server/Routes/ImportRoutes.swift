@@ -56,6 +56,28 @@ struct ImportRoutes {
             guard let m = WriteMode(rawValue: mode) else { throw Problem.badRequest("mode must be append, upsert or replace, not '\(mode)'") }
             options.mode = m
         }
+        if let encoding = request.query("encoding") {
+            guard let e = TextEncoding(rawValue: encoding.lowercased()) else {
+                throw Problem.badRequest("encoding must be auto, utf8, tcvn3, vni or cp1258, not '\(encoding)'")
+            }
+            options.encoding = e
+        }
+        do {
+            // A CAD sheet's shapes and labels, as `landmap import --shapes --label --set` take them.
+            let labels = try request.queries("label").map(SheetLayout.label)
+            if let shapes = request.query("shapes"), !shapes.isEmpty {
+                options.sheet = SheetLayout(shapes: shapes, labels: labels)
+            } else if !labels.isEmpty {
+                throw SheetLayoutError("label needs shapes: name the level (DGN) or layer (DXF) of the parcel shapes, e.g. shapes=10")
+            }
+            for set in request.queries("set") {
+                let parts = set.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else { throw SheetLayoutError("set takes FIELD=VALUE, e.g. set=ward_code=27484, not '\(set)'") }
+                options.constants[parts[0]] = parts[1]
+            }
+        } catch let e as SheetLayoutError {
+            throw Problem.badRequest(e.description)
+        }
         options.fix = try request.bool("fix")
         options.skipInvalid = try request.bool("skip_invalid")
         options.dryRun = try request.bool("dry_run")

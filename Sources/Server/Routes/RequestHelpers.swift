@@ -9,6 +9,11 @@ extension Request {
         uri.queryParameters[Substring(name)].map(String.init)
     }
 
+    /// Every value of a parameter that may repeat (`label=number=13&label=land_use=14`).
+    func queries(_ name: String) -> [String] {
+        uri.queryParameters.getAll(name)
+    }
+
     /// `http(s)://host[:port]` as the client addressed us (honouring X-Forwarded-* from a proxy).
     var baseURL: String {
         let proto = headers[.forwardedProto]?.split(separator: ",").first.map(String.init) ?? "http"
