@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Geometry", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Geometry"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
-        .testTarget(name: "ImportTests", dependencies: ["GeoPackage", "Import", "Store", "Backends", "Formats", "Projection", "Geometry", "Features", "TestSupport"]),
+        .testTarget(name: "ImportTests", dependencies: ["GeoPackage", "Import", "Store", "Backends", "Formats", "Projection", "Geometry", "Features", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "QueryTests", dependencies: ["GeoPackage", "Query", "Import", "Store", "Backends", "Projection", "Geometry", "Features", "TestSupport", "SeededRandom"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Store", "GeoPackage", "Backends", "Import", "Geometry", "Features", "TestSupport", "Access", "Tiles",

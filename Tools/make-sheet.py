@@ -124,6 +124,8 @@ def main():
         if g.GetGeometryType() != ogr.wkbPolygon:
             continue
         g.Transform(to_vn)
+        if len(parcels) == 2:
+            g.Segmentize(0.2)  # past DGN's 101 vertices a shape: written as a complex shape
         g = rounded(g)
         if not g.IsValid():
             continue
@@ -208,6 +210,11 @@ def main():
         if text is not None and level == "address":
             texts[k] = placeholder(text)[0]
 
+    shape_no, n = {}, 0
+    for k, e in enumerate(elements):
+        if e[0] == "shape":
+            shape_no[k] = n
+            n += 1
     stem = f"to{args.sheet}"
     extra_levels = {"other": 20, "title": 1}
     extra_layers = {"other": "GIAO_THONG", "title": "KHUNG"}
@@ -227,9 +234,11 @@ def main():
         for k, (kind, level, g, text) in enumerate(elements):
             f = ogr.Feature(defn)
             geom = g.Clone()
-            if kind == "shape" and driver == "DXF":
-                # Closed polylines, as AutoCAD draws parcels (GDAL writes polygons as hatches).
-                geom = geom.GetGeometryRef(0).Clone()
+            # Shapes drawn the ways drafters draw them: DXF closed polylines, with every tenth a
+            # hatch (GDAL writes polygons as hatches); DGN shapes (complex shapes past 101
+            # vertices), with every tenth a closed line string.
+            if kind == "shape" and (driver == "DXF") != (shape_no[k] % 10 == 4):
+                geom = ogr.ForceToLineString(geom)
                 geom.FlattenTo2D()
             if driver == "DGN":
                 # GDAL's DGN writer truncates to its unit of resolution: aim 0.4 mm above each
