@@ -45,6 +45,38 @@ import TestSupport
         #expect(result.status == 0, "\(result.output)")
     }
 
+    /// A CAD sheet uploaded with its layout: the same join as `landmap import --shapes --label --set`.
+    @Test func sheetUploadsJoinLabelsToShapes() async throws {
+        let server = try EditableServer.make("http-sheet", backend: .geoPackage)
+        let sheet = SharedData.packageRoot.appendingPathComponent("Tests/ImportTests/Fixtures/sheets/to56.dgn")
+        let body = ByteBuffer(bytes: try Data(contentsOf: sheet))
+        try await server.test { client in
+            let layout = "shapes=10&label=number=13&label=land_use=14&label=address=16&set=ward_code=27484"
+            try await client.execute(uri: "/imports?layer=sheet_test&crs=vn2000&filename=to56.dgn&skip_invalid=true&\(layout)", method: .post,
+                                     headers: bearer(server.editor), body: body) { r in
+                #expect(r.status == .created, "\(r.text.prefix(600))")
+                let report = r.json.value
+                #expect(report?["read"]?.doubleValue == 21 && report?["written"]?["inserted"]?.doubleValue == 20, "\(r.text.prefix(600))")
+                #expect(report?["files"]?.arrayValue?.first?["levels"]?.arrayValue?.count == 7)
+                let kinds = report?["findings"]?.arrayValue?.compactMap { $0["kind"]?.stringValue } ?? []
+                #expect(["conflicting_labels", "stray_label", "missing_label", "nested_shape"].allSatisfy(kinds.contains), "\(kinds)")
+            }
+            // A layer of its own has no parcel key: ids are the file's name and element.
+            try await client.execute(uri: "/collections/sheet_test/items/to56-1", method: .get, headers: bearer(server.editor)) { r in
+                #expect(r.status == .ok, "\(r.text.prefix(300))")
+                let p = r.json.value?["properties"]
+                #expect(p?["address"]?.stringValue == "209 Lê Văn Lương, phường Phú Thuận" && p?["number"]?.stringValue == "1", "\(r.text.prefix(300))")
+            }
+            // Labels without shapes, and a label that is not FIELD=LEVEL: 400 saying what to send.
+            for (query, says) in [("label=number=13", "label needs shapes"), ("shapes=10&label=number", "FIELD=LEVEL")] {
+                try await client.execute(uri: "/imports?layer=sheet_test&crs=vn2000&filename=to56.dgn&\(query)", method: .post,
+                                         headers: bearer(server.editor), body: body) { r in
+                    #expect(r.status == .badRequest && r.text.contains(says), "\(query): \(r.text.prefix(300))")
+                }
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func uploadsImportAllOrNothing(_ backend: Backend) async throws {
         let server = try EditableServer.make("http-import", backend: backend)
