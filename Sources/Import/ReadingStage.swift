@@ -171,6 +171,9 @@ enum ReadingStage {
             }
         } else if SheetLayout.isCADFile(path), let survey = try? SheetReader.survey(path, encoding: options.encoding) {
             summary.survey = survey
+            if schema.isAreal, survey.levels.contains(where: { $0.counts["text"] != nil }) {
+                summary.notes.append("a CAD sheet with texts: its texts are not \(schema.name); join them to the shapes with --shapes LEVEL --label FIELD=LEVEL (the \(survey.unit)s are listed below)")
+            }
         }
         pipe.put(.opened(summary, total: reader.featureCountHint))
         if !strays.isEmpty { pipe.put(.findings(strays)) }

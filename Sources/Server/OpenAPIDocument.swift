@@ -167,6 +167,12 @@ enum OpenAPIDocument {
             param("skip_invalid", "query", ["type": "boolean"], "Import the valid features, report the rest"),
             param("dry_run", "query", ["type": "boolean"], "Check and report, write nothing"),
             param("filename", "query", string, "The file's name (its extension tells the format)"),
+            param("encoding", "query", ["type": "string", "enum": ["auto", "utf8", "tcvn3", "vni", "cp1258"]], "Text encoding of the attributes (auto guesses)"),
+            param("shapes", "query", string, "CAD sheets (DGN, DXF): the level or layer whose closed shapes are the features"),
+            .object(["name": "label", "in": "query", "description": "With shapes: FIELD=LEVEL, the texts on LEVEL fill FIELD of the shape that holds them (repeatable)",
+                     "schema": ["type": "array", "items": ["type": "string"]], "style": "form", "explode": .bool(true)]),
+            .object(["name": "set", "in": "query", "description": "FIELD=VALUE given to every feature of the file (repeatable)",
+                     "schema": ["type": "array", "items": ["type": "string"]], "style": "form", "explode": .bool(true)]),
         ], body: .object(["required": .bool(true), "content": .object([
             "application/octet-stream": .object(["schema": ["type": "string", "format": "binary"]]),
             "multipart/form-data": .object(["schema": .object(["type": "object", "properties": .object(["file": ["type": "string", "format": "binary"]])])]),

@@ -99,7 +99,8 @@ struct ImportCommand: ParsableCommand {
               landmap import thua_dat.shp --layer parcels
               landmap import to12.dxf --layer parcels --crs vn2000 --encoding tcvn3
               landmap import to56.dgn --layer parcels --crs vn2000 --shapes 10 \\
-                --label number=13 --label land_use=14 --label declared_area_m2=15 --set ward_code=27484
+                --label number=13 --label land_use=14 --label declared_area_m2=15 \\
+                --set ward_code=27484
               landmap import quy_hoach.zip --layer zoning --mode replace
               landmap import wards.geojson --layer admin --map type=level --dry-run
             """)
