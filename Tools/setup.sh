@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what LandMap needs on Debian/Ubuntu, and only what is missing:
-# GEOS, PROJ (with its EPSG database), GDAL (library and ogrinfo/ogr2ogr), SQLite, pkg-config,
+# GEOS, PROJ (with its EPSG database), GDAL (library, ogrinfo/ogr2ogr, and its Python bindings for
+# Tools/make-sheet.py), SQLite, pkg-config,
 # Noto Sans (fonts-noto-core) for the map's label glyphs, and PostgreSQL 15 + PostGIS 3 (the
 # second backend; tests start a throwaway cluster of their own with Tools/postgres), and nginx
 # and wrk for Tools/cluster, Tools/cluster-lag and Tools/cluster-faults (several nodes behind a
@@ -10,7 +11,7 @@
 # Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3 nginx wrk prometheus nodejs chromium)
+packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin python3-gdal sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3 nginx wrk prometheus nodejs chromium)
 
 missing=()
 for p in "${packages[@]}"; do
