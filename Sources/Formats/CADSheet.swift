@@ -33,6 +33,15 @@ public struct SheetLayout: Sendable, Hashable {
         return Label(field: parts[0], level: parts[1])
     }
 
+    /// `FIELD=VALUE`, as `--set` takes it.
+    public static func setting(_ text: String) throws -> (field: String, value: String) {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw SheetLayoutError("--set takes FIELD=VALUE, e.g. --set ward_code=27484, not '\(text)'")
+        }
+        return (parts[0].trimmingCharacters(in: .whitespaces), parts[1])
+    }
+
     /// A level or layer as the file names it matches the one the user gave: DGN levels as
     /// numbers (`013` is 13), DXF layers without regard to case, as AutoCAD treats them.
     static func same(_ given: String, _ inFile: String) -> Bool {

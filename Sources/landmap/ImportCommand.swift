@@ -66,13 +66,12 @@ struct ReadOptions: ParsableArguments {
             } else if !parsed.isEmpty {
                 throw ValidationError("--label needs --shapes: name the level (DGN) or layer (DXF) of the shapes, e.g. --shapes 10")
             }
+            for c in constants {
+                let (field, value) = try SheetLayout.setting(c)
+                o.constants[field] = value
+            }
         } catch let e as SheetLayoutError {
             throw ValidationError(e.description)
-        }
-        for c in constants {
-            let parts = c.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set takes FIELD=VALUE, e.g. --set ward_code=27484, not '\(c)'") }
-            o.constants[parts[0]] = parts[1]
         }
         return o
     }

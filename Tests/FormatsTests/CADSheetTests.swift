@@ -36,6 +36,12 @@ struct CADSheetTests {
         for bad in ["number", "=13", "number=", ""] {
             #expect(throws: SheetLayoutError.self, "\(bad)") { try SheetLayout.label(bad) }
         }
+        #expect(try SheetLayout.setting("ward_code=27484") == ("ward_code", "27484"))
+        #expect(try SheetLayout.setting("address=") == ("address", ""))
+        #expect(try SheetLayout.setting("note=a=b") == ("note", "a=b"))
+        for bad in ["ward_code", "=27484", ""] {
+            #expect(throws: SheetLayoutError.self, "\(bad)") { try SheetLayout.setting(bad) }
+        }
     }
 
     @Test func millimetresRoundHalfAway() {

@@ -71,9 +71,8 @@ struct ImportRoutes {
                 throw SheetLayoutError("label needs shapes: name the level (DGN) or layer (DXF) of the parcel shapes, e.g. shapes=10")
             }
             for set in request.queries("set") {
-                let parts = set.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else { throw SheetLayoutError("set takes FIELD=VALUE, e.g. set=ward_code=27484, not '\(set)'") }
-                options.constants[parts[0]] = parts[1]
+                let (field, value) = try SheetLayout.setting(set)
+                options.constants[field] = value
             }
         } catch let e as SheetLayoutError {
             throw Problem.badRequest(e.description)
