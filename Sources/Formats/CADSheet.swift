@@ -265,7 +265,8 @@ public final class SheetReader {
 
     /// Every level with its content, for messages.
     static func listing(_ survey: SheetSurvey) -> String {
-        survey.levels.prefix(12).map { "\($0.name): \($0.line)" }.joined(separator: "; ") + (survey.levels.count > 12 ? "; …" : "")
+        guard !survey.levels.isEmpty else { return "no element at all (an empty drawing, or a damaged file)" }
+        return survey.levels.prefix(12).map { "\($0.name): \($0.line)" }.joined(separator: "; ") + (survey.levels.count > 12 ? "; …" : "")
     }
 
     static func levelName(_ v: JSONValue?) -> String {
@@ -450,7 +451,9 @@ extension SheetReader {
         let levelField = reader.fieldNames.contains("Level") ? "Level" : "Layer"
         var tally = SurveyTally()
         while let element = try reader.next() { tally.add(element, levelField: levelField) }
-        return tally.survey(unit: levelField == "Level" ? "level" : "layer")
+        let survey = tally.survey(unit: levelField == "Level" ? "level" : "layer")
+        guard !survey.levels.isEmpty else { throw FormatError(file: path, "no element could be read: an empty drawing, or a damaged file") }
+        return survey
     }
 }
 

@@ -149,6 +149,12 @@ struct SheetImportTests {
         options.constants["sheet"] = "năm sáu"
         #expect(throws: SheetLayoutError.self) { try Importer.validate([Self.sheet("dgn")], options, scratch: StoreLocation.scratch) }
 
+        // A sheet cut short reads as no element at all: said, not listed as an empty sheet.
+        let cut = try SharedData.temporaryDirectory("sheet-cut").appendingPathComponent("to56.dgn")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: Self.sheet("dgn"))).prefix(3000)).write(to: cut)
+        let damaged = #expect(throws: FormatError.self) { try SheetReader.survey(cut.path) }
+        #expect(damaged?.description.contains("damaged file") == true, "\(String(describing: damaged))")
+
         // A Shapefile is not a sheet.
         let shp = try #require(SharedData.url("hcmc-vn2000-hcmgis/Cau.shp"))
         let notSheet = #expect(throws: FormatError.self) { try Importer.validate([shp.path], Self.options("dgn"), scratch: StoreLocation.scratch) }
