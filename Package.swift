@@ -123,6 +123,7 @@ let package = Package(
 
         // Benchmarks (run them on a release build; see Docs/BENCHMARKS.md).
         .executableTarget(name: "bench-lookup", dependencies: ["Geometry", "Query", "Store", "Backends", "SeededRandom"], path: "Tools/BenchLookup"),
+        .executableTarget(name: "bench-search", dependencies: ["Geometry", "Query", "Store", "Backends", "SeededRandom"], path: "Tools/BenchSearch"),
 
         // Fuzz targets (Tools/fuzz.sh builds them with libFuzzer; a normal build replays saved inputs).
         .target(name: "CFuzzer", path: "Tools/Fuzz/CFuzzer"),

@@ -30,6 +30,8 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
     private let keyHolder: Statement?
     /// Where the key fields sit in `row.columns(of:)`'s canonical values.
     private let keyPositions: [Int]
+    /// The layer's search documents, written with its rows.
+    private let search: GeoPackageSearchIndexer
 
     init(db: Database, schema: LayerSchema, request: BatchRequest, batchID: Int64, timestamp: String) throws {
         self.db = db
@@ -67,6 +69,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             \(request.mode == .replace ? "AND t.id IN (SELECT id FROM temp.landmap_touched)" : "")
             """)
         keyPositions = schema.keyFields.compactMap { key in schema.fields.firstIndex { $0.name == key } }
+        search = try GeoPackageSearchIndexer(db: db, schema: schema)
         if schema.keyIsUnique, keyPositions.count == schema.keyFields.count {
             // Uses the layer's key index. In replace mode, as for overlaps, only what the batch has
             // written counts: a row it has not named yet is about to be deleted, or to be named
@@ -110,6 +113,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
             args += canonical
             args += [(current.version + 1).databaseValue, timestamp.databaseValue, batchID.databaseValue, current.fid.databaseValue]
             try update.execute(arguments: StatementArguments(args))
+            try search.put(feature)
             summary.updated += 1
             return
         }
@@ -123,6 +127,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError.duplicateID(layer: schema.name, id: feature.id)
         }
+        try search.put(feature)
         summary.inserted += 1
     }
 
@@ -150,6 +155,7 @@ final class GeoPackageBatchWriter: FeatureBatchWriter {
         try archiveVersion(current.feature, version: current.version, validFrom: current.validFrom,
                            batch: current.batch, blob: old[1], deleted: true)
         try remove.execute(arguments: [current.fid])
+        try search.delete(id: current.feature.id)
         summary.deleted += 1
     }
 

@@ -109,6 +109,7 @@ public final class GeoPackageStore: FeatureStore {
             upgraded = true
         }
         try addLayerFigures(db)
+        if try addSearchIndex(db) { upgraded = true }
         // A log from before the hash chain is sealed once, so an upgraded file verifies.
         if try sealAuditLog(db) > 0 { upgraded = true }
         try db.execute(sql: GeoPackageSchema.registeredTablesOnly)
@@ -231,6 +232,8 @@ public final class GeoPackageStore: FeatureStore {
                            arguments: [metadata.json.jsonText, layer])
             try Self.appendAudit(db, actor: actor, action: "layer.set", target: layer,
                                  detail: metadata.auditText)
+            // Fields made private leave the search index; fields made public enter it.
+            try Self.rebuildSearch(db, layer: layer)
         }
     }
 

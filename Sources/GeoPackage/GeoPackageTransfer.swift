@@ -214,6 +214,8 @@ final class GeoPackageLoader: TransferLoader {
                 WHERE table_name = ?
                 """, arguments: [layer.record.lastChange, name])
             try store.refineExtent(db, name)
+            // The search index is not copied: it is made from the features copied.
+            try GeoPackageStore.rebuildSearch(db, layer: name)
         }
     }
 }

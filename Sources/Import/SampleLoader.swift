@@ -19,8 +19,9 @@ public enum ProjectFolder {
     }
 }
 
-/// Loads the sample that ships in `GeoData/`: HCMC's wards (admin), District 7's zoning plots
-/// and the generated parcels. What `make run` and `landmap serve` on an empty database do.
+/// Loads the sample that ships in `GeoData/`: HCMC's units (admin: the 168 from 2025-07-01 and
+/// the 273 wards and 22 districts valid until 2025-06-30), District 7's zoning plots and the
+/// generated parcels. What `make run` and `landmap serve` on an empty database do.
 public enum SampleLoader {
     /// Where GeoData/ is: `LANDMAP_SAMPLE_DIR`, the working directory, or beside the binary.
     public static func locate() -> URL? {
@@ -32,6 +33,7 @@ public enum SampleLoader {
         var admin = ImportOptions(layer: "admin")
         admin.fix = true  // two 2025 wards have self-intersecting rings in the source
         admin.mappings = ["province_code": "parent_code"]
+        admin.keyField = "id"  // the old units' ids (codes are reused); the new units' are their codes
         var zoning = ImportOptions(layer: "zoning")
         var parcels = ImportOptions(layer: "parcels")
         parcels.fix = true  // the generator draws a few bow-ties on purpose
@@ -40,7 +42,7 @@ public enum SampleLoader {
         parcels.actor = actor
         let importer = Importer(store: store)
         return try [
-            importer.run([dir.appendingPathComponent("admin/hcmc_wards_2025.geojson").path], admin),
+            importer.run(["admin/hcmc_wards_2025.geojson", "admin/hcmc_units_2025-06-30.geojson"].map { dir.appendingPathComponent($0).path }, admin),
             importer.run([dir.appendingPathComponent("zoning/d7_zoning_plots.shp").path], zoning),
             importer.run([dir.appendingPathComponent("parcels/d7_parcels.geojson").path], parcels),
         ]

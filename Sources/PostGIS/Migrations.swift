@@ -113,14 +113,31 @@ enum Migrations {
             "ALTER TABLE landmap_tokens ADD COLUMN last_address text",
             "ALTER TABLE landmap_tokens ADD COLUMN rate_limit integer",
         ]),
+        // SPEC §10's search: one document per feature (`SearchDocument`), its folded text and
+        // the layer as a word (`lyparcels`) in a tsvector with a GIN index. Filled by the store
+        // after the migration (`PostGISStore.fillSearchIndex`): documents are made in Swift.
+        Migration(version: 5, description: "search index", sql: [
+            """
+            CREATE TABLE landmap_search (
+              layer text \(c) NOT NULL, id text \(c) NOT NULL, label text NOT NULL, body text NOT NULL,
+              tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, body || ' ly' || replace(layer, '_', ''))) STORED,
+              PRIMARY KEY (layer, id))
+            """,
+            "CREATE INDEX landmap_search_tsv ON landmap_search USING gin (tsv)",
+        ]),
     ]
+
+    /// The first version that has the search index (see `PostGISStore.fillSearchIndex`).
+    static let searchIndexVersion = 5
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
 
-    /// Makes sure PostGIS is there (creating it when allowed), then applies what is missing.
-    static func run(_ s: PGSession, database: String, known: [Migration] = all) throws {
+    /// Makes sure PostGIS is there (creating it when allowed), then applies what is missing;
+    /// returns the version the database had before (0 for a new one).
+    @discardableResult
+    static func run(_ s: PGSession, database: String, known: [Migration] = all) throws -> Int {
         try ensurePostGIS(s, database: database)
-        try ConnectionPool.transaction(s, "BEGIN") { s in
+        return try ConnectionPool.transaction(s, "BEGIN") { s in
             try s.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
             try s.execute("""
                 CREATE TABLE IF NOT EXISTS landmap_migrations (
@@ -138,6 +155,14 @@ enum Migrations {
                 let sql = "INSERT INTO landmap_migrations (version, applied_at, description) VALUES (\(b.add(migration.version)), \(b.add(Timestamp.string(Date()))), \(b.add(migration.description)))"
                 try s.execute(sql, b.bindings)
             }
+            // A database that had layers before the index gets their documents, in this same
+            // transaction: no server sees the index before it is whole.
+            if current > 0, current < searchIndexVersion, newest >= searchIndexVersion {
+                for name in try s.query("SELECT name FROM landmap_layers ORDER BY name").map({ try $0.makeRandomAccess().string(0) }) {
+                    try PostGISStore.rebuildSearch(s, layer: name)
+                }
+            }
+            return Int(current)
         }
     }
 

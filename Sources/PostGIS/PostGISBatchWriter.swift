@@ -46,6 +46,8 @@ final class PostGISBatchWriter: FeatureBatchWriter {
     private var bufferedIDs = Set<String>()
     private var bufferedKeys = [[FieldValue]: String]()
     static let bufferSize = 500
+    /// Search documents of what this batch wrote, not yet sent (sent with the rows).
+    private var documents = [SearchDocument]()
 
     var schema: LayerSchema { table.schema }
 
@@ -117,6 +119,7 @@ final class PostGISBatchWriter: FeatureBatchWriter {
             sets += ["lm_version = \(b.add(Int64(old.version + 1)))::integer", "lm_valid_from = \(b.add(timestamp))", "lm_batch = \(b.add(batchID))"]
             let archive = archiveSQL(old, deleted: false, &b)
             pipe.send("WITH archived AS (\(archive)) UPDATE \(table.table) SET \(sets.joined(separator: ", ")) WHERE fid = \(b.add(old.fid))", b, prepared: true)
+            index(feature)
             noteWritten(geometry)
             shrank = true
             summary.updated += 1
@@ -125,6 +128,7 @@ final class PostGISBatchWriter: FeatureBatchWriter {
         buffer.append(NewRow(id: feature.id, wkb: wkb, geometry: geometry, box: geometry?.boundingBox, canonical: canonical, extraJSON: extraJSON))
         bufferedIDs.insert(feature.id)
         if checkKey { bufferedKeys[key] = feature.id }
+        index(feature)
         noteWritten(geometry)
         summary.inserted += 1
         if buffer.count >= Self.bufferSize { flush() }
@@ -159,8 +163,29 @@ final class PostGISBatchWriter: FeatureBatchWriter {
         pipe.send("INSERT INTO landmap_touched (id) VALUES (\(b.add(id)))", b, prepared: true)
     }
 
-    /// Sends the buffered new rows as one INSERT (and, in replace mode, their ids as touched).
+    /// The feature's search document goes with the next flush; a feature with no words to be
+    /// found by loses the one it had at once.
+    private func index(_ feature: Feature) {
+        if let doc = SearchDocument.make(for: feature, in: schema) {
+            documents.append(doc)
+            if documents.count >= Self.bufferSize { flush() }
+        } else {
+            unindex(feature.id)
+        }
+    }
+
+    private func unindex(_ id: String) {
+        var b = Binds()
+        pipe.send("DELETE FROM landmap_search WHERE layer = \(b.add(schema.name)) AND id = \(b.add(id))", b, prepared: true)
+    }
+
+    /// Sends the buffered new rows as one INSERT (and, in replace mode, their ids as touched),
+    /// and the buffered search documents.
     private func flush() {
+        if let upsert = PostGISStore.upsertSQL(documents) {
+            pipe.send(upsert.0, upsert.1)
+            documents.removeAll(keepingCapacity: true)
+        }
         guard !buffer.isEmpty else { return }
         var b = Binds()
         let validFrom = b.add(timestamp), batch = b.add(batchID), layer = b.add(schema.name)
@@ -219,6 +244,7 @@ final class PostGISBatchWriter: FeatureBatchWriter {
         var b = Binds()
         let archive = archiveSQL(old, deleted: true, &b)
         pipe.send("WITH archived AS (\(archive)) DELETE FROM \(table.table) WHERE fid = \(b.add(old.fid))", b, prepared: true)
+        unindex(old.feature.id)
         shrank = true
         summary.deleted += 1
     }

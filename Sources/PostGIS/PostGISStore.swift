@@ -236,6 +236,8 @@ public final class PostGISStore: FeatureStore {
             guard changed > 0 else { throw StoreError.unknownLayer(layer) }
             try Self.appendAudit(s, actor: actor, action: "layer.set", target: layer,
                                  detail: metadata.auditText)
+            // Fields made private leave the search index; fields made public enter it.
+            try Self.rebuildSearch(s, layer: layer)
             try self.notify(s, layer)
         }
         versions.invalidateAll()

@@ -254,6 +254,8 @@ final class PostGISLoader: TransferLoader {
                         max(ST_XMax(geom::box3d)) AS max_x, max(ST_YMax(geom::box3d)) AS max_y FROM \(layer.table.table)) e
                 WHERE l.name = \(b.add(name))
                 """, b.bindings)
+            // The search index is not copied: it is made from the features copied.
+            try PostGISStore.rebuildSearch(s, layer: name)
             try store.notify(s, name)
         }
         for table in ["landmap_batches", "landmap_tokens", "landmap_audit", "landmap_changes"] {

@@ -13,13 +13,6 @@ public struct ZoningShare: Hashable, Sendable {
     public var share: Double?
 }
 
-/// The administrative unit holding a point.
-public struct AdminUnit: Hashable, Sendable {
-    public var code: String
-    public var name: String
-    public var level: String
-}
-
 /// The answer to "what is here?": the parcel, the zoning over it, and the ward.
 public struct LookupResult: Hashable, Sendable {
     /// The point asked about, WGS 84 longitude/latitude.
@@ -29,7 +22,12 @@ public struct LookupResult: Hashable, Sendable {
     public var parcelAreaM2: Double?
     /// Zones intersecting the parcel, largest share first (zones at the point when no parcel).
     public var zoning: [ZoningShare]
+    /// The unit valid on the lookup's day (the `asOf` date, else today; `choose(on:)` another).
     public var admin: AdminUnit?
+    /// The ward and district valid on 2025-06-30 here (SPEC §10), when the layer has them.
+    public var adminBeforeReform: FormerAdmin?
+    /// Every unit of the `admin` layer covering the point, of any date.
+    public var adminUnits: [AdminUnit] = []
     /// The layers' data versions the answer was read at (for ETags).
     public var dataVersions: [String: Int64] = [:]
 }
@@ -87,6 +85,7 @@ public final class ParcelLookup {
         }
         let p = try geos.point(point)
         if let asOf { return try past(point, p, asOf) }
+        let today = Reform.day(of: Date())
         // The present: one snapshot; only candidate geometries are read until one parcel wins.
         return try reader.snapshot { snap in
             let versions = try snap.dataVersions()
@@ -113,7 +112,8 @@ public final class ParcelLookup {
                 }
             }
             let zones = parcel?.geometry?.boundingBox ?? box
-            return try answer(point, p, parcel, zones: cached("zoning", zones, &zoning, toVN2000), admin: cached("admin", box, &admin, nil), versions)
+            return try answer(point, p, parcel, zones: cached("zoning", zones, &zoning, toVN2000), admin: cached("admin", box, &admin, nil), versions,
+                              day: today)
         }
     }
 
@@ -134,7 +134,7 @@ public final class ParcelLookup {
         })
         let zones = try read("zoning", parcel?.geometry?.boundingBox ?? box, toVN2000).map { ($0.0, try $0.1.prepared()) }
         let admin = try read("admin", box, nil).map { ($0.0, try $0.1.prepared()) }
-        return try answer(point, p, parcel, zones: zones, admin: admin, versions)
+        return try answer(point, p, parcel, zones: zones, admin: admin, versions, day: Reform.day(of: asOf))
     }
 
     func location(of p: GeosGeometry, in g: GeosGeometry) throws -> PointLocation {
@@ -151,7 +151,7 @@ public final class ParcelLookup {
     /// The whole answer from the chosen parcel and the candidate zones (prepared in VN-2000)
     /// and administrative units (prepared in WGS 84).
     func answer(_ point: Coordinate, _ p: GeosGeometry, _ parcel: Feature?, zones: [(Feature, PreparedGeometry)],
-                admin: [(Feature, PreparedGeometry)], _ versions: [String: Int64]) throws -> LookupResult {
+                admin: [(Feature, PreparedGeometry)], _ versions: [String: Int64], day: String) throws -> LookupResult {
         var result = LookupResult(point: point, parcel: parcel, parcelAreaM2: nil, zoning: [], admin: nil, dataVersions: versions)
         if let g = parcel?.geometry {
             let projected = try geos.geometry(toVN2000.transform(g))
@@ -163,11 +163,8 @@ public final class ParcelLookup {
             result.zoning = try zones.filter { try $0.1.covers(projected) }
                 .sorted { $0.0.id < $1.0.id }.map { ZoningShare(zone: $0.0, areaM2: nil, share: nil) }
         }
-        if let ward = try admin.filter({ try $0.1.covers(p) }).min(by: { $0.0.id < $1.0.id })?.0 {
-            let props = ward.properties
-            result.admin = AdminUnit(code: props["code"]?.stringValue ?? ward.id, name: props["name"]?.stringValue ?? "",
-                                     level: props["level"]?.stringValue ?? "")
-        }
+        result.adminUnits = try admin.filter { try $0.1.covers(p) }.map { AdminUnit($0.0) }.sorted { $0.id < $1.id }
+        result.choose(on: day)
         return result
     }
 
@@ -245,6 +242,13 @@ public enum QueryError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension LookupResult {
+    /// Names as `admin` the unit valid on the day (`yyyy-MM-dd`), and the units valid on
+    /// 2025-06-30 as `adminBeforeReform`.
+    public mutating func choose(on day: String) {
+        admin = adminUnits.unit(on: day)
+        adminBeforeReform = adminUnits.beforeReform
+    }
+
     /// The answer in the shape of the HTTP API (`GET /parcels/at`), leaving out what `hidden`
     /// hides of each layer (`parcels`, `zoning`, `admin`): the parcel's, each zone's and the
     /// unit's properties alike.
@@ -265,8 +269,12 @@ extension LookupResult {
                 o["share"] = z.share.map { .number($0) } ?? .null
                 return .object(o)
             }),
-            "admin": admin.map { unit in
-                .object(adminHidden.filter(["code": .string(unit.code), "name": .string(unit.name), "level": .string(unit.level)]))
+            "admin": admin.map { .object(adminHidden.filter($0.json())) } ?? .null,
+            "admin_before_reform": adminBeforeReform.map { former in
+                .object([
+                    "ward": former.ward.map { .object(adminHidden.filter($0.json())) } ?? .null,
+                    "district": former.district.map { .object(adminHidden.filter($0.json())) } ?? .null,
+                ])
             } ?? .null,
         ])
     }

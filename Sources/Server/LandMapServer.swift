@@ -62,6 +62,7 @@ public enum LandMapServer {
         }
         ogc.add(to: router)
         ParcelRoutes(state: state).add(to: router)
+        SearchRoutes(state: state).add(to: router)
         OperationsRoutes(state: state).add(to: router)
         TileRoutes(state: state).add(to: router)
         FontRoutes(folder: styles.folder?.appendingPathComponent("fonts")).add(to: router)

@@ -95,12 +95,22 @@ enum OpenAPIDocument {
                                                       "application/schema+json", errors: ["404"]),
             "/collections/{collectionId}/items/{featureId}": get("A feature", [collectionId, param("featureId", "path", string, "Feature id"), crsParam, datetime, f],
                                                                  "application/geo+json", errors: ["400", "404"]),
-            "/parcels/at": get("The parcel at a point, the zoning shares over it, and the ward", [
+            "/parcels/at": get("The parcel at a point, the zoning shares over it, the unit valid on the day (admin) and the ward and district valid on 2025-06-30 (admin_before_reform)", [
                 param("lon", "query", ["type": "number", "minimum": -180, "maximum": 180], "Longitude (WGS 84)"),
                 param("lat", "query", ["type": "number", "minimum": -90, "maximum": 90], "Latitude (WGS 84)"),
                 param("x", "query", number, "Easting in crs"), param("y", "query", number, "Northing in crs"),
                 param("crs", "query", string, "CRS of x/y (default vn2000)"), datetime,
+                param("on", "query", ["type": "string", "format": "date"], "The day whose administrative unit `admin` names (default: datetime's day, else today); codes were reused on 2025-07-01"),
             ]),
+            "/search": get("Search addresses, parcel keys (27484-56-1, 'tờ 56 thửa 1'), unit names old and new and zone codes, ignoring case, tone marks and đ/d; the last word may be unfinished. Hits: layer, id, label, point (inside the feature) and bbox, from the layers the caller may read", [
+                param("q", "query", ["type": "string", "maxLength": 200], "The text", required: true),
+                param("layers", "query", string, "Only these layers, comma-separated (default: every layer the caller may read)"),
+                param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 50], "At most this many hits (default 10)"),
+            ], errors: ["400", "404"]),
+            "/admin/crosswalk": get("An administrative unit across the 1 July 2025 reform: an old unit's successors or a new unit's predecessors, with the shares of area computed from the geometry and the official crosswalk's word beside each", [
+                param("code", "query", ["type": "string", "pattern": "^[0-9]{1,12}$"], "The unit's code (mã ĐVHC)", required: true),
+                param("on", "query", ["type": "string", "format": "date"], "The day the code is read on (default today; 2025-06-30 for the old units)"),
+            ], errors: ["400", "404"]),
             "/parcels": get("Parcels by cadastral key, each with label_point [lon, lat]: a point inside it where /parcels/at finds it", [
                 param("ward", "query", string, "Ward code"), param("sheet", "query", ["type": "integer"], "Map sheet number"),
                 param("number", "query", ["type": "integer"], "Parcel number"),

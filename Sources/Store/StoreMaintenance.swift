@@ -33,4 +33,4 @@ extension StoreMaintenance {
 
 /// Everything LandMap asks of a database: features, tokens and audit, proposals, upkeep, and copying
 /// everything in and out (`landmap copy`).
-public typealias LandMapStore = FeatureStore & AccessStore & ChangeStore & StoreMaintenance & StoreTransfer & ChangeFeed
+public typealias LandMapStore = FeatureStore & AccessStore & ChangeStore & StoreMaintenance & StoreTransfer & ChangeFeed & SearchStore

@@ -26,12 +26,14 @@ struct LandMap: AsyncParsableCommand {
               landmap validate thua_dat.shp --layer parcels  check a file, write nothing
               landmap layers                      what the database holds
               landmap layers --json               the same, for scripts
+              landmap search "nguyen thi thap"     addresses, parcel keys, wards old and new
+              landmap admin crosswalk 26740 --on 2025-06-30   where Phường Bến Nghé went
               landmap history 26734-12-5          every version of a parcel
               landmap copy landmap.gpkg postgresql://db.example/hcmc  move to PostGIS
               landmap serve                       the HTTP API on http://127.0.0.1:8080/
             """,
         version: "\(version) (GEOS \(GeosContext.libraryVersion), PROJ \(CRS.libraryVersion), SQLite \(StoreLocation.sqliteVersion))",
-        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, ExportCommand.self, LayersCommand.self, LayerCommand.self,
+        subcommands: [ImportCommand.self, ValidateCommand.self, QueryCommand.self, SearchCommand.self, AdminCommand.self, ExportCommand.self, LayersCommand.self, LayerCommand.self,
                       HistoryCommand.self, ServeCommand.self, LoadSampleCommand.self, TilesCommand.self,
                       TokenCommand.self, ChangesCommand.self, AuditCommand.self, BackupCommand.self, CopyCommand.self, SyncCommand.self])
 }

@@ -34,6 +34,10 @@ struct QueryAt: ParsableCommand {
               landmap query at 106.7465 10.7345
               landmap query at --x 608950.2 --y 1187320.5 --crs vn2000
               landmap query at 106.7465 10.7345 --json
+              landmap query at 106.7009 10.7769 --on 2025-06-30   # the ward of that day: Phường Bến Nghé
+
+            The answer names the ward valid today (or on --on / the --datetime's day) and the ward \
+            and district valid on 2025-06-30, before the reform (SPEC §10).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -45,6 +49,7 @@ struct QueryAt: ParsableCommand {
     @Option(help: "Easting in --crs (x = easting, y = northing).") var x: Double?
     @Option(help: "Northing in --crs.") var y: Double?
     @Option(help: "The CRS of --x/--y: vn2000 (default), vn2000-utm48, webmercator, EPSG:n …") var crs: String = "vn2000"
+    @Option(help: "The day whose administrative unit to name (2025-06-30); default: --datetime's day, else today.") var on: String?
 
     func validate() throws {
         let lonLat = lon != nil || lat != nil
@@ -62,7 +67,11 @@ struct QueryAt: ParsableCommand {
             point = Coordinate(x, y)
             given = "x \(x), y \(y) in \(source.identifier)"
         }
-        let result = try ParcelLookup(store: options.openStore()).at(point, in: source, asOf: asOf.date())
+        var result = try ParcelLookup(store: options.openStore()).at(point, in: source, asOf: asOf.date())
+        if let on {
+            guard let day = Reform.day(parsing: on) else { throw CLIError("--on must be a date such as 2025-06-30, not '\(on)'") }
+            result.choose(on: day)
+        }
         if options.json {
             printJSON(result.json(hiding: { _ in .nothing }))
         } else {
@@ -189,7 +198,17 @@ extension LookupResult {
             }
             if shown.count < zoning.count { lines.append("  (+\(zoning.count - shown.count) zone(s) touching only along an edge, < 0.05 %; see --json)") }
         }
-        if let admin { lines.append("Phường/xã (ward): \(admin.name) (\(admin.code), \(admin.level))") } else { lines.append("Phường/xã (ward): không rõ (unknown)") }
+        if let admin {
+            let dates = admin.validFrom.map { " từ (from) \($0)" } ?? ""
+            lines.append("Phường/xã (ward): \(admin.fullName) (\(admin.code), \(admin.level))\(dates)")
+        } else {
+            lines.append("Phường/xã (ward): không rõ (unknown)")
+        }
+        if let former = adminBeforeReform {
+            let ward = former.ward.map { "\($0.fullName) (\($0.code))" } ?? "không rõ (unknown)"
+            let district = former.district.map { "\($0.fullName) (\($0.code))" } ?? "không rõ (unknown)"
+            lines.append("Trước 1/7/2025 (before the reform, on \(Reform.lastDayBefore)): \(ward), \(district)")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -3,7 +3,8 @@
   "use strict";
   const text = {
     vi: { title: "Thửa đất và quy hoạch", openData: "Dữ liệu mở", layers: "Lớp bản đồ", parcels: "Thửa đất", zoning: "Quy hoạch", admin: "Phường/xã",
-          search: "Tìm thửa", find: "Tìm", hint: "Bấm vào bản đồ để xem thửa đất, quy hoạch và phường.", parcel: "Thửa đất",
+          search: "Tìm thửa", find: "Tìm", findAny: "Địa chỉ, thửa (27484-56-1), phường cũ và mới…", beforeReform: "Trước 1/7/2025", district: "Quận/huyện",
+          nothingFound: "Không tìm thấy", hint: "Bấm vào bản đồ để xem thửa đất, quy hoạch và phường.", parcel: "Thửa đất",
           sheet: "Tờ bản đồ", number: "Số thửa", ward: "Phường/xã", use: "Loại đất", area: "Diện tích tính toán", declared: "Diện tích pháp lý",
           address: "Địa chỉ", plan: "Quy hoạch", none: "Không có thửa đất tại điểm này", notFound: "Không tìm thấy thửa", floors: "tầng", coverage: "mật độ", basemap: "Bản đồ nền",
           wardCode: "Mã phường (27484)", sheetNo: "Số tờ", parcelNo: "Số thửa", page: "LandMap — Bản đồ thửa đất TP.HCM", elsewhere: "Điểm trong thửa {id} trả về thửa khác",
@@ -15,7 +16,8 @@
           public: "công khai", internal: "nội bộ (người có mã truy cập)", restricted: "hạn chế (chỉ mã được cấp lớp này)",
           daily: "hằng ngày", weekly: "hằng tuần", monthly: "hằng tháng", quarterly: "hằng quý", annual: "hằng năm", irregular: "không định kỳ" },
     en: { title: "Parcels and zoning", openData: "Open data", layers: "Layers", parcels: "Parcels", zoning: "Zoning", admin: "Wards",
-          search: "Find a parcel", find: "Find", hint: "Click the map to see the parcel, its zoning and its ward.", parcel: "Parcel",
+          search: "Find a parcel", find: "Find", findAny: "Address, parcel (27484-56-1), ward old or new…", beforeReform: "Before 1 July 2025", district: "District",
+          nothingFound: "Nothing found", hint: "Click the map to see the parcel, its zoning and its ward.", parcel: "Parcel",
           sheet: "Map sheet", number: "Parcel number", ward: "Ward", use: "Land use", area: "Computed area", declared: "Declared area",
           address: "Address", plan: "Zoning", none: "No parcel at this point", notFound: "No such parcel", floors: "floors", coverage: "coverage", basemap: "Basemap",
           wardCode: "Ward code (27484)", sheetNo: "Sheet", parcelNo: "Parcel", page: "LandMap — Ho Chi Minh City parcels", elsewhere: "The point inside parcel {id} answered another parcel",
@@ -150,7 +152,13 @@
       }
       html += "</table>";
     }
-    if (a.admin) html += `<h2>${t("ward")}</h2><table>` + row(a.admin.code, a.admin.name) + "</table>";
+    if (a.admin) html += `<h2>${t("ward")}</h2><table>` + row(a.admin.code, a.admin.full_name || a.admin.name) + "</table>";
+    // SPEC §10: the ward and district of 30 June 2025, which older papers name.
+    const old = a.admin_before_reform;
+    if (old && (old.ward || old.district)) {
+      html += `<h2>${t("beforeReform")}</h2><table>` + (old.ward ? row(`${t("ward")} ${old.ward.code}`, old.ward.full_name || old.ward.name) : "") +
+        (old.district ? row(`${t("district")} ${old.district.code}`, old.district.full_name || old.district.name) : "") + "</table>";
+    }
     return html;
   }
 
@@ -416,6 +424,50 @@
     // box centre, which for an L-shaped parcel lies in a neighbour); the numbers go back as sent.
     const [lon, lat] = feature.label_point;
     lookup(lon, lat, feature.id);
+  });
+
+  // The search box (GET /search): suggestions as one types, a moment after the last key, the
+  // newest answer only; choosing one shows it and asks /parcels/at at the point inside it.
+  const q = document.getElementById("q");
+  const list = document.getElementById("suggestions");
+  let hits = [], active = -1, asked = 0, timer = null;
+  function renderHits() {
+    list.hidden = hits.length === 0 && !q.value.trim();
+    list.innerHTML = hits.length ? hits.map((h, i) => `<li role="option" data-i="${i}" aria-selected="${i === active}">${esc(h.label)}<small>${esc(t(h.layer))}</small></li>`).join("")
+      : q.value.trim() ? `<li class="error">${esc(t("nothingFound"))}</li>` : "";
+  }
+  async function suggest() {
+    const text = q.value.trim();
+    const mine = ++asked;
+    if (!text) { hits = []; active = -1; renderHits(); return; }
+    const r = await api(`/search?${new URLSearchParams({ q: text, limit: "8" })}`);
+    const body = r.ok ? await r.json() : { hits: [] };
+    if (mine !== asked) return;  // a later key's answer wins
+    hits = body.hits || [];
+    active = -1;
+    renderHits();
+  }
+  function choose(i) {
+    const h = hits[i];
+    if (!h || !h.point) return;
+    list.hidden = true;
+    if (h.bbox) map.fitBounds([[h.bbox[0], h.bbox[1]], [h.bbox[2], h.bbox[3]]], { maxZoom: 19, padding: 60 });
+    lookup(h.point[0], h.point[1], h.layer === "parcels" ? h.id : undefined);
+  }
+  q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(suggest, 150); });
+  q.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      if (hits.length) active = (active + (e.key === "ArrowDown" ? 1 : hits.length - 1)) % hits.length;
+      renderHits();
+    } else if (e.key === "Escape") {
+      list.hidden = true;
+    }
+  });
+  document.getElementById("find").addEventListener("submit", (e) => { e.preventDefault(); choose(active >= 0 ? active : 0); });
+  list.addEventListener("mousedown", (e) => {
+    const li = e.target.closest("li[data-i]");
+    if (li) { e.preventDefault(); choose(Number(li.dataset.i)); }
   });
 
   document.getElementById("lang").addEventListener("click", () => { lang = lang === "vi" ? "en" : "vi"; translate(); });

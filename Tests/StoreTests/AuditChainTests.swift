@@ -185,7 +185,7 @@ import TestSupport
             try Self.tamper(t, """
                 ALTER TABLE landmap_audit DROP COLUMN prev_hash, DROP COLUMN hash;
                 ALTER TABLE landmap_tokens DROP COLUMN expires_at, DROP COLUMN last_address, DROP COLUMN rate_limit;
-                DELETE FROM landmap_migrations WHERE version = 4
+                DROP TABLE landmap_search; DELETE FROM landmap_migrations WHERE version >= 4
                 """)
         }
         let reopened = try t.another()

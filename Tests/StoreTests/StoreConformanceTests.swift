@@ -1058,12 +1058,15 @@ extension StoreConformanceTests {
         // count adds up to the layer's data version; left unknown (answering only from now) where not.
         switch backend {
         case .geoPackage:
-            try source.execute("ALTER TABLE landmap_batches DROP COLUMN data_version; UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'")
+            try source.execute("""
+                ALTER TABLE landmap_batches DROP COLUMN data_version; DROP TABLE landmap_search; DROP TABLE landmap_search_doc;
+                UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'
+                """)
         case .postGIS:
             try source.execute("""
                 ALTER TABLE landmap_batches DROP COLUMN data_version; DROP INDEX landmap_history_batch, landmap_history_ended;
                 ALTER TABLE landmap_audit DROP COLUMN prev_hash, DROP COLUMN hash;
-                ALTER TABLE landmap_tokens DROP COLUMN expires_at, DROP COLUMN last_address, DROP COLUMN rate_limit;
+                ALTER TABLE landmap_tokens DROP COLUMN expires_at, DROP COLUMN last_address, DROP COLUMN rate_limit; DROP TABLE landmap_search;
                 DELETE FROM landmap_migrations WHERE version >= 3; UPDATE landmap_layers SET data_version = data_version + 1 WHERE name = 'roads'
                 """)
         }

@@ -33,6 +33,11 @@ struct ParcelRoutes {
             throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
         }
         var result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
+        // `on`: the day whose unit `admin` names (SPEC §10), when not the data's own date.
+        if let on = request.query("on") {
+            guard let day = Reform.day(parsing: on) else { throw Problem.badRequest("'on' must be a date (2025-06-30) or an RFC 3339 date-time, not '\(on)'") }
+            result.choose(on: day)
+        }
         // A layer the caller may not read answers as if it were empty: a restricted zoning
         // plan is not revealed by the lookup, nor is its existence.
         var access = [String: LayerAccess]()
@@ -44,7 +49,7 @@ struct ParcelRoutes {
         }
         if access["parcels"]?.canRead != true { result.parcel = nil; result.parcelAreaM2 = nil }
         if access["zoning"]?.canRead != true { result.zoning = [] }
-        if access["admin"]?.canRead != true { result.admin = nil }
+        if access["admin"]?.canRead != true { result.admin = nil; result.adminBeforeReform = nil; result.adminUnits = [] }
         state.served.add((result.parcel == nil ? 0 : 1) + result.zoning.count, to: identity)
         let versions = result.dataVersions
         let audience = ["parcels", "zoning", "admin"].map { access[$0]?.audience ?? "none" }.joined(separator: ",")

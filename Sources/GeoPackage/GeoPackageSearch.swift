@@ -1,0 +1,107 @@
+import Features
+import Foundation
+import GRDB
+import Store
+
+extension GeoPackageSchema {
+    /// The search index (SPEC §10): one document per feature that has words to be found by
+    /// (`SearchDocument`), and an FTS5 index over its folded text kept by triggers. `tag` holds
+    /// the layer as one word (`lyparcels`), so a search limited to some layers is answered by
+    /// the index itself. Made on every open, so older files gain it (then filled from the data).
+    static let search = """
+        CREATE TABLE IF NOT EXISTS landmap_search_doc (
+          doc INTEGER PRIMARY KEY, layer TEXT NOT NULL, id TEXT NOT NULL, label TEXT NOT NULL, body TEXT NOT NULL, tag TEXT NOT NULL,
+          UNIQUE (layer, id));
+        CREATE VIRTUAL TABLE IF NOT EXISTS landmap_search USING fts5(
+          body, tag, content='landmap_search_doc', content_rowid='doc', tokenize='unicode61', prefix='2 3');
+        CREATE TRIGGER IF NOT EXISTS landmap_search_ai AFTER INSERT ON landmap_search_doc BEGIN
+          INSERT INTO landmap_search (rowid, body, tag) VALUES (new.doc, new.body, new.tag);
+        END;
+        CREATE TRIGGER IF NOT EXISTS landmap_search_ad AFTER DELETE ON landmap_search_doc BEGIN
+          INSERT INTO landmap_search (landmap_search, rowid, body, tag) VALUES ('delete', old.doc, old.body, old.tag);
+        END;
+        CREATE TRIGGER IF NOT EXISTS landmap_search_au AFTER UPDATE ON landmap_search_doc BEGIN
+          INSERT INTO landmap_search (landmap_search, rowid, body, tag) VALUES ('delete', old.doc, old.body, old.tag);
+          INSERT INTO landmap_search (rowid, body, tag) VALUES (new.doc, new.body, new.tag);
+        END;
+        """
+
+    /// A layer's word in the `tag` column: its name without `_` (FTS5 splits words there).
+    static func searchTag(_ layer: String) -> String {
+        "ly" + layer.replacingOccurrences(of: "_", with: "")
+    }
+}
+
+/// Keeps one layer's documents in step with a batch: every put and delete of a feature.
+struct GeoPackageSearchIndexer {
+    let schema: LayerSchema
+    private let upsert: Statement
+    private let remove: Statement
+
+    init(db: Database, schema: LayerSchema) throws {
+        self.schema = schema
+        upsert = try db.makeStatement(sql: """
+            INSERT INTO landmap_search_doc (layer, id, label, body, tag) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (layer, id) DO UPDATE SET label = excluded.label, body = excluded.body
+            WHERE label <> excluded.label OR body <> excluded.body
+            """)
+        remove = try db.makeStatement(sql: "DELETE FROM landmap_search_doc WHERE layer = ? AND id = ?")
+    }
+
+    func put(_ feature: Feature) throws {
+        if let doc = SearchDocument.make(for: feature, in: schema) {
+            try upsert.execute(arguments: [doc.layer, doc.id, doc.label, doc.text, GeoPackageSchema.searchTag(doc.layer)])
+        } else {
+            try delete(id: feature.id)
+        }
+    }
+
+    func delete(id: String) throws {
+        try remove.execute(arguments: [schema.name, id])
+    }
+}
+
+extension GeoPackageStore: SearchStore {
+    public func search(_ query: SearchQuery, layers: [String], limit: Int) throws -> [SearchDocument] {
+        let layers = layers.filter(LayerSchema.isValidName)
+        guard !query.isEmpty, !layers.isEmpty, limit > 0 else { return [] }
+        let tags = layers.map { "\"\(GeoPackageSchema.searchTag($0))\"" }.joined(separator: " OR ")
+        let match = "tag : (\(tags)) AND body : (\(query.fts5))"
+        let candidates = try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.layer, d.id, d.label, d.body FROM landmap_search s JOIN landmap_search_doc d ON d.doc = s.rowid
+                WHERE landmap_search MATCH ? LIMIT ?
+                """, arguments: [match, SearchQuery.candidateLimit]).compactMap { row -> SearchDocument? in
+                let layer: String = row[0]
+                guard layers.contains(layer) else { return nil }
+                return SearchDocument(layer: layer, id: row[1], label: row[2], text: row[3])
+            }
+        }
+        return Array(query.rank(candidates).prefix(limit))
+    }
+
+    public func rebuildSearchIndex(layer: String) throws {
+        try pool.write { db in try Self.rebuildSearch(db, layer: layer) }
+    }
+
+    /// A layer's documents made anew from its present features, inside the caller's transaction.
+    static func rebuildSearch(_ db: Database, layer: String) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT schema_json, metadata_json FROM landmap_layers WHERE name = ?", arguments: [layer]) else {
+            throw StoreError.unknownLayer(layer)
+        }
+        let schema = try LayerSchema.fromStored(name: layer, json: row[0], metadata: row[1])
+        try db.execute(sql: "DELETE FROM landmap_search_doc WHERE layer = ?", arguments: [layer])
+        let indexer = try GeoPackageSearchIndexer(db: db, schema: schema)
+        let features = FeatureRow(schema: schema)
+        let cursor = try Row.fetchCursor(db, sql: "SELECT \(features.selectColumns) FROM \(GeoPackageSchema.quoted(layer)) ORDER BY fid")
+        while let r = try cursor.next() { try indexer.put(try features.feature(from: r).feature) }
+    }
+
+    /// Files made before the index gain it at open, filled from every layer: true when made.
+    static func addSearchIndex(_ db: Database) throws -> Bool {
+        guard try !db.tableExists("landmap_search_doc") else { return false }
+        try db.execute(sql: GeoPackageSchema.search)
+        for layer in try String.fetchAll(db, sql: "SELECT name FROM landmap_layers ORDER BY name") { try rebuildSearch(db, layer: layer) }
+        return true
+    }
+}

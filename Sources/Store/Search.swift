@@ -1,0 +1,257 @@
+import Features
+import Foundation
+import Geometry
+
+/// Text as search compares it (SPEC §10): lower case, Vietnamese tone and vowel marks gone,
+/// `đ` as `d`, anything but letters and digits a space. "NGUYỄN THỊ THẬP" and "nguyen thi
+/// thap" fold alike; stored documents and queries are folded by this one function.
+public enum SearchText {
+    public static func fold(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var space = true
+        // Canonical decomposition splits "ễ" into e + circumflex + tilde; marks are dropped.
+        for scalar in text.decomposedStringWithCanonicalMapping.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark, .format: continue
+            default: break
+            }
+            let folded: Unicode.Scalar?
+            switch scalar.value {
+            case 0x0110, 0x0111: folded = "d"  // Đ đ
+            case 0x41...0x5A: folded = Unicode.Scalar(scalar.value + 32)
+            case 0x61...0x7A, 0x30...0x39: folded = scalar
+            default:
+                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                    folded = scalar.properties.lowercaseMapping.unicodeScalars.first
+                } else {
+                    folded = nil
+                }
+            }
+            if let folded {
+                out.append(folded)
+                space = false
+            } else if !space {
+                out.append(" ")
+                space = true
+            }
+        }
+        var s = String(out)
+        if s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+
+    /// The folded words of a text.
+    public static func tokens(_ text: String) -> [String] {
+        fold(text).split(separator: " ").map(String.init)
+    }
+
+    /// A parcel's key as one word (`k27484s56n1`): "27484-56-1" finds this parcel, not every
+    /// text holding 27484, 56 and 1.
+    public static func keyToken(ward: String, sheet: Int64, number: Int64) -> String {
+        "k\(fold(ward).replacingOccurrences(of: " ", with: ""))s\(sheet)n\(number)"
+    }
+}
+
+/// What the search index holds for one feature: its label and the folded text it is found by.
+/// Made from public fields only (never a field `LayerSchema.isPrivate` names, such as owners'
+/// names and ids): the index answers every caller alike, so nothing private goes in.
+public struct SearchDocument: Hashable, Sendable {
+    public var layer: String
+    public var id: String
+    public var label: String
+    /// Folded words, space-separated.
+    public var text: String
+
+    public init(layer: String, id: String, label: String, text: String) {
+        self.layer = layer
+        self.id = id
+        self.label = label
+        self.text = text
+    }
+
+    /// Source fields of custom layers that name a feature, in the order a label takes them.
+    static let nameFields = ["name", "ten", "title", "label", "address", "dia_chi", "diachi", "code", "ma"]
+
+    /// The document of a feature, or nil when it has nothing to be found by.
+    public static func make(for feature: Feature, in schema: LayerSchema) -> SearchDocument? {
+        let p = feature.properties
+        func text(_ name: String) -> String? {
+            guard !schema.isPrivate(name), let v = p[name] else { return nil }
+            let s: String? = switch v {
+            case .string(let s): s
+            case .integer(let i): String(i)
+            case .number(let d): d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+            default: nil
+            }
+            return s.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var words = [String](), label = ""
+        switch schema.name {
+        case "parcels":
+            let ward = text("ward_code"), sheet = text("sheet").flatMap { Int64($0) }, number = text("number").flatMap { Int64($0) }
+            if let ward, let sheet, let number {
+                words += [SearchText.keyToken(ward: ward, sheet: sheet, number: number), "to\(sheet)", "thua\(number)", ward]
+                label = "Thửa \(number), tờ \(sheet) (\(ward))"
+            }
+            if let address = text("address") {
+                words.append(address)
+                label = label.isEmpty ? address : "\(address) — \(label)"
+            }
+            if let use = text("land_use") { words.append(use) }
+        case "zoning":
+            let code = text("zone_code"), use = text("land_use"), plan = text("plan_name")
+            words += [code, use, plan].compactMap { $0 }
+            label = ["Ô quy hoạch \(code ?? feature.id)", use.map { "(\($0))" }, plan.map { "— \($0)" }].compactMap { $0 }.joined(separator: " ")
+        case "admin":
+            let unit = AdminLabel(p, id: feature.id, isPrivate: schema.isPrivate)
+            words += [unit.fullName, unit.code, unit.district].compactMap { $0 }
+            label = unit.label
+        default:
+            let names = nameFields.compactMap(text)
+            words += names
+            label = names.first ?? ""
+        }
+        let folded = words.map(SearchText.fold).filter { !$0.isEmpty }.joined(separator: " ")
+        guard !folded.isEmpty else { return nil }
+        return SearchDocument(layer: schema.name, id: feature.id, label: label.isEmpty ? feature.id : label, text: folded)
+    }
+}
+
+/// An administrative unit's words for people, from its properties: "Phường Bến Nghé (Quận 1),
+/// đến 2025-06-30 — nay thuộc Phường Sài Gòn".
+struct AdminLabel {
+    var code: String?
+    var fullName: String
+    var district: String?
+    var label: String
+
+    init(_ p: [String: JSONValue], id: String, isPrivate: (String) -> Bool) {
+        func text(_ name: String) -> String? { isPrivate(name) ? nil : p[name]?.stringValue }
+        code = text("code")
+        let name = text("name") ?? id
+        let kinds = ["Phường", "Xã", "Thị trấn", "Đặc khu", "Quận", "Huyện", "Thành phố", "Tỉnh"]
+        let kind: String? = switch text("level") ?? "" {
+        case "ward": "Phường"
+        case "commune": "Xã"
+        case "special_zone": "Đặc khu"
+        default: nil
+        }
+        fullName = kinds.contains { name.hasPrefix($0) } || kind == nil ? name : "\(kind ?? "") \(name)"
+        district = text("district_name")
+        var label = fullName + (district.map { " (\($0))" } ?? "")
+        if let until = text("valid_to") {
+            label += ", đến (until) \(until.prefix(10).replacingOccurrences(of: "/", with: "-"))"
+            let now = isPrivate("successors") ? [] : Self.units(p["successors"])
+            if !now.isEmpty { label += " — nay thuộc (now part of) " + now.joined(separator: ", ") }
+        } else if let from = text("valid_from") {
+            label += ", từ (from) \(from.prefix(10).replacingOccurrences(of: "/", with: "-"))"
+        }
+        self.label = label
+    }
+
+    /// The names of a list of units (`[{code, name}]`), stored as JSON or as its text (GDAL
+    /// reads a GeoJSON array of objects as a JSON string).
+    static func units(_ value: JSONValue?) -> [String] {
+        var list = value?.arrayValue
+        if list == nil, let s = value?.stringValue, let parsed = try? JSONValue.parse(s) { list = parsed.arrayValue }
+        return (list ?? []).compactMap { $0.objectValue?["name"]?.stringValue }
+    }
+}
+
+/// A search as asked (`GET /search?q=`): the text folded into words, a cadastral key in the
+/// forms people write it (`27484-56-1`, `27484/56/1`, `tờ 56 thửa 1`) made one word.
+public struct SearchQuery: Hashable, Sendable {
+    /// Folded words, all of which a document must hold; the last may be the start of a word
+    /// (suggestions as one types).
+    public var words: [String]
+
+    public init(_ text: String) {
+        var words = [String]()
+        for raw in text.split(whereSeparator: { $0.isWhitespace || $0 == "," }) {
+            let parts = raw.split(whereSeparator: { $0 == "-" || $0 == "/" }).map(String.init)
+            if parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+               let sheet = Int64(parts[1]), let number = Int64(parts[2]) {
+                words.append(SearchText.keyToken(ward: parts[0], sheet: sheet, number: number))
+            } else {
+                words += SearchText.tokens(String(raw))
+            }
+        }
+        // "tờ 56 thửa 1", "to so 56", "thua 1": the sheet's and the number's words.
+        var joined = [String]()
+        var i = 0
+        while i < words.count {
+            let w = words[i]
+            var j = i + 1
+            if ["to", "thua"].contains(w) {
+                if j < words.count, words[j] == "so" { j += 1 }
+                if j < words.count, let n = Int64(words[j]) {
+                    joined.append("\(w)\(n)")
+                    i = j + 1
+                    continue
+                }
+            }
+            joined.append(w)
+            i += 1
+        }
+        // Long queries are cut: nobody types more than a few words, and each costs a lookup.
+        self.words = Array(joined.prefix(8).map { String($0.prefix(64)) })
+    }
+
+    public var isEmpty: Bool { words.isEmpty }
+
+    /// The FTS5 expression: every word quoted (so no word is an operator), the last a prefix.
+    public var fts5: String {
+        words.enumerated().map { i, w in "\"\(w)\"" + (i == words.count - 1 ? "*" : "") }.joined(separator: " ")
+    }
+
+    /// The PostgreSQL `to_tsquery('simple', …)` text: words ANDed, the last a prefix. Words are
+    /// folded to ASCII letters and digits, so quoting them is enough.
+    public var tsquery: String {
+        words.enumerated().map { i, w in "'\(w)'" + (i == words.count - 1 ? ":*" : "") }.joined(separator: " & ")
+    }
+
+    /// How well a document answers the query, higher first: the words in the order typed, as
+    /// whole words, early in the text; administrative units before parcels at equal match (few,
+    /// and what people look for by name); shorter texts before longer.
+    public func score(_ document: SearchDocument) -> Double {
+        let tokens = document.text.split(separator: " ").map(String.init)
+        var score = 0.0
+        let phrase = words.joined(separator: " ")
+        if let range = document.text.range(of: phrase) {
+            score += 10
+            if range.lowerBound == document.text.startIndex || document.text[document.text.index(before: range.lowerBound)] == " " { score += 2 }
+        }
+        for w in words where tokens.contains(w) { score += 1 }
+        if let first = words.first, let at = tokens.firstIndex(where: { $0.hasPrefix(first) }) { score -= Double(at) * 0.05 }
+        if document.layer == "admin" { score += 1.5 }
+        return score - Double(document.text.count) / 1000
+    }
+
+    /// The candidates ranked: by score, then layer and id, so answers never vary.
+    public func rank(_ candidates: [SearchDocument]) -> [SearchDocument] {
+        let scored: [(doc: SearchDocument, score: Double)] = candidates.map { ($0, score($0)) }
+        return scored.sorted { a, b in
+            if a.score != b.score { return a.score > b.score }
+            if a.doc.layer != b.doc.layer { return a.doc.layer < b.doc.layer }
+            return a.doc.id < b.doc.id
+        }.map(\.doc)
+    }
+}
+
+/// The search index (SPEC §10), kept in step with every write by the store's batches.
+public protocol SearchStore: Sendable {
+    /// Documents holding every word of the query (the last as a prefix), among these layers,
+    /// ranked by `SearchQuery.rank` over at most `SearchQuery.candidateLimit` candidates.
+    func search(_ query: SearchQuery, layers: [String], limit: Int) throws -> [SearchDocument]
+
+    /// Makes a layer's documents anew from its features (after a copy, or when its private
+    /// fields change).
+    func rebuildSearchIndex(layer: String) throws
+}
+
+extension SearchQuery {
+    /// The documents read from the index before ranking: enough that a specific query is
+    /// ranked whole, few enough that a word in a million texts answers within SPEC §6's budget
+    /// (then the first candidates by index order are ranked, not all).
+    public static let candidateLimit = 400
+}

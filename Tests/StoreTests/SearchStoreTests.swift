@@ -1,0 +1,107 @@
+import Backends
+import Features
+import Foundation
+import Geometry
+import Store
+import Testing
+import TestSupport
+
+/// SPEC §10's search on both backends (one suite, run on each): folding, parcel keys, ranking,
+/// layers, private fields never indexed, and the index in step with every kind of write.
+@Suite struct SearchStoreTests {
+    static func parcel(_ i: Int, address: String, owner: String) -> Feature {
+        var f = StoreFixtures.parcel(i, owner: owner)
+        f.properties["address"] = .string(address)
+        return f
+    }
+
+    static func words(_ store: any LandMapStore, _ q: String, layers: [String] = ["parcels", "admin"]) throws -> [String] {
+        try store.search(SearchQuery(q), layers: layers, limit: 10).map(\.id)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func findsFoldedTextKeysAndKeepsInStepWithWrites(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        try store.write(StoreFixtures.request(.append)) { w in
+            try w.put(Self.parcel(0, address: "206 Nguyễn Thị Thập, Phường Tân Mỹ", owner: "Trần Thị Bích"))
+            try w.put(Self.parcel(1, address: "12 Nguyễn Thị Thập, Phường Tân Mỹ", owner: "Lê Văn Đức"))
+            try w.put(Self.parcel(2, address: "5 Đường Số 17, Phường Tân Thuận", owner: "Nguyễn Thị Thập"))
+            try w.put(Self.parcel(3, address: "2060 Huỳnh Tấn Phát", owner: "Phạm Minh"))
+        }
+        try store.write(StoreFixtures.request(.append, layer: "admin")) { w in
+            try w.put(Feature(id: "26740-until-2025-06-30", geometry: nil, properties: [
+                "code": "26740", "name": "Phường Bến Nghé", "level": "ward", "district_name": "Quận 1", "valid_to": "2025-06-30",
+                "successors": .array([.object(["code": "26740", "name": "Phường Sài Gòn"])]),
+            ]))
+            try w.put(Feature(id: "26740", geometry: nil, properties: ["code": "26740", "name": "Sài Gòn", "level": "ward", "valid_from": "2025-07-01"]))
+        }
+        // Case, tone marks and đ fold away; parcel 2's owner is named so but never indexed.
+        #expect(Set(try Self.words(store, "nguyen thi thap")) == ["26734-12-1", "26734-12-2"])
+        #expect(Set(try Self.words(store, "NGUYỄN THỊ THẬP")) == ["26734-12-1", "26734-12-2"])
+        #expect(try Self.words(store, "Nguyen Thi Thap 206") == ["26734-12-1"])
+        #expect(try Self.words(store, "duong so 17") == ["26734-12-3"])
+        #expect(try Self.words(store, "tran thi bich").isEmpty)
+        // The last word is a prefix (suggestions as one types): 206 and 2060 both start "20".
+        #expect(Set(try Self.words(store, "20")) == ["26734-12-1", "26734-12-4"])
+        // Keys in the forms people write them.
+        #expect(try Self.words(store, "26734-12-3") == ["26734-12-3"])
+        #expect(try Self.words(store, "26734/12/3") == ["26734-12-3"])
+        #expect(try Self.words(store, "tờ 12 thửa 3") == ["26734-12-3"])
+        // Old names find the old unit, whose label says what it is part of now.
+        let ben = try store.search(SearchQuery("ben nghe"), layers: ["admin"], limit: 5)
+        #expect(ben.map(\.id) == ["26740-until-2025-06-30"])
+        #expect(ben.first?.label.contains("Phường Sài Gòn") == true)
+        #expect(try Self.words(store, "sai gon") == ["26740"])
+        // Only the layers asked.
+        #expect(try Self.words(store, "nguyen", layers: ["admin"]).isEmpty)
+        #expect(try Self.words(store, "nguyen", layers: ["no-such; DROP"]).isEmpty)
+
+        // Updates, deletes and replaces reach the index in the same transaction.
+        try store.write(StoreFixtures.request(.upsert)) { w in
+            try w.put(Self.parcel(1, address: "14 Lê Văn Lương", owner: "Lê Văn Đức"))
+            try w.delete(id: "26734-12-4")
+        }
+        #expect(try Self.words(store, "nguyen thi thap") == ["26734-12-1"])
+        #expect(try Self.words(store, "le van luong") == ["26734-12-2"])
+        #expect(try Self.words(store, "huynh tan phat").isEmpty)
+        try store.write(StoreFixtures.request(.replace)) { w in
+            try w.put(Self.parcel(0, address: "206 Nguyễn Thị Thập", owner: "Trần Thị Bích"))
+        }
+        #expect(try Self.words(store, "le van luong").isEmpty)
+        #expect(try Self.words(store, "thap") == ["26734-12-1"])
+
+        // A field made private leaves the index; made public again, it comes back.
+        var metadata = try #require(try store.schema(of: "parcels")).metadata
+        metadata.setPrivateFields(["address"])
+        try store.setMetadata(metadata, of: "parcels", actor: "tests")
+        #expect(try Self.words(store, "thap").isEmpty)
+        #expect(try Self.words(store, "26734-12-1") == ["26734-12-1"])
+        metadata.setPrivateFields([])
+        try store.setMetadata(metadata, of: "parcels", actor: "tests")
+        #expect(try Self.words(store, "thap") == ["26734-12-1"])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aCopyCarriesTheIndex(_ backend: Backend) throws {
+        let source = try StoreFixtures.make(backend, "search-src").store
+        try source.write(StoreFixtures.request(.append)) { w in
+            try w.put(Self.parcel(0, address: "206 Nguyễn Thị Thập", owner: "Trần Thị Bích"))
+        }
+        for target in Backend.allCases {
+            let copy = try StoreFixtures.make(target, "search-dst").store
+            try StoreCopy.copy(from: source, to: copy, layers: nil)
+            #expect(try Self.words(copy, "nguyen thi thap 206") == ["26734-12-1"], "copy \(backend) → \(target)")
+        }
+    }
+
+    @Test func foldingAndQueries() {
+        #expect(SearchText.fold("NGUYỄN THỊ THẬP") == "nguyen thi thap")
+        #expect(SearchText.fold("Đường Lê Đức Thọ, P.16") == "duong le duc tho p 16")
+        // Decomposed input (NFD, as some sources write it) folds the same.
+        #expect(SearchText.fold("Ba\u{300}n Co\u{31B}\u{300}") == "ban co")
+        #expect(SearchQuery("27484-56-1").words == ["k27484s56n1"])
+        #expect(SearchQuery("tờ số 56, thửa 1").words == ["to56", "thua1"])
+        #expect(SearchQuery("\"a\" OR b*").fts5 == "\"a\" \"or\" \"b\"*")
+        #expect(SearchQuery("  ,, ").isEmpty)
+    }
+}
