@@ -30,14 +30,31 @@ public struct ItemsPage: Sendable {
 
 /// Answers `ItemsRequest`s: R-tree candidates, then an exact GEOS test against the box, which
 /// is densified and transformed when it is not given in WGS 84. Features whose bounding boxes
-/// lie inside the box are counted without GEOS. Not `Sendable` (GEOS): one per request.
+/// lie inside the box are counted without GEOS. Not `Sendable` (GEOS): one per thread or task.
+///
+/// A page of the present without property filters — what QGIS and GDAL ask at every pan — is
+/// answered from one snapshot of a connection of its own: every candidate is measured and
+/// tested from its WKB alone (no row decoded), and only the page's features are read in full.
+/// `numberMatched` stays exact, and the order is the store's (by key) as before.
 public final class ItemsQuery {
     let store: any FeatureStore
     let geos: GeosContext
+    private var openReader: (any FeatureReader)?
+    /// Each layer's present features, counted at a data version: a page without box or filter
+    /// (a client paging through a layer) is numbered without counting a million rows again.
+    private var totals = [String: (version: Int64, count: Int)]()
 
     public init(store: any FeatureStore) throws {
         self.store = store
         geos = try GeosContext()
+    }
+
+    /// A read connection of this query's own, opened on its first page in a box.
+    private func reader() throws -> any FeatureReader {
+        if let openReader { return openReader }
+        let r = try store.reader()
+        openReader = r
+        return r
     }
 
     public func page(_ r: ItemsRequest) throws -> ItemsPage {
@@ -48,7 +65,15 @@ public final class ItemsQuery {
         // No box: property filters (or none) straight from the store.
         guard let box = r.box else {
             let page = try store.features(layer: r.layer, matching: r.filters, asOf: r.asOf, limit: r.limit, offset: r.offset)
-            let total = try store.count(layer: r.layer, matching: r.filters, asOf: r.asOf)
+            guard r.filters.isEmpty, r.asOf == nil, let version = try store.dataVersions()[r.layer] else {
+                return ItemsPage(features: page, numberMatched: try store.count(layer: r.layer, matching: r.filters, asOf: r.asOf))
+            }
+            if let known = totals[r.layer], known.version == version { return ItemsPage(features: page, numberMatched: known.count) }
+            let total = try store.count(layer: r.layer, matching: [:], asOf: nil)
+            // Kept only when no batch changed the layer while it was counted: every batch moves
+            // the data version, so the count is the one of that version (or of a newer state
+            // whose version a PostGIS store has not been told of yet, within its notify delay).
+            if try store.dataVersions()[r.layer] == version { totals[r.layer] = (version, total) }
             return ItemsPage(features: page, numberMatched: total)
         }
 
@@ -56,6 +81,27 @@ public final class ItemsQuery {
         guard let outer = polygon.boundingBox else { return ItemsPage(features: [], numberMatched: 0) }
         let exact = try geos.geometry(polygon).prepared()
         let rectangular = r.boxCRS == .wgs84
+        /// Whether a feature with this box and geometry matches the box (GEOS only on the edge).
+        func matches(_ fb: BoundingBox, _ geometry: () throws -> GeosGeometry) throws -> Bool {
+            guard fb.intersects(outer) else { return false }
+            let inside = rectangular && fb.minX >= outer.minX && fb.maxX <= outer.maxX && fb.minY >= outer.minY && fb.maxY <= outer.maxY
+            return try inside || exact.intersects(geometry())
+        }
+
+        if r.asOf == nil, r.filters.isEmpty {
+            return try reader().snapshot { snap in
+                var keys = [Int64]()
+                try snap.forEachWKB(layer: r.layer, intersecting: outer) { key, wkb in
+                    guard let fb = try WKB.boundingBox(wkb), try matches(fb, { try geos.geometry(wkb: wkb) }) else { return }
+                    keys.append(key)
+                }
+                keys.sort()
+                let features = try keys.dropFirst(r.offset).prefix(r.limit).compactMap { try snap.feature(layer: r.layer, key: $0) }
+                return ItemsPage(features: features, numberMatched: keys.count)
+            }
+        }
+
+        // As of a date, or with property filters: whole features, in batches.
         var matched = 0
         var out = [Feature]()
         var offset = 0
@@ -63,9 +109,7 @@ public final class ItemsQuery {
         while true {
             let batch = try store.features(layer: r.layer, intersecting: outer, asOf: r.asOf, limit: batchSize, offset: offset)
             for f in batch {
-                guard let g = f.geometry, let fb = g.boundingBox else { continue }
-                let inside = rectangular && fb.minX >= outer.minX && fb.maxX <= outer.maxX && fb.minY >= outer.minY && fb.maxY <= outer.maxY
-                guard try inside || exact.intersects(geos.geometry(g)) else { continue }
+                guard let g = f.geometry, let fb = g.boundingBox, try matches(fb, { try geos.geometry(g) }) else { continue }
                 guard r.filters.allSatisfy({ Self.equal(f.properties[$0.key], $0.value) || ($0.key == "id" && $0.value == .string(f.id)) }) else { continue }
                 if matched >= r.offset, out.count < r.limit { out.append(f) }
                 matched += 1

@@ -16,6 +16,8 @@ import Tiles
 public final class ServerState: Sendable {
     public let store: any LandMapStore
     let lookups: LookupWorkers
+    /// OGC items pages, each worker with its own read connection and GEOS context.
+    let items: ItemsWorkers
     public let metrics: PrometheusCollectorRegistry
     let crs: CRSCatalog
     /// Rendered MVT tiles, keyed by layers, tile, audience and data versions.
@@ -50,6 +52,7 @@ public final class ServerState: Sendable {
         audit = AuditTrail(store: store)
         tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)
         lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
+        items = try ItemsWorkers(store: store, count: max(1, configuration.lookupWorkers))
         self.metrics = metrics
         health = DatabaseHealth(store: store, metrics: metrics)
         replication = ReplicationMetrics(store: store, metrics: metrics)
@@ -169,5 +172,35 @@ final class LookupWorkers: Sendable {
     func at(_ point: Coordinate, in crs: CRS, asOf: Date?) async throws -> LookupResult {
         let i = next.add(1, ordering: .relaxed).oldValue
         return try await workers[i % workers.count].at(point, in: crs, asOf: asOf)
+    }
+}
+
+/// One `ItemsQuery` per actor: its GEOS context and read connection are not thread-safe, and
+/// opening them for every page cost more than the page's own reads.
+actor ItemsWorker {
+    private let query: ItemsQuery
+
+    init(store: any FeatureStore) throws {
+        query = try ItemsQuery(store: store)
+    }
+
+    func page(_ request: ItemsRequest) throws -> ItemsPage {
+        try query.page(request)
+    }
+}
+
+/// A fixed set of items workers, taken in turn (as `LookupWorkers`).
+final class ItemsWorkers: Sendable {
+    private let workers: [ItemsWorker]
+    private let next: Atomic<Int>
+
+    init(store: any FeatureStore, count: Int) throws {
+        workers = try (0..<count).map { _ in try ItemsWorker(store: store) }
+        next = Atomic(0)
+    }
+
+    func page(_ request: ItemsRequest) async throws -> ItemsPage {
+        let i = next.add(1, ordering: .relaxed).oldValue
+        return try await workers[i % workers.count].page(request)
     }
 }

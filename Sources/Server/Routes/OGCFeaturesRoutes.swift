@@ -23,7 +23,7 @@ struct OGCFeaturesRoutes {
         router.get("/conformance") { request, _ in try self.conformance(request) }
         router.get("/collections") { request, context in try self.collections(request, context.identity) }
         router.get("/collections/:layer") { request, context in try self.collection(request, context.parameters.require("layer"), context.identity) }
-        router.get("/collections/:layer/items") { request, context in try self.items(request, context.parameters.require("layer"), context.identity) }
+        router.get("/collections/:layer/items") { request, context in try await self.items(request, context.parameters.require("layer"), context.identity) }
         router.get("/collections/:layer/items/:id") { request, context in
             try self.item(request, context.parameters.require("layer"), context.parameters.require("id"), context.identity)
         }
@@ -154,7 +154,7 @@ struct OGCFeaturesRoutes {
         return text
     }
 
-    func items(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
+    func items(_ request: Request, _ name: String, _ identity: Identity?) async throws -> Response {
         let schema = try state.readable(name, for: identity)
         let version = try state.store.dataVersions()[name] ?? 0
         let output = try outputCRS(request)
@@ -185,7 +185,7 @@ struct OGCFeaturesRoutes {
             }
             r.filters[String(key)] = property.filterValue(String(value))
         }
-        let page = try ItemsQuery(store: state.store).page(r)
+        let page = try await state.items.page(r)
         let hidden = state.hiddenFields(schema, for: identity)
         let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
         let features = try page.features.map { try Self.present($0, hidden: hidden, transform: transform, swap: output.swapAxes) }
@@ -207,7 +207,8 @@ struct OGCFeaturesRoutes {
             "features": .array(features),
             "numberMatched": .integer(Int64(page.numberMatched)),
             "numberReturned": .integer(Int64(features.count)),
-            "timeStamp": .string(ISO8601DateFormatter().string(from: Date())),
+            // A format style, not a formatter: making an `ISO8601DateFormatter` was 9 % of a page.
+            "timeStamp": .string(Date().formatted(.iso8601)),
             "links": .array(links),
         ])
         var headers = HTTPFields()

@@ -1,0 +1,133 @@
+import Backends
+import Features
+import Foundation
+import Geometry
+import Projection
+@testable import Query
+import SeededRandom
+import Store
+import Testing
+import TestSupport
+
+/// Items pages in a box against a brute-force answer: GEOS over every feature of the layer.
+@Suite struct ItemsQueryTests {
+    /// The box the tricky features sit around (District 1, about 330 m × 330 m).
+    /// A custom layer: it takes any geometry type, points and lines beside polygons.
+    static let layer = "shapes"
+    static let box = BoundingBox(minX: 106.703, minY: 10.783, maxX: 106.706, maxY: 10.786)
+
+    static func parcel(_ i: Int, _ geometry: Geometry) -> Feature {
+        Feature(id: "f\(i)", geometry: geometry, properties: ["n": .integer(Int64(i)), "kind": .string(i % 3 == 0 ? "a" : "b")])
+    }
+
+    /// 300 random squares, triangles and two-part multipolygons over the box and around it, then
+    /// features made to catch shortcuts: a triangle whose bounding box overlaps the box's corner
+    /// while the triangle does not, a square touching the box's edge, a line across it, a point.
+    static func features() -> [Feature] {
+        var random = SplitMix64(seed: 23)
+        var out = [Feature]()
+        for i in 0..<300 {
+            let x = random.range(106.701, 106.708), y = random.range(10.781, 10.788), s = random.range(0.00005, 0.0008)
+            let square = [Coordinate(x, y), Coordinate(x + s, y), Coordinate(x + s, y + s), Coordinate(x, y + s), Coordinate(x, y)]
+            let triangle = [Coordinate(x, y), Coordinate(x + s, y + s / 3), Coordinate(x + s / 4, y + s), Coordinate(x, y)]
+            let g: Geometry = switch i % 3 {
+            case 0: .polygon([square])
+            case 1: .polygon([triangle])
+            default: .multiPolygon([[triangle], [square.map { Coordinate($0.x + 0.0015, $0.y - 0.001) }]])
+            }
+            out.append(parcel(i, g))
+        }
+        let n = out.count
+        out.append(parcel(n, .polygon([[Coordinate(106.7055, 10.7868), Coordinate(106.7070, 10.7853), Coordinate(106.7070, 10.7868), Coordinate(106.7055, 10.7868)]])))
+        out.append(parcel(n + 1, .polygon([[Coordinate(106.706, 10.784), Coordinate(106.707, 10.784), Coordinate(106.707, 10.785), Coordinate(106.706, 10.785), Coordinate(106.706, 10.784)]])))
+        out.append(parcel(n + 2, .lineString([Coordinate(106.702, 10.7845), Coordinate(106.707, 10.7846)])))
+        out.append(parcel(n + 3, .point(Coordinate(106.704, 10.785))))
+        return out
+    }
+
+    /// Ids of the present features that intersect the WGS 84 polygon, in the store's order (by key).
+    static func bruteForce(_ store: any FeatureStore, _ polygon: Geometry) throws -> [String] {
+        let geos = try GeosContext()
+        let area = try geos.geometry(polygon)
+        var ids = [String]()
+        try store.forEachFeature(layer: Self.layer, asOf: nil) { f in
+            if let g = f.geometry, try area.intersects(geos.geometry(g)) { ids.append(f.id) }
+        }
+        return ids
+    }
+
+    /// Every page of a request, `limit` at a time: the ids in order, and each page's numberMatched.
+    static func allPages(_ query: ItemsQuery, _ base: ItemsRequest, limit: Int) throws -> (ids: [String], matched: Set<Int>) {
+        var r = base
+        r.limit = limit
+        var ids = [String](), matched = Set<Int>()
+        while true {
+            let page = try query.page(r)
+            matched.insert(page.numberMatched)
+            ids += page.features.map(\.id)
+            if page.features.count < limit { return (ids, matched) }
+            r.offset += limit
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func numberMatchedAndPagesAreTheBruteForceAnswer(_ backend: Backend) throws {
+        let store = try StoreLocation(backend.freshLocation("items")).open(create: true)
+        let all = Self.features()
+        _ = try store.write(BatchRequest(layer: Self.layer, mode: .append, source: "test", actor: "tests")) { w in
+            for f in all { try w.put(f) }
+        }
+        let query = try ItemsQuery(store: store)
+        let boxes = [Self.box, BoundingBox(minX: 106.7041, minY: 10.7832, maxX: 106.7043, maxY: 10.7851), BoundingBox(minX: 106.69, minY: 10.77, maxX: 106.72, maxY: 10.80),
+                     BoundingBox(minX: 106.60, minY: 10.70, maxX: 106.61, maxY: 10.71)]
+        for box in boxes {
+            var r = ItemsRequest(layer: Self.layer)
+            r.box = box
+            let expected = try Self.bruteForce(store, box.polygon)
+            let pages = try Self.allPages(query, r, limit: 7)
+            #expect(pages.ids == expected, "\(backend) \(box)")
+            #expect(pages.matched == [expected.count], "\(backend) \(box)")
+            // As of now, through whole features (ordered by id there): the same features.
+            r.asOf = Date()
+            r.limit = 10_000
+            let asOf = try query.page(r)
+            #expect(asOf.numberMatched == expected.count && asOf.features.map(\.id).sorted() == expected.sorted())
+        }
+        // The corner triangle's box overlaps the box, the triangle does not; the touching square counts.
+        let inBox = try Self.bruteForce(store, Self.box.polygon)
+        #expect(!inBox.contains(all[300].id) && inBox.contains(all[301].id) && inBox.contains(all[302].id) && inBox.contains(all[303].id))
+        #expect(inBox.count > 20 && inBox.count < all.count - 20)
+
+        // A box in VN-2000: the densified, transformed box decides, as by hand.
+        var vn = ItemsRequest(layer: Self.layer)
+        let vn2000 = try CRS.resolve("vn2000")
+        let toVN = try Transformer(from: .wgs84, to: vn2000)
+        let low = try toVN.transform(Coordinate(Self.box.minX, Self.box.minY)), high = try toVN.transform(Coordinate(Self.box.maxX, Self.box.maxY))
+        vn.box = BoundingBox(minX: low.x, minY: low.y, maxX: high.x, maxY: high.y)
+        vn.boxCRS = vn2000
+        let vnExpected = try Self.bruteForce(store, ItemsQuery.lonLatPolygon(try #require(vn.box), vn2000))
+        let vnPages = try Self.allPages(query, vn, limit: 9)
+        #expect(!vnExpected.isEmpty && vnPages.ids == vnExpected && vnPages.matched == [vnExpected.count])
+
+        // Without a box: every feature, counted once per data version.
+        var plain = ItemsRequest(layer: Self.layer)
+        plain.limit = 4
+        #expect(try query.page(plain).numberMatched == all.count)
+        #expect(try query.page(plain).numberMatched == all.count)
+
+        // The same query object sees a later write (its read connection is not a stale snapshot,
+        // its count not one of an older data version).
+        let gone = Array(inBox.prefix(5))
+        _ = try store.write(BatchRequest(layer: Self.layer, mode: .upsert, source: "test", actor: "tests")) { w in
+            for id in gone { _ = try w.delete(id: id) }
+        }
+        var again = ItemsRequest(layer: Self.layer)
+        again.box = Self.box
+        again.limit = 3
+        let page = try query.page(again)
+        #expect(page.numberMatched == inBox.count - 5)
+        #expect(page.features.map(\.id) == Array(inBox.dropFirst(5).prefix(3)))
+        let plainAfter = try query.page(plain)
+        #expect(plainAfter.numberMatched == all.count - 5 && plainAfter.features.map(\.id) == Array(all.map(\.id).filter { !gone.contains($0) }.prefix(4)))
+    }
+}
