@@ -81,6 +81,9 @@ let package = Package(
         // Use cases: import with its quality report.
         .target(name: "Import", dependencies: ["Formats", "Projection", "Geometry", "Features", "Store"]),
 
+        // CQL2 filters (OGC API – Features Part 3): text and JSON into one tree, and back.
+        .target(name: "CQL2", dependencies: ["Geometry"]),
+
         // Use cases: parcel lookup (what is here, what may be built), by key, by box.
         .target(name: "Query", dependencies: ["Geometry", "Projection", "Features", "Store"]),
 
@@ -145,6 +148,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projection", "Geometry", "TestSupport"]),
+        .testTarget(name: "CQL2Tests", dependencies: ["CQL2", "Geometry", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Geometry"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Geometry", "Features", "TestSupport"]),
         .testTarget(name: "ImportTests", dependencies: ["GeoPackage", "Import", "Store", "Backends", "Formats", "Projection", "Geometry", "Features", "TestSupport"], exclude: ["Fixtures"]),

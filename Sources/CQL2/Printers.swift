@@ -1,0 +1,183 @@
+import Geometry
+
+extension CQL2Text {
+    /// The CQL2 text of a tree; it parses back to an equal tree. Property names are always
+    /// double-quoted and arithmetic fully bracketed, so no keyword or precedence can change it.
+    public static func print(_ e: CQL2Expression) -> String {
+        var out = ""
+        write(e, into: &out)
+        return out
+    }
+
+    /// Nodes that must be bracketed where an operand is expected.
+    private static func isBoolean(_ e: CQL2Expression) -> Bool {
+        switch e.kind {
+        case .and, .or, .not, .comparison, .like, .between, .in, .isNull: true
+        default: false
+        }
+    }
+
+    private static func operand(_ e: CQL2Expression, into out: inout String) {
+        if isBoolean(e) {
+            out += "("
+            write(e, into: &out)
+            out += ")"
+        } else {
+            write(e, into: &out)
+        }
+    }
+
+    private static func list(_ items: [CQL2Expression], into out: inout String) {
+        for (i, item) in items.enumerated() {
+            if i > 0 { out += ", " }
+            write(item, into: &out)
+        }
+    }
+
+    static func quote(_ s: String, _ q: Character, into out: inout String) {
+        out.append(q)
+        for c in s {
+            if c == q { out.append(q) }
+            out.append(c)
+        }
+        out.append(q)
+    }
+
+    static func number(_ n: Number) -> String {
+        switch n {
+        case .integer(let i): String(i)
+        case .double(let d): d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : d.description
+        }
+    }
+
+    private static func write(_ e: CQL2Expression, into out: inout String) {
+        switch e.kind {
+        case .property(let name): out += "\"\(name)\""
+        case .string(let s): quote(s, "'", into: &out)
+        case .number(let n): out += number(n)
+        case .boolean(let b): out += b ? "TRUE" : "FALSE"
+        case .date(let d): out += "DATE('\(d)')"
+        case .timestamp(let t): out += "TIMESTAMP('\(t)')"
+        case .unbounded: out += "'..'"
+        case .interval(let a, let b):
+            out += "INTERVAL("
+            for (i, end) in [a, b].enumerated() {
+                if i > 0 { out += ", " }
+                switch end.kind {
+                case .date(let s), .timestamp(let s): out += "'\(s)'"
+                default: write(end, into: &out)
+                }
+            }
+            out += ")"
+        case .geometry(let g): out += WKT.encode(g)
+        case .bbox(let ns): out += "BBOX(" + ns.map(WKT.number).joined(separator: ", ") + ")"
+        case .array(let items):
+            out += "("
+            list(items, into: &out)
+            out += ")"
+        case .not(let x):
+            out += "NOT ("
+            write(x, into: &out)
+            out += ")"
+        case .and(let xs), .or(let xs):
+            let joiner: String
+            if case .and = e.kind { joiner = " AND " } else { joiner = " OR " }
+            for (i, x) in xs.enumerated() {
+                if i > 0 { out += joiner }
+                switch x.kind {
+                case .and, .or:
+                    out += "("
+                    write(x, into: &out)
+                    out += ")"
+                default: write(x, into: &out)
+                }
+            }
+        case .comparison(let op, let a, let b):
+            operand(a, into: &out)
+            out += " \(op.rawValue) "
+            operand(b, into: &out)
+        case .like(let a, let b):
+            operand(a, into: &out)
+            out += " LIKE "
+            operand(b, into: &out)
+        case .between(let a, let low, let high):
+            operand(a, into: &out)
+            out += " BETWEEN "
+            operand(low, into: &out)
+            out += " AND "
+            operand(high, into: &out)
+        case .in(let a, let items):
+            operand(a, into: &out)
+            out += " IN ("
+            list(items, into: &out)
+            out += ")"
+        case .isNull(let a):
+            operand(a, into: &out)
+            out += " IS NULL"
+        case .arithmetic(let op, let a, let b):
+            out += "("
+            operand(a, into: &out)
+            out += " \(op.rawValue) "
+            operand(b, into: &out)
+            out += ")"
+        case .predicate(let p, let a, let b):
+            out += "\(p.textName)("
+            list([a, b], into: &out)
+            out += ")"
+        case .casei(let x), .accenti(let x):
+            if case .casei = e.kind { out += "CASEI(" } else { out += "ACCENTI(" }
+            write(x, into: &out)
+            out += ")"
+        case .function(let name, let args):
+            out += "\(name)("
+            list(args, into: &out)
+            out += ")"
+        }
+    }
+}
+
+extension CQL2JSON {
+    /// The CQL2 JSON of a tree; it parses back to an equal tree.
+    public static func encode(_ e: CQL2Expression) -> JSONValue {
+        func op(_ name: String, _ args: [CQL2Expression]) -> JSONValue {
+            .object(["op": .string(name), "args": .array(args.map(encode))])
+        }
+        switch e.kind {
+        case .property(let name): return ["property": .string(name)]
+        case .string(let s): return .string(s)
+        case .number(.integer(let i)): return .integer(i)
+        case .number(.double(let d)): return .number(d)
+        case .boolean(let b): return .bool(b)
+        case .date(let d): return ["date": .string(d)]
+        case .timestamp(let t): return ["timestamp": .string(t)]
+        case .unbounded: return .string("..")
+        case .interval(let a, let b):
+            let ends = [a, b].map { end -> JSONValue in
+                switch end.kind {
+                case .date(let s), .timestamp(let s): .string(s)
+                default: encode(end)
+                }
+            }
+            return ["interval": .array(ends)]
+        case .geometry(let g): return GeoJSONGeometry.encode(g)
+        case .bbox(let ns): return ["bbox": .array(ns.map { .number($0) })]
+        case .array(let items): return .array(items.map(encode))
+        case .not(let x): return op("not", [x])
+        case .and(let xs): return op("and", xs)
+        case .or(let xs): return op("or", xs)
+        case .comparison(let o, let a, let b): return op(o.rawValue, [a, b])
+        case .like(let a, let b): return op("like", [a, b])
+        case .between(let a, let b, let c): return op("between", [a, b, c])
+        case .in(let a, let items): return .object(["op": "in", "args": .array([encode(a), .array(items.map(encode))])])
+        case .isNull(let a): return op("isNull", [a])
+        case .arithmetic(let o, let a, let b): return op(o.rawValue, [a, b])
+        case .predicate(let p, let a, let b): return op(p.rawValue, [a, b])
+        case .casei(let x): return op("casei", [x])
+        case .accenti(let x): return op("accenti", [x])
+        case .function(let name, let args): return op(name, args)
+        }
+    }
+
+    /// `encode` as compact JSON text.
+    public static func text(_ e: CQL2Expression) -> String { encode(e).jsonText }
+}
