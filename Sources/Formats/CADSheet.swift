@@ -295,8 +295,10 @@ public final class SheetReader {
     /// The rings of a closed shape: a polygon's, or a closed line string as one ring.
     static func shapeRings(_ g: Geometry) -> [[Coordinate]]? {
         switch g {
-        case .polygon(let rings) where !rings.isEmpty && rings[0].count >= 4: rings
-        case .multiPolygon(let polys) where polys.count == 1 && polys[0][0].count >= 4: polys[0]
+        // Holes of fewer than 4 points are not rings (a damaged hatch loop): left out.
+        case .polygon(let rings) where !rings.isEmpty && rings[0].count >= 4: [rings[0]] + rings.dropFirst().filter { $0.count >= 4 }
+        case .multiPolygon(let polys) where polys.count == 1 && !polys[0].isEmpty && polys[0][0].count >= 4:
+            [polys[0][0]] + polys[0].dropFirst().filter { $0.count >= 4 }
         case .lineString(let cs) where isClosed(cs): [cs]
         default: nil
         }
@@ -404,6 +406,7 @@ public final class SheetReader {
 
     /// Where a point lies against one ring (crossing number; on an edge is `boundary`).
     static func inside(_ p: Coordinate, ring: [Coordinate]) -> Place {
+        guard ring.count > 1 else { return .outside }
         var inside = false
         for k in 0..<(ring.count - 1) {
             let a = ring[k], b = ring[k + 1]
@@ -426,6 +429,7 @@ public final class SheetReader {
     /// A point inside a ring for tests and report places: the middle of the horizontal chord
     /// through the ring's vertical middle that is widest.
     static func probe(_ ring: [Coordinate]) -> Coordinate {
+        guard ring.count > 1 else { return ring.first ?? Coordinate(0, 0) }
         let b = box(ring)
         let y = (b.minY + b.maxY) / 2
         var xs = [Double]()

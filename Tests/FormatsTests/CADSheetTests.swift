@@ -1,4 +1,4 @@
-import Formats
+@testable import Formats
 import Foundation
 import Geometry
 import Testing
@@ -42,6 +42,17 @@ struct CADSheetTests {
         for bad in ["ward_code", "=27484", ""] {
             #expect(throws: SheetLayoutError.self, "\(bad)") { try SheetLayout.setting(bad) }
         }
+    }
+
+    /// Damaged hatch loops (holes of fewer than four points, a polygon without rings) are left
+    /// out or refused, never indexed past their end.
+    @Test func degenerateRingsAreLeftOut() {
+        let square = [Coordinate(0, 0), Coordinate(1, 0), Coordinate(1, 1), Coordinate(0, 1), Coordinate(0, 0)]
+        #expect(SheetReader.shapeRings(.polygon([square, [], [Coordinate(0.5, 0.5)]])) == [square])
+        #expect(SheetReader.shapeRings(.multiPolygon([[]])) == nil)
+        #expect(SheetReader.shapeRings(.polygon([])) == nil)
+        #expect(SheetReader.inside(Coordinate(0.5, 0.5), rings: [square, []]))
+        #expect(SheetReader.probe([]) == Coordinate(0, 0))
     }
 
     @Test func millimetresRoundHalfAway() {
