@@ -133,7 +133,9 @@ struct WKBReader {
         return cs
     }
 
-    mutating func readGeometry(depth: Int) throws -> Geometry {
+    /// One geometry's header: byte order, type (ISO or EWKB; an EWKB SRID skipped) and the
+    /// ordinates per coordinate. What every reading of a WKB geometry starts with.
+    mutating func readHeader(depth: Int) throws -> (little: Bool, type: UInt32, dims: Int) {
         guard depth <= WKB.maxDepth else { throw GeometryError("WKB nests collections deeper than \(WKB.maxDepth)") }
         let order = try readByte()
         guard order <= 1 else { throw GeometryError("WKB byte order \(order) at byte \(offset - 1) is neither 0 nor 1") }
@@ -153,6 +155,11 @@ struct WKBReader {
         default: throw GeometryError("WKB geometry type \(type) is unknown")
         }
         guard dims <= 4 else { throw GeometryError("WKB geometry type has more than 4 dimensions") }
+        return (little, type, dims)
+    }
+
+    mutating func readGeometry(depth: Int) throws -> Geometry {
+        let (little, type, dims) = try readHeader(depth: depth)
         switch type % 1000 {
         case 1:
             let x = try readDouble(little), y = try readDouble(little)

@@ -14,23 +14,7 @@ extension WKB {
 extension WKBReader {
     /// Widens `box` by every coordinate of the next geometry, with `readGeometry`'s checks.
     mutating func bounds(_ box: inout BoundingBox?, depth: Int) throws {
-        guard depth <= WKB.maxDepth else { throw GeometryError("WKB nests collections deeper than \(WKB.maxDepth)") }
-        let order = try readByte()
-        guard order <= 1 else { throw GeometryError("WKB byte order \(order) at byte \(offset - 1) is neither 0 nor 1") }
-        let little = order == 1
-        var type = try readUInt32(little)
-        var dims = 2
-        if type & 0x8000_0000 != 0 { dims += 1 }
-        if type & 0x4000_0000 != 0 { dims += 1 }
-        if type & 0x2000_0000 != 0 { _ = try readUInt32(little) }
-        type &= 0x0fff_ffff
-        switch type / 1000 {
-        case 0: break
-        case 1, 2: dims += 1
-        case 3: dims += 2
-        default: throw GeometryError("WKB geometry type \(type) is unknown")
-        }
-        guard dims <= 4 else { throw GeometryError("WKB geometry type has more than 4 dimensions") }
+        let (little, type, dims) = try readHeader(depth: depth)
         func add(_ x: Double, _ y: Double) {
             if box == nil { box = BoundingBox(minX: x, minY: y, maxX: x, maxY: y) } else { box?.expand(toInclude: Coordinate(x, y)) }
         }
