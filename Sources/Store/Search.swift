@@ -214,27 +214,76 @@ public struct SearchQuery: Hashable, Sendable {
     /// whole words, early in the text; administrative units before parcels at equal match (few,
     /// and what people look for by name); shorter texts before longer.
     public func score(_ document: SearchDocument) -> Double {
-        let tokens = document.text.split(separator: " ").map(String.init)
-        var score = 0.0
-        let phrase = words.joined(separator: " ")
-        if let range = document.text.range(of: phrase) {
-            score += 10
-            if range.lowerBound == document.text.startIndex || document.text[document.text.index(before: range.lowerBound)] == " " { score += 2 }
-        }
-        for w in words where tokens.contains(w) { score += 1 }
-        if let first = words.first, let at = tokens.firstIndex(where: { $0.hasPrefix(first) }) { score -= Double(at) * 0.05 }
-        if document.layer == "admin" { score += 1.5 }
-        return score - Double(document.text.count) / 1000
+        Scorer(self).score(document)
     }
 
     /// The candidates ranked: by score, then layer and id, so answers never vary.
     public func rank(_ candidates: [SearchDocument]) -> [SearchDocument] {
-        let scored: [(doc: SearchDocument, score: Double)] = candidates.map { ($0, score($0)) }
+        let scorer = Scorer(self)
+        let scored: [(doc: SearchDocument, score: Double)] = candidates.map { ($0, scorer.score($0)) }
         return scored.sorted { a, b in
             if a.score != b.score { return a.score > b.score }
             if a.doc.layer != b.doc.layer { return a.doc.layer < b.doc.layer }
             return a.doc.id < b.doc.id
         }.map(\.doc)
+    }
+}
+
+/// `SearchQuery.score` over the UTF-8 bytes of folded texts, the query's words encoded once:
+/// ranking 400 candidates by splitting each text into `String`s and searching it through
+/// Foundation was a quarter of a search's time at 1 M parcels.
+struct Scorer {
+    let words: [[UInt8]]
+    let phrase: [UInt8]
+
+    init(_ query: SearchQuery) {
+        words = query.words.map { Array($0.utf8) }
+        phrase = Array(query.words.joined(separator: " ").utf8)
+    }
+
+    func score(_ document: SearchDocument) -> Double {
+        var text = document.text
+        let base = text.withUTF8 { score(bytes: $0) }
+        return base + (document.layer == "admin" ? 1.5 : 0) - Double(text.unicodeScalars.count) / 1000
+    }
+
+    /// The phrase (+10, +2 more where its first occurrence starts a word), each word present as
+    /// a whole word (+1), and how late the first word's first token-prefix comes (−0.05 each).
+    private func score(bytes text: UnsafeBufferPointer<UInt8>) -> Double {
+        var score = 0.0
+        if let at = Self.find(phrase, in: text) {
+            score += 10
+            if at == 0 || text[at - 1] == 0x20 { score += 2 }
+        }
+        var found = [Bool](repeating: false, count: words.count)
+        var firstAt: Int?
+        var index = 0, start = 0
+        let n = text.count
+        while start <= n {
+            var end = start
+            while end < n, text[end] != 0x20 { end += 1 }
+            let token = UnsafeBufferPointer(rebasing: text[start..<end])
+            for (i, w) in words.enumerated() where !found[i] && w.count == token.count && w.elementsEqual(token) { found[i] = true }
+            if firstAt == nil, let first = words.first, token.count >= first.count, token.prefix(first.count).elementsEqual(first) { firstAt = index }
+            index += 1
+            start = end + 1
+        }
+        score += Double(found.lazy.filter { $0 }.count)
+        if let firstAt { score -= Double(firstAt) * 0.05 }
+        return score
+    }
+
+    /// The first place `needle` occurs in `haystack`, by bytes.
+    static func find(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !needle.isEmpty else { return 0 }
+        guard needle.count <= haystack.count else { return nil }
+        let first = needle[0]
+        var i = 0
+        while i <= haystack.count - needle.count {
+            if haystack[i] == first, needle.indices.allSatisfy({ haystack[i + $0] == needle[$0] }) { return i }
+            i += 1
+        }
+        return nil
     }
 }
 
