@@ -61,6 +61,7 @@ final class GeoPackageReader: FeatureReader {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
+        config.prepareDatabase { db in try GeoPackageStore.mapIntoMemory(db) }
         queue = try DatabaseQueue(path: store.path, configuration: config)
     }
 
