@@ -42,6 +42,31 @@ struct GeoPackageSnapshot: FeatureSnapshot {
         }
     }
 
+    /// Boxes from the R-tree; a feature's row is read (in the same statement) only where its
+    /// box is not within `unread`.
+    func forEachCandidate(layer: String, intersecting box: BoundingBox, unread: BoundingBox?,
+                          _ body: (Int64, BoundingBox, UnsafeRawBufferPointer?) throws -> Void) throws {
+        let sql = try store.layerSQL(db, layer)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.candidatesInBox), arguments: [
+            box.maxX, box.minX, box.maxY, box.minY, unread?.minX, unread?.maxX, unread?.minY, unread?.maxY,
+        ])
+        while let r = try rows.next() {
+            let key: Int64 = r[0]
+            let indexBox = BoundingBox(minX: r[1], minY: r[3], maxX: r[2], maxY: r[4])
+            guard let blob = r.dataNoCopy(atIndex: 5) else {
+                if let unread, indexBox.minX >= unread.minX, indexBox.maxX <= unread.maxX, indexBox.minY >= unread.minY, indexBox.maxY <= unread.maxY {
+                    try body(key, indexBox, nil)
+                }
+                continue
+            }
+            try blob.withUnsafeBytes { bytes in
+                let header = try GeoPackageBinary.header(bytes)
+                guard !header.isEmpty else { return }
+                try body(key, indexBox, UnsafeRawBufferPointer(rebasing: bytes[header.wkbOffset...]))
+            }
+        }
+    }
+
     func feature(layer: String, key: Int64) throws -> Feature? {
         let sql = try store.layerSQL(db, layer)
         // A cursor's row is read in place; `fetchOne` would copy every column first.

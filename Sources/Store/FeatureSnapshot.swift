@@ -24,8 +24,27 @@ public protocol FeatureSnapshot {
     /// for the call only, straight from the database page, not copied.
     func forEachWKB(layer: String, intersecting box: BoundingBox, _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws
 
+    /// The present features whose index boxes intersect `box`: each key with its box as the
+    /// index holds it (rounded outwards: a box inside a region means the feature lies inside
+    /// too), and its ISO WKB unless that box lies within `unread`. A page in a box counts the
+    /// features well inside the box without reading their rows.
+    func forEachCandidate(layer: String, intersecting box: BoundingBox, unread: BoundingBox?,
+                          _ body: (Int64, BoundingBox, UnsafeRawBufferPointer?) throws -> Void) throws
+
     /// A present feature by key, decoded in full.
     func feature(layer: String, key: Int64) throws -> Feature?
+}
+
+extension FeatureSnapshot {
+    /// For a store whose rows come whole anyway (PostGIS: one round trip for all of them):
+    /// every candidate with its exact box and its WKB.
+    public func forEachCandidate(layer: String, intersecting box: BoundingBox, unread: BoundingBox?,
+                                 _ body: (Int64, BoundingBox, UnsafeRawBufferPointer?) throws -> Void) throws {
+        try forEachWKB(layer: layer, intersecting: box) { key, wkb in
+            guard let exact = try WKB.boundingBox(wkb) else { return }
+            try body(key, exact, wkb)
+        }
+    }
 }
 
 /// A connection of its own for one thread's hot path (a lookup worker): snapshots from it

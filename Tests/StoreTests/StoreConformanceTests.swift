@@ -68,6 +68,34 @@ import TestSupport
         #expect(streamed.sorted() == (1...30).map { "26734-12-\($0)" }.sorted())
     }
 
+    /// A snapshot's candidates in a box: the same keys as the index gives, each with a box that
+    /// holds its feature, and its WKB wherever its box is not within the region left unread.
+    @Test(arguments: Backend.allCases)
+    func candidatesComeWithTheirBoxesAndGeometryWhereAsked(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in for i in 0..<30 { try w.put(StoreFixtures.parcel(i)) } }
+        let box = BoundingBox(minX: 106.6999, minY: 10.7799, maxX: 106.8, maxY: 10.78015)
+        try store.reader().snapshot { snap in
+            let keys = try snap.keys(layer: "parcels", intersecting: box).sorted()
+            #expect(keys.count == 10)
+            for askEvery in [true, false] {
+                var seen = [Int64]()
+                let everywhere = BoundingBox(minX: -180, minY: -90, maxX: 180, maxY: 90)
+                try snap.forEachCandidate(layer: "parcels", intersecting: box, unread: askEvery ? nil : everywhere) { key, indexBox, wkb in
+                    seen.append(key)
+                    let exact = try #require(try snap.feature(layer: "parcels", key: key)?.geometry?.boundingBox)
+                    // The index's box holds the feature's (rounded outwards, never inwards).
+                    #expect(indexBox.minX <= exact.minX && indexBox.minY <= exact.minY && indexBox.maxX >= exact.maxX && indexBox.maxY >= exact.maxY)
+                    if askEvery {
+                        let bytes = try #require(wkb)
+                        #expect(try WKB.boundingBox(bytes) == exact)
+                    }
+                }
+                #expect(seen.sorted() == keys)
+            }
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func propertyFiltersAndCounts(_ backend: Backend) throws {
         let store = try StoreFixtures.make(backend).store

@@ -192,11 +192,10 @@ struct OGCFeaturesRoutes {
 
         let base = request.baseURL
         let path = "\(base)/collections/\(name)/items"
+        let kept = request.uri.queryParameters.filter { $0.key != "offset" && $0.key != "f" }
+            .map { "\($0.key)=\(encodeQuery(String($0.value)))&" }.joined()
         func pageLink(_ offset: Int, _ rel: String) -> JSONValue {
-            var params = request.uri.queryParameters.filter { $0.key != "offset" && $0.key != "f" }.map { "\($0.key)=\(encodeQuery(String($0.value)))" }
-            params.append("offset=\(offset)")
-            params.append("f=json")
-            return link("\(path)?\(params.joined(separator: "&"))", rel, "application/geo+json", rel == "next" ? "Next page" : rel == "prev" ? "Previous page" : "This page")
+            link("\(path)?\(kept)offset=\(offset)&f=json", rel, "application/geo+json", rel == "next" ? "Next page" : rel == "prev" ? "Previous page" : "This page")
         }
         var links = [pageLink(r.offset, "self")]
         if r.offset + features.count < page.numberMatched, !features.isEmpty { links.append(pageLink(r.offset + r.limit, "next")) }
