@@ -69,21 +69,33 @@ extension GeoPackageStore: SearchStore {
             // The layer's tag is matched only when some layer is left out: ANDed with a tag in a
             // million documents, it tripled the time of a search over every layer (issue 20).
             let all = try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM landmap_layers"))
-            let match: String
-            if Set(layers).isSuperset(of: all) {
-                match = "body : (\(query.fts5))"
+            let tags = Set(layers).isSuperset(of: all) ? nil : layers.map { "\"\(GeoPackageSchema.searchTag($0))\"" }.joined(separator: " OR ")
+            func documents(_ q: SearchQuery, tags: String?) throws -> [SearchDocument] {
+                let match = tags.map { "tag : (\($0)) AND body : (\(q.fts5))" } ?? "body : (\(q.fts5))"
+                return try Row.fetchAll(db.cachedStatement(sql: """
+                    SELECT d.layer, d.id, d.label, d.body FROM landmap_search s JOIN landmap_search_doc d ON d.doc = s.rowid
+                    WHERE landmap_search MATCH ? LIMIT ?
+                    """), arguments: [match, SearchQuery.candidateLimit]).map { row in
+                    SearchDocument(layer: row[0], id: row[1], label: row[2], text: row[3])
+                }
+            }
+            var found: [SearchDocument]
+            if let narrow = query.narrowed {
+                // The rare words first; the others checked here. The same first candidates as
+                // the whole query's unless the limit cut the narrow ones and some were left out.
+                let wide = try documents(narrow, tags: tags)
+                found = wide.filter(query.isAnswered)
+                if wide.count == SearchQuery.candidateLimit, found.count < wide.count { found = try documents(query, tags: tags) }
             } else {
-                let tags = layers.map { "\"\(GeoPackageSchema.searchTag($0))\"" }.joined(separator: " OR ")
-                match = "tag : (\(tags)) AND body : (\(query.fts5))"
+                found = try documents(query, tags: tags)
             }
-            return try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT d.layer, d.id, d.label, d.body FROM landmap_search s JOIN landmap_search_doc d ON d.doc = s.rowid
-                WHERE landmap_search MATCH ? LIMIT ?
-                """), arguments: [match, SearchQuery.candidateLimit]).compactMap { row -> SearchDocument? in
-                let layer: String = row[0]
-                guard layers.contains(layer) else { return nil }
-                return SearchDocument(layer: layer, id: row[1], label: row[2], text: row[3])
+            // Units are few and what people look for by name: they are asked on their own too,
+            // so that a million addresses naming a ward never crowd the ward out.
+            if layers.count > 1, layers.contains("admin") {
+                let seen = Set(found.filter { $0.layer == "admin" }.map(\.id))
+                found += try documents(query, tags: "\"\(GeoPackageSchema.searchTag("admin"))\"").filter { $0.layer == "admin" && !seen.contains($0.id) }
             }
+            return found.filter { layers.contains($0.layer) }
         }
         return Array(query.rank(candidates).prefix(limit))
     }

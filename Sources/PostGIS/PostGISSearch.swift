@@ -11,19 +11,28 @@ extension PostGISStore: SearchStore {
     public func search(_ query: SearchQuery, layers: [String], limit: Int) throws -> [SearchDocument] {
         let layers = layers.filter(LayerSchema.isValidName)
         guard !query.isEmpty, !layers.isEmpty, limit > 0 else { return [] }
-        let tags = layers.map { "'\(Self.searchTag($0))'" }.joined(separator: " | ")
         let candidates = try read(snapshot: false) { s in
-            var b = Binds()
-            let sql = """
-                SELECT layer, id, label, body FROM landmap_search
-                WHERE tsv @@ to_tsquery('simple', \(b.add("(\(tags)) & (\(query.tsquery))"))) LIMIT \(b.add(SearchQuery.candidateLimit))
-                """
-            return try s.query(sql, b.bindings).compactMap { row -> SearchDocument? in
-                let r = row.makeRandomAccess()
-                let layer = try r.string(0)
-                guard layers.contains(layer) else { return nil }
-                return SearchDocument(layer: layer, id: try r.string(1), label: try r.string(2), text: try r.string(3))
+            func documents(_ layers: [String]) throws -> [SearchDocument] {
+                let tags = layers.map { "'\(Self.searchTag($0))'" }.joined(separator: " | ")
+                var b = Binds()
+                let sql = """
+                    SELECT layer, id, label, body FROM landmap_search
+                    WHERE tsv @@ to_tsquery('simple', \(b.add("(\(tags)) & (\(query.tsquery))"))) LIMIT \(b.add(SearchQuery.candidateLimit))
+                    """
+                return try s.query(sql, b.bindings).compactMap { row -> SearchDocument? in
+                    let r = row.makeRandomAccess()
+                    let layer = try r.string(0)
+                    guard layers.contains(layer) else { return nil }
+                    return SearchDocument(layer: layer, id: try r.string(1), label: try r.string(2), text: try r.string(3))
+                }
             }
+            var found = try documents(layers)
+            // Units are asked on their own too, as on GeoPackage: never crowded out by addresses.
+            if layers.count > 1, layers.contains("admin") {
+                let seen = Set(found.filter { $0.layer == "admin" }.map(\.id))
+                found += try documents(["admin"]).filter { !seen.contains($0.id) }
+            }
+            return found
         }
         return Array(query.rank(candidates).prefix(limit))
     }

@@ -42,9 +42,21 @@ public final class Searcher {
             var hit = SearchHit(layer: doc.layer, id: doc.id, label: doc.label)
             if let g = try store.feature(layer: doc.layer, id: doc.id, asOf: nil)?.geometry {
                 hit.bbox = g.boundingBox
-                hit.point = try geos.geometry(g).labelPoint()
+                hit.point = try pointInside(g, box: hit.bbox)
             }
             return hit
         }
+    }
+
+    /// The centre of the box where it lies inside the polygon (most parcels: a test on the
+    /// WKB), else the pole of inaccessibility: that largest-inscribed-circle search, run for
+    /// every hit, was a third of a search's time at 1 M parcels.
+    func pointInside(_ g: Geometry, box: BoundingBox?) throws -> Coordinate? {
+        if let box {
+            let centre = Coordinate((box.minX + box.maxX) / 2, (box.minY + box.maxY) / 2)
+            let wkb = WKB.encode(g)
+            if try wkb.withUnsafeBytes({ try WKB.locate(centre, in: $0) }) == .interior { return centre }
+        }
+        return try geos.geometry(g).labelPoint()
     }
 }

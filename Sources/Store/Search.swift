@@ -204,6 +204,34 @@ public struct SearchQuery: Hashable, Sendable {
         words.enumerated().map { i, w in "\"\(w)\"" + (i == words.count - 1 ? "*" : "") }.joined(separator: " ")
     }
 
+    /// The query an index is asked first when some words are far rarer than the others: the
+    /// words with digits (house numbers, keys, `to56`) and the last other word, when that leaves
+    /// any out. "nguyen huu tho 180" asks for "tho" and "180": ANDing "nguyen" (a quarter of all
+    /// addresses) and "huu" as well made FTS5 walk their whole lists, five times as long.
+    /// The candidates are then checked against every word (`isAnswered`).
+    public var narrowed: SearchQuery? {
+        let digits = words.filter { $0.contains(where: \.isNumber) }
+        guard !digits.isEmpty, let last = words.last(where: { !$0.contains(where: \.isNumber) }) else { return nil }
+        var kept = words.filter { $0.contains(where: \.isNumber) || $0 == last }
+        // The last word typed stays last: it alone is matched as a prefix.
+        if let i = kept.lastIndex(of: words[words.count - 1]), i != kept.count - 1 { kept.append(kept.remove(at: i)) }
+        guard kept.count < words.count else { return nil }
+        var q = self
+        q.words = kept
+        return q
+    }
+
+    /// Whether a document holds every word as the index matches them: each a whole word of its
+    /// text, the last the start of one.
+    public func isAnswered(by document: SearchDocument) -> Bool {
+        let tokens = document.text.split(separator: " ")
+        for (i, w) in words.enumerated() {
+            let prefix = i == words.count - 1
+            guard tokens.contains(where: { prefix ? $0.hasPrefix(w) : $0 == w }) else { return false }
+        }
+        return true
+    }
+
     /// The PostgreSQL `to_tsquery('simple', …)` text: words ANDed, the last a prefix. Words are
     /// folded to ASCII letters and digits, so quoting them is enough.
     public var tsquery: String {

@@ -46,6 +46,12 @@ import TestSupport
                     let p = hit["point"]?.arrayValue?.compactMap(\.doubleValue) ?? [], b = hit["bbox"]?.arrayValue?.compactMap(\.doubleValue) ?? []
                     #expect(p.count == 2 && b.count == 4 && b[0] <= p[0] && p[0] <= b[2] && b[1] <= p[1] && p[1] <= b[3])
                 }
+                // Each hit's point lies inside its parcel: a lookup there finds that parcel.
+                for hit in hits {
+                    guard let p = hit["point"]?.arrayValue?.compactMap(\.doubleValue), p.count == 2 else { continue }
+                    let found = try await client.execute(uri: "/parcels/at?lon=\(p[0])&lat=\(p[1])", method: .get) { $0.json.value?["parcel"]?["id"] }
+                    #expect(found == hit["id"], "\(hit["id"] ?? .null) at \(p)")
+                }
             }
             for bad in ["", "q=", "q=a&limit=0", "q=a&limit=51", "q=" + String(repeating: "a", count: 201), "q=a&layers=roads"] {
                 try await client.execute(uri: "/search?\(bad)", method: .get) { r in

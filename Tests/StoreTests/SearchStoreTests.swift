@@ -94,6 +94,52 @@ import TestSupport
         }
     }
 
+    /// A query with a house number asks the index for the rare words first and checks the rest
+    /// itself; where the limit cut those candidates short and some did not answer, it asks for
+    /// every word, so nothing past the first candidates is lost.
+    @Test(arguments: Backend.allCases)
+    func rareWordsFirstLoseNothingPastTheLimit(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        let n = SearchQuery.candidateLimit + 20
+        try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<n { try w.put(Self.parcel(i, address: "206 Lê Văn Thọ", owner: "")) }
+            try w.put(Self.parcel(n, address: "206 Nguyễn Hữu Thọ", owner: ""))
+        }
+        let last = StoreFixtures.parcel(n).id
+        #expect(try Self.words(store, "nguyen huu tho 206") == [last])
+        #expect(try Self.words(store, "206 nguyen huu th") == [last])
+        #expect(try Self.words(store, "le van tho 206").count == 10)
+    }
+
+    /// More addresses naming a ward than the candidates a search ranks, written before the
+    /// ward itself: the ward is still found, and first.
+    @Test(arguments: Backend.allCases)
+    func addressesNeverCrowdOutTheUnitTheyName(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<(SearchQuery.candidateLimit + 20) { try w.put(Self.parcel(i, address: "\(i) Đồng Khởi, Phường Bến Nghé, Quận 1", owner: "")) }
+        }
+        try store.write(StoreFixtures.request(.append, layer: "admin")) { w in
+            try w.put(Feature(id: "26740-until-2025-06-30", geometry: nil, properties: [
+                "code": "26740", "name": "Phường Bến Nghé", "level": "ward", "district_name": "Quận 1", "valid_to": "2025-06-30",
+            ]))
+        }
+        #expect(try Self.words(store, "ben nghe").first == "26740-until-2025-06-30")
+    }
+
+    @Test func rareWordsOfAQuery() {
+        #expect(SearchQuery("Nguyễn Hữu Thọ 180").narrowed?.words == ["tho", "180"])
+        #expect(SearchQuery("180 nguyen huu tho").narrowed?.words == ["180", "tho"])
+        #expect(SearchQuery("nguyen thi thap").narrowed == nil)
+        #expect(SearchQuery("tờ 56 thửa 1").narrowed == nil)
+        #expect(SearchQuery("27484-56-1").narrowed == nil)
+        let doc = SearchDocument(layer: "parcels", id: "x", label: "", text: "180 nguyen huu tho phuong cat lai")
+        #expect(SearchQuery("nguyen huu tho 18").isAnswered(by: doc))
+        #expect(SearchQuery("huu tho 180").isAnswered(by: doc))
+        #expect(!SearchQuery("nguyen huu 18 tho").isAnswered(by: SearchDocument(layer: "parcels", id: "x", label: "", text: "180 nguyen huu thon")))
+        #expect(!SearchQuery("nguyen van tho 180").isAnswered(by: doc))
+    }
+
     @Test func foldingAndQueries() {
         #expect(SearchText.fold("NGUYỄN THỊ THẬP") == "nguyen thi thap")
         #expect(SearchText.fold("Đường Lê Đức Thọ, P.16") == "duong le duc tho p 16")
