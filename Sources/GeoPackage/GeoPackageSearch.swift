@@ -68,8 +68,8 @@ extension GeoPackageStore: SearchStore {
         let candidates = try pool.read { db in
             // The layer's tag is matched only when some layer is left out: ANDed with a tag in a
             // million documents, it tripled the time of a search over every layer (issue 20).
-            let all = try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM landmap_layers"))
-            let tags = Set(layers).isSuperset(of: all) ? nil : layers.map { "\"\(GeoPackageSchema.searchTag($0))\"" }.joined(separator: " OR ")
+            let versions = try Self.dataVersions(db)
+            let tags = Set(layers).isSuperset(of: versions.keys) ? nil : layers.map { "\"\(GeoPackageSchema.searchTag($0))\"" }.joined(separator: " OR ")
             func documents(_ q: SearchQuery, tags: String?) throws -> [SearchDocument] {
                 let match = tags.map { "tag : (\($0)) AND body : (\(q.fts5))" } ?? "body : (\(q.fts5))"
                 return try Row.fetchAll(db.cachedStatement(sql: """
@@ -89,11 +89,14 @@ extension GeoPackageStore: SearchStore {
             } else {
                 found = try documents(query, tags: tags)
             }
-            // Units are few and what people look for by name: they are asked on their own too,
-            // so that a million addresses naming a ward never crowd the ward out.
-            if layers.count > 1, layers.contains("admin") {
-                let seen = Set(found.filter { $0.layer == "admin" }.map(\.id))
-                found += try documents(query, tags: "\"\(GeoPackageSchema.searchTag("admin"))\"").filter { $0.layer == "admin" && !seen.contains($0.id) }
+            // Units are few and what people look for by name: all of them are checked, in memory.
+            if layers.contains("admin"), let version = versions["admin"] {
+                found.removeAll { $0.layer == "admin" }
+                found += try units.answering(query, version: version) {
+                    try Row.fetchAll(db.cachedStatement(sql: "SELECT id, label, body FROM landmap_search_doc WHERE layer = 'admin'")).map {
+                        SearchDocument(layer: "admin", id: $0[0], label: $0[1], text: $0[2])
+                    }
+                }
             }
             return found.filter { layers.contains($0.layer) }
         }

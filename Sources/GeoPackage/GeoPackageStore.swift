@@ -18,6 +18,8 @@ public final class GeoPackageStore: FeatureStore {
     let versionWatch: DataVersionWatch
     /// See `checkpointPending`.
     let walBehind = Atomic<Bool>(false)
+    /// The `admin` layer's search documents (`UnitDocuments`).
+    let units = UnitDocuments()
 
     /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
     /// tables and is not a GeoPackage is refused rather than written into. `readOnly` opens an

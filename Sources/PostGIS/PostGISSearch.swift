@@ -11,6 +11,7 @@ extension PostGISStore: SearchStore {
     public func search(_ query: SearchQuery, layers: [String], limit: Int) throws -> [SearchDocument] {
         let layers = layers.filter(LayerSchema.isValidName)
         guard !query.isEmpty, !layers.isEmpty, limit > 0 else { return [] }
+        let unitsVersion = layers.contains("admin") ? try dataVersions()["admin"] : nil
         let candidates = try read(snapshot: false) { s in
             func documents(_ layers: [String]) throws -> [SearchDocument] {
                 let tags = layers.map { "'\(Self.searchTag($0))'" }.joined(separator: " | ")
@@ -27,10 +28,15 @@ extension PostGISStore: SearchStore {
                 }
             }
             var found = try documents(layers)
-            // Units are asked on their own too, as on GeoPackage: never crowded out by addresses.
-            if layers.count > 1, layers.contains("admin") {
-                let seen = Set(found.filter { $0.layer == "admin" }.map(\.id))
-                found += try documents(["admin"]).filter { !seen.contains($0.id) }
+            // Units are few and what people look for by name: all of them are checked, in memory.
+            if let version = unitsVersion {
+                found.removeAll { $0.layer == "admin" }
+                found += try units.answering(query, version: version) {
+                    try s.query("SELECT id, label, body FROM landmap_search WHERE layer = 'admin'").map { row in
+                        let r = row.makeRandomAccess()
+                        return SearchDocument(layer: "admin", id: try r.string(0), label: try r.string(1), text: try r.string(2))
+                    }
+                }
             }
             return found
         }

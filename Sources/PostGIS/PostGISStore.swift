@@ -25,6 +25,8 @@ public final class PostGISStore: FeatureStore {
     let reads: ReadRouting
     let catalog = Mutex<[String: (table: LayerTable, dataVersion: Int64)]>([:])
     let versions: DataVersionCache
+    /// The `admin` layer's search documents (`UnitDocuments`).
+    let units = UnitDocuments()
     public let engineVersion: String
 
     /// Connects (5 s at most), checks that the server takes writes, makes sure PostGIS is

@@ -1,6 +1,7 @@
 import Features
 import Foundation
 import Geometry
+import Synchronization
 
 /// Text as search compares it (SPEC §10): lower case, Vietnamese tone and vowel marks gone,
 /// `đ` as `d`, anything but letters and digits a space. "NGUYỄN THỊ THẬP" and "nguyen thi
@@ -224,7 +225,11 @@ public struct SearchQuery: Hashable, Sendable {
     /// Whether a document holds every word as the index matches them: each a whole word of its
     /// text, the last the start of one.
     public func isAnswered(by document: SearchDocument) -> Bool {
-        let tokens = document.text.split(separator: " ")
+        isAnswered(words: document.text.split(separator: " ").map(String.init))
+    }
+
+    /// The same over a document's words, split once.
+    public func isAnswered(words tokens: [String]) -> Bool {
         for (i, w) in words.enumerated() {
             let prefix = i == words.count - 1
             guard tokens.contains(where: { prefix ? $0.hasPrefix(w) : $0 == w }) else { return false }
@@ -331,4 +336,27 @@ extension SearchQuery {
     /// ranked whole, few enough that a word in a million texts answers within SPEC §6's budget
     /// (then the first candidates by index order are ranked, not all).
     public static let candidateLimit = 400
+}
+
+/// The documents of the `admin` layer, held in memory per data version: units are few (a few
+/// hundred) and what people look for by name, so every search checks all of them here rather
+/// than among the index's first candidates, where a million addresses naming a ward could
+/// crowd the ward out, and an ANDed layer tag with no match made FTS5 walk whole word lists.
+public final class UnitDocuments: Sendable {
+    private let kept = Mutex<(version: Int64, units: [(document: SearchDocument, words: [String])])?>(nil)
+
+    public init() {}
+
+    /// The units answering `query` (every word, the last as a prefix), reading them anew with
+    /// `load` when the layer's data version moved.
+    public func answering(_ query: SearchQuery, version: Int64, load: () throws -> [SearchDocument]) throws -> [SearchDocument] {
+        let units: [(document: SearchDocument, words: [String])]
+        if let known = kept.withLock({ $0 }), known.version == version {
+            units = known.units
+        } else {
+            units = try load().map { ($0, $0.text.split(separator: " ").map(String.init)) }
+            kept.withLock { $0 = (version, units) }
+        }
+        return units.filter { query.isAnswered(words: $0.words) }.map(\.document)
+    }
 }
