@@ -31,6 +31,7 @@ public final class GeoPackageStore: FeatureStore {
         config.readonly = readOnly
         config.prepareDatabase { db in
             SpatialFunctions.register(db)
+            CQL2Functions.register(db)
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

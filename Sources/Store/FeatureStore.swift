@@ -1,3 +1,4 @@
+import CQL2
 import Features
 import Foundation
 import Geometry
@@ -224,6 +225,13 @@ public protocol FeatureStore: Sendable {
 
     /// How many features `features(layer:matching:asOf:…)` would return without a limit.
     func count(layer: String, matching filters: [String: JSONValue], asOf: Date?) throws -> Int
+
+    /// Present features a checked CQL2 filter selects (OGC API – Features Part 3), in the
+    /// order of the other reads, paged; run in the database with bound parameters only.
+    func features(layer: String, filter: CQL2Filter, limit: Int, offset: Int) throws -> [Feature]
+
+    /// How many present features `filter` selects.
+    func count(layer: String, filter: CQL2Filter) throws -> Int
 
     /// Calls `body` for every feature of a layer (now, or as of a date), one at a time, from one
     /// consistent snapshot: exports stream through this without holding the layer in memory.

@@ -40,6 +40,30 @@ public enum SearchText {
         return s
     }
 
+    /// The text with its marks gone and `đ` as `d` (`Đ` as `D`), nothing else changed: case,
+    /// spaces and punctuation stay (CQL2's ACCENTI, where `%` and `_` of a LIKE pattern matter).
+    /// `fold` drops the same marks.
+    public static func withoutAccents(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.decomposedStringWithCanonicalMapping.unicodeScalars {
+            if isMark(scalar) { continue }
+            switch scalar.value {
+            case 0x0110: out.append("D")
+            case 0x0111: out.append("d")
+            default: out.append(scalar)
+            }
+        }
+        return String(out).precomposedStringWithCanonicalMapping
+    }
+
+    /// A combining mark (tone, vowel and other accents once text is decomposed).
+    static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
     /// The folded words of a text.
     public static func tokens(_ text: String) -> [String] {
         fold(text).split(separator: " ").map(String.init)
