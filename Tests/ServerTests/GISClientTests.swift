@@ -62,7 +62,8 @@ enum ShopsFixture {
                 let paths = r.json.value?["paths"]?.objectValue ?? [:]
                 let parameters = paths["/collections/parcels/items"]?["get"]?["parameters"]?.arrayValue ?? []
                 let names = Set(parameters.compactMap { $0["name"]?.stringValue })
-                #expect(names.isSuperset(of: ["land_use", "ward_code", "sheet", "number", "address", "id", "limit", "bbox"]), "\(names)")
+                #expect(names.isSuperset(of: ["land_use", "ward_code", "sheet", "number", "address", "id", "limit", "bbox",
+                                              "filter", "filter-lang", "filter-crs"]), "\(names)")
                 #expect(!names.contains("owner") && !names.contains("owner_id"), "private fields must not be advertised")
                 #expect(parameters.first { $0["name"] == "sheet" }?["schema"]?["type"] == "integer")
                 #expect(paths["/collections/zoning/items"]?["get"]?["parameters"]?.arrayValue?.contains { $0["name"] == "zone_code" } == true)
