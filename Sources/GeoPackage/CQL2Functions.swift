@@ -15,6 +15,7 @@ enum CQL2Functions {
         db.add(function: instant)
         db.add(function: power)
         db.add(function: spatial)
+        db.add(function: intersectsBox)
     }
 
     /// CASEI: Unicode case folding ("KØBENHAVN" is "københavn").
@@ -69,6 +70,24 @@ enum CQL2Functions {
             default: false
             }
             return result ? 1 : 0
+        } catch {
+            return nil
+        }
+    }
+
+    /// `cql2_intersects_box(blob, minx, miny, maxx, maxy)`: whether a geometry meets a
+    /// rectangle. Its envelope decides when it lies wholly inside (yes) or outside (no); GEOS
+    /// only for a geometry across the rectangle's edge.
+    static let intersectsBox = DatabaseFunction("cql2_intersects_box", argumentCount: 5, pure: true) { v -> Int? in
+        guard let data = Data.fromDatabaseValue(v[0]), let minX = Double.fromDatabaseValue(v[1]), let minY = Double.fromDatabaseValue(v[2]),
+              let maxX = Double.fromDatabaseValue(v[3]), let maxY = Double.fromDatabaseValue(v[4]) else { return nil }
+        let box = BoundingBox(minX: minX, minY: minY, maxX: maxX, maxY: maxY)
+        do {
+            guard let envelope = try GeoPackageBinary.envelope(data) else { return 0 }
+            if !envelope.intersects(box) { return 0 }
+            if envelope.minX >= minX, envelope.maxX <= maxX, envelope.minY >= minY, envelope.maxY <= maxY { return 1 }
+            let geos = try GeosContext()
+            return try geometry(data, geos).intersects(try geos.geometry(box.polygon)) ? 1 : 0
         } catch {
             return nil
         }

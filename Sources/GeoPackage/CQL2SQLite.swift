@@ -146,16 +146,34 @@ struct CQL2SQLite {
         return g.boundingBox.map { [$0] } ?? []
     }
 
+    /// The box a literal is, when it is one (a BBOX not across the antimeridian, or a polygon
+    /// of one axis-aligned rectangular ring, as the `bbox` parameter arrives).
+    static func rectangle(_ e: CQL2Expression) throws -> BoundingBox? {
+        let g = try literal(e)
+        guard case .polygon(let rings) = g, rings.count == 1, rings[0].count == 5, let box = g.boundingBox else { return nil }
+        let onCorners = rings[0].allSatisfy { ($0.x == box.minX || $0.x == box.maxX) && ($0.y == box.minY || $0.y == box.maxY) }
+        let distinct = Set(rings[0].dropLast().map { "\($0.x) \($0.y)" }).count == 4
+        return onCorners && distinct ? box : nil
+    }
+
     mutating func spatial(_ p: CQL2Predicate, _ a: CQL2Expression, _ b: CQL2Expression) throws -> String {
-        let exact = "(cql2_spatial(\(bind(p.rawValue)), \(try value(a)), \(try value(b))) = 1)"
-        guard p != .sDisjoint else { return exact }
-        // The R-tree first: a feature whose box misses the literal's box cannot match.
-        let literalSide: CQL2Expression
+        let literalSide: CQL2Expression?
         switch (a.kind, b.kind) {
         case (.property, .geometry), (.property, .bbox): literalSide = b
         case (.geometry, .property), (.bbox, .property): literalSide = a
-        default: return exact
+        default: literalSide = nil
         }
+        let exact: String
+        if p == .sIntersects, let literalSide, let box = try Self.rectangle(literalSide) {
+            // Meeting a rectangle: decided from the feature's envelope when it lies inside or
+            // outside, GEOS only for those across the edge (what a map's bbox mostly asks).
+            let column = try value(literalSide == a ? b : a)
+            exact = "(cql2_intersects_box(\(column), \(bind(box.minX)), \(bind(box.minY)), \(bind(box.maxX)), \(bind(box.maxY))) = 1)"
+        } else {
+            exact = "(cql2_spatial(\(bind(p.rawValue)), \(try value(a)), \(try value(b))) = 1)"
+        }
+        guard p != .sDisjoint, let literalSide else { return exact }
+        // The R-tree first: a feature whose box misses the literal's box cannot match.
         let boxes = try Self.boxes(literalSide)
         guard !boxes.isEmpty else { return "0" }
         let rtree = GeoPackageSchema.quoted("rtree_\(schema.name)_geom")

@@ -51,6 +51,7 @@ import TestSupport
         try store.createLayer(.custom("letters"))
         _ = try store.write(BatchRequest(layer: "letters", mode: .append, source: "test", actor: "tests")) { w in
             try w.put(Feature(id: "v", geometry: nil, properties: ["name": .string(vietnamese.marked)]))
+            try w.put(Feature(id: "l", geometry: .lineString([Coordinate(0, 0), Coordinate(10, 10)]), properties: ["name": "diagonal"]))
         }
         _ = try store.write(BatchRequest(layer: "places", mode: .append, source: "test", actor: "tests")) { w in
             for f in places { try w.put(f) }
@@ -117,6 +118,12 @@ import TestSupport
         #expect(try ids(backend, "S_INTERSECTS(geom, BBOX(170, 0, -170, 20))") == [])
         #expect(try ids(backend, "S_INTERSECTS(geom, BBOX(100, 0, -170, 20))") == ["a", "b", "c"])
         #expect(try ids(backend, "floors > 2 AND S_INTERSECTS(geom, BBOX(106.69, 10.77, 106.71, 10.79))") == ["a"])
+        // A box the line's envelope meets but the line misses; one it crosses; one holding it.
+        #expect(try ids(backend, "S_INTERSECTS(geom, BBOX(6, 0, 10, 4))", layer: "letters") == [])
+        #expect(try ids(backend, "S_INTERSECTS(geom, POLYGON((6 0, 10 0, 10 4, 6 4, 6 0)))", layer: "letters") == [])
+        #expect(try ids(backend, "S_INTERSECTS(geom, BBOX(4, 4, 6, 6))", layer: "letters") == ["l"])
+        #expect(try ids(backend, "S_INTERSECTS(geom, BBOX(-1, -1, 11, 11))", layer: "letters") == ["l"])
+        #expect(try ids(backend, "S_WITHIN(geom, BBOX(-1, -1, 11, 11))", layer: "letters") == ["l"])
     }
 
     @Test(arguments: Backend.allCases) func datesAndTimestampsCompareAsInstants(_ backend: Backend) throws {
