@@ -46,19 +46,19 @@ let package = Package(
         // Storage protocols every backend implements, and the types they share.
         // (SHA-256 for the per-layer fingerprint that `landmap copy` is checked by.)
         .target(name: "Store", dependencies: [
-            "Geometry", "Features",
+            "Geometry", "Features", "CQL2",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // The embedded store: one GeoPackage file (SQLite through GRDB).
         .target(name: "GeoPackage", dependencies: [
-            "Geometry", "Features", "Store",
+            "Geometry", "Features", "Store", "CQL2",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
         // Storage on PostgreSQL + PostGIS (SPEC §7): the same protocols over postgres-nio.
         .target(name: "PostGIS", dependencies: [
-            "Geometry", "Features", "Store",
+            "Geometry", "Features", "Store", "CQL2",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,7 +85,7 @@ let package = Package(
         .target(name: "CQL2", dependencies: ["Geometry"]),
 
         // Use cases: parcel lookup (what is here, what may be built), by key, by box.
-        .target(name: "Query", dependencies: ["Geometry", "Projection", "Features", "Store"]),
+        .target(name: "Query", dependencies: ["Geometry", "Projection", "Features", "Store", "CQL2"]),
 
         // Vector tiles: tile math, the MVT encoder, rendering (clip, simplify, snap), the cache.
         .target(name: "Tiles", dependencies: [
@@ -100,7 +100,7 @@ let package = Package(
 
         // The HTTP service: routes and middleware; no geometry code of its own.
         .target(name: "Server", dependencies: [
-            "Geometry", "Projection", "Features", "Store", "Formats", "Query", "Import", "Review", "Tiles", "Access", "Export", "CMalloc",
+            "Geometry", "Projection", "Features", "Store", "CQL2", "Formats", "Query", "Import", "Review", "Tiles", "Access", "Export", "CMalloc",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

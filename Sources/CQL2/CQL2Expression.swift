@@ -137,6 +137,9 @@ public enum Predicate: String, Hashable, Sendable, CaseIterable {
     }
 }
 
+/// `Predicate` under a name Foundation's `Predicate` does not shadow (for modules importing both).
+public typealias CQL2Predicate = Predicate
+
 /// Where a node came from: a place in CQL2 text, or a path into a CQL2 JSON document.
 public enum SourcePosition: Hashable, Sendable, CustomStringConvertible {
     case none

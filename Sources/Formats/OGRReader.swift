@@ -122,6 +122,8 @@ public final class OGRReader {
     private let gdalSource: String
     private let layer: OGRLayerH
     private let fieldTypes: [OGRFieldType]
+    /// Integer fields of subtype Boolean (GeoPackage and GeoJSON booleans), read as booleans.
+    private let booleanFields: [Bool]
     /// Shapefiles are opened without GDAL's recoding, so we see the raw DBF bytes.
     private let rawText: Bool
     private var nextIndex = 1
@@ -303,14 +305,16 @@ public final class OGRReader {
             crsWKT = nil
         }
         let defn = OGR_L_GetLayerDefn(chosen)
-        var names = [String](), types = [OGRFieldType]()
+        var names = [String](), types = [OGRFieldType](), booleans = [Bool]()
         for i in 0..<OGR_FD_GetFieldCount(defn) {
             guard let field = OGR_FD_GetFieldDefn(defn, i) else { continue }
             names.append(String(cString: OGR_Fld_GetNameRef(field)))
             types.append(OGR_Fld_GetType(field))
+            booleans.append(OGR_Fld_GetSubType(field) == OFSTBoolean)
         }
         fieldNames = names
         fieldTypes = types
+        booleanFields = booleans
         rawText = isShapefile || textAsBytes
         self.encoding = encoding
         self.encodingSource = encoding == .auto ? "" : "given"
@@ -424,6 +428,7 @@ public final class OGRReader {
             let idx = Int32(i)
             guard OGR_F_IsFieldSetAndNotNull(f, idx) != 0 else { continue }
             switch fieldTypes[i] {
+            case OFTInteger where booleanFields[i]: fields[name] = .bool(OGR_F_GetFieldAsInteger(f, idx) != 0)
             case OFTInteger: fields[name] = .integer(Int64(OGR_F_GetFieldAsInteger(f, idx)))
             case OFTInteger64: fields[name] = .integer(OGR_F_GetFieldAsInteger64(f, idx))
             case OFTReal:
@@ -431,6 +436,8 @@ public final class OGRReader {
                 fields[name] = d.isFinite ? .number(d) : .null
             case OFTString:
                 fields[name] = .string(text(f, idx).trimmingCharacters(in: .whitespaces))
+            case OFTDate, OFTDateTime:
+                if let iso = Self.isoDateTime(f, idx, dateOnly: fieldTypes[i] == OFTDate) { fields[name] = .string(iso) }
             default:
                 if let cstr = OGR_F_GetFieldAsString(f, idx) { fields[name] = .string(String(cString: cstr)) }
             }
@@ -446,6 +453,36 @@ public final class OGRReader {
             }
         }
         return SourceFeature(index: index, geometry: geometry, geometryError: geometryError, tooManyVertices: tooMany, fields: fields)
+    }
+
+    /// A date field as `YYYY-MM-DD`, a date-time as ISO 8601 in UTC (`2022-04-16T10:13:19Z`, with
+    /// milliseconds when it has them): OGR's own text (`2022/04/16 10:13:19`) is no standard's, and
+    /// CQL2 and JSON Schema's `date`/`date-time` are these. A time without a zone is taken as UTC.
+    static func isoDateTime(_ f: OGRFeatureH, _ idx: Int32, dateOnly: Bool) -> String? {
+        var y: Int32 = 0, mo: Int32 = 0, d: Int32 = 0, h: Int32 = 0, mi: Int32 = 0, tz: Int32 = 0
+        var sec: Float = 0
+        guard OGR_F_GetFieldAsDateTimeEx(f, idx, &y, &mo, &d, &h, &mi, &sec, &tz) != 0, (1...12).contains(mo), (1...31).contains(d) else { return nil }
+        func pad(_ v: Int, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
+        if dateOnly { return "\(pad(Int(y), 4))-\(pad(Int(mo), 2))-\(pad(Int(d), 2))" }
+        // OGR's zone flag: 0 unknown, 1 local, 100 UTC, 100 ± 4 per hour east or west.
+        var minutes = Int(h) * 60 + Int(mi) - (tz > 1 ? (Int(tz) - 100) * 15 : 0)
+        var day = (Int(y), Int(mo), Int(d))
+        var dayShift = 0
+        while minutes < 0 { minutes += 1440; dayShift -= 1 }
+        while minutes >= 1440 { minutes -= 1440; dayShift += 1 }
+        if dayShift != 0 {
+            var c = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: day.0, month: day.1, day: day.2)
+            if let date = c.date, let shifted = Calendar(identifier: .gregorian).date(byAdding: .day, value: dayShift, to: date) {
+                var utc = Calendar(identifier: .gregorian)
+                utc.timeZone = TimeZone(identifier: "UTC") ?? utc.timeZone
+                c = utc.dateComponents([.year, .month, .day], from: shifted)
+                day = (c.year ?? day.0, c.month ?? day.1, c.day ?? day.2)
+            }
+        }
+        let whole = Int(sec)
+        let millis = Int(((Double(sec) - Double(whole)) * 1000).rounded())
+        let fraction = millis > 0 ? "." + pad(millis, 3).replacingOccurrences(of: "0+$", with: "", options: .regularExpression) : ""
+        return "\(pad(day.0, 4))-\(pad(day.1, 2))-\(pad(day.2, 2))T\(pad(minutes / 60, 2)):\(pad(minutes % 60, 2)):\(pad(whole, 2))\(fraction)Z"
     }
 
     /// Vertices of an OGR geometry, counted in place (curves by their stored points).

@@ -33,6 +33,7 @@ public final class GeoPackageStore: FeatureStore {
         config.readonly = readOnly
         config.prepareDatabase { db in
             SpatialFunctions.register(db)
+            CQL2Functions.register(db)
             try Self.mapIntoMemory(db)
         }
         do {

@@ -11,6 +11,8 @@ public struct ImportOptions: Sendable {
     /// Overrides what files declare (`--crs`).
     public var crs: CRS?
     public var encoding: TextEncoding = .auto
+    /// The layer of a file that holds several (a GeoPackage's table); nil reads its first.
+    public var sourceLayer: String?
     public var mode: WriteMode = .append
     /// The source field holding each feature's id (`--key`).
     public var keyField: String?
@@ -473,6 +475,9 @@ final class Run {
 
     static func format(_ v: Double) -> String { String(format: "%.2f", v) }
 
+    /// Degrees past ±180/±90 still taken as on the edge (about 0.1 mm).
+    static let edgeTolerance = 1e-9
+
     /// Coordinates that cannot be in the CRS: lon/lat out of range, TM eastings outside 0…1 000 000.
     static func outOfRange(_ g: Geometry, _ crs: CRS) -> String? {
         var problem: String?
@@ -481,7 +486,9 @@ final class Run {
             if !c.x.isFinite || !c.y.isFinite {
                 problem = "a coordinate is not a number"
             } else if crs.isGeographic {
-                if abs(c.x) > 180 || abs(c.y) > 90 {
+                // A hair past the edge (180.00000000000006, from rounding in the source's own
+                // transformations: Natural Earth's Russia) is the edge, not a projected CRS.
+                if abs(c.x) > 180 + Self.edgeTolerance || abs(c.y) > 90 + Self.edgeTolerance {
                     problem = "longitude/latitude \(c.x), \(c.y) is out of range: is the file in a projected CRS? pass --crs"
                 }
             } else if crs.isTransverseMercator, c.x < 0 || c.x > 1_000_000 {

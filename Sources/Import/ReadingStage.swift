@@ -85,7 +85,7 @@ enum ReadingStage {
     /// labels joined (`--shapes`).
     static func source(_ path: String, _ options: ImportOptions, schema: LayerSchema) throws -> any FeatureSource {
         guard let layout = options.sheet else {
-            let reader = try OGRReader(path: path, encoding: options.encoding)
+            let reader = try OGRReader(path: path, layer: options.sourceLayer, encoding: options.encoding)
             reader.maxVertices = options.maxVertices
             return reader
         }

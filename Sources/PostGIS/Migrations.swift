@@ -125,6 +125,19 @@ enum Migrations {
             """,
             "CREATE INDEX landmap_search_tsv ON landmap_search USING gin (tsv)",
         ]),
+        // CQL2 filters compare dates and timestamps as seconds since 1970 (`CQL2Instant`'s rule:
+        // text without a zone is UTC); text that is no instant is NULL, never an error.
+        Migration(version: 6, description: "CQL2 instants", sql: [
+            """
+            CREATE OR REPLACE FUNCTION landmap_instant(value text) RETURNS float8
+              LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET timezone = 'UTC' AS $$
+            BEGIN
+              RETURN extract(epoch FROM value::timestamptz);
+            EXCEPTION WHEN others THEN
+              RETURN NULL;
+            END $$
+            """,
+        ]),
     ]
 
     /// The first version that has the search index (see `PostGISStore.fillSearchIndex`).

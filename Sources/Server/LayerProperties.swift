@@ -1,3 +1,4 @@
+import CQL2
 import Features
 import Geometry
 import Store
@@ -19,6 +20,18 @@ struct LayerProperty: Sendable {
         var p: [String: JSONValue] = ["type": .string(type), "title": .string(title)]
         if let format { p["format"] = .string(format) }
         return .object(p)
+    }
+
+    /// Its CQL2 type, for type checking filters.
+    var cql2Kind: Queryables.Kind {
+        switch (type, format) {
+        case ("string", "date"): .date
+        case ("string", "date-time"): .timestamp
+        case ("integer", _): .integer
+        case ("number", _): .number
+        case ("boolean", _): .boolean
+        default: .string
+        }
     }
 
     /// A filter's text typed as the stored values are, so that `levels=3` matches the number 3.
@@ -51,7 +64,7 @@ extension ServerState {
         }
         for (name, type) in sourceFields.sorted(by: { $0.key < $1.key })
         where schema.field(name) == nil && name != "id" && !hidden.contains(name) {
-            out.append(LayerProperty(name: name, type: type.rawValue, format: nil, title: name, field: nil))
+            out.append(LayerProperty(name: name, type: type.jsonSchema.type, format: type.jsonSchema.format, title: name, field: nil))
         }
         return out
     }

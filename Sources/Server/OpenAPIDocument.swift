@@ -70,6 +70,11 @@ enum OpenAPIDocument {
             param("bbox", "query", ["type": "array", "minItems": 4, "maxItems": 6, "items": number], "minx,miny,maxx,maxy in bbox-crs", style: "form", explode: false),
             param("bbox-crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "CRS of bbox"),
             crsParam, datetime, f,
+            // OGC API – Features Part 3 (see FilterParameters and Docs/CONFORMANCE.md).
+            param("filter", "query", string, "A CQL2 filter on the collection's queryables (text or JSON, as filter-lang says)"),
+            param("filter-lang", "query", .object(["type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"]), "The filter's encoding"),
+            param("filter-crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]),
+                  "CRS of the filter's geometries (CRS84 unless given)"),
         ]
         let layersParam = param("layers", "path", ["type": "string", "pattern": "^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$"],
                                 "One layer, or a comma list of up to 16 (e.g. parcels,zoning)")

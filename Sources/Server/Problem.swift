@@ -1,4 +1,5 @@
 import Access
+import CQL2
 import Formats
 import Foundation
 import Geometry
@@ -83,6 +84,7 @@ public struct Problem: HTTPResponseError, Sendable {
             if case .noDatabase = e { return Problem(.serviceUnavailable, "the database is not available") }
             return .badRequest(e.description)
         case let e as QueryError: return .badRequest(e.description)
+        case let e as CQL2Error: return FilterParameters.problem(e)
         case let e as EditRefused:
             var p = Problem(.unprocessableContent, "the feature was not written: \(e.description)")
             p.extra["findings"] = .array(e.findings.map(\.json))

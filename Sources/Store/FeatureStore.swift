@@ -1,3 +1,4 @@
+import CQL2
 import Features
 import Foundation
 import Geometry
@@ -117,6 +118,9 @@ public struct FeatureVersion: Hashable, Sendable {
 /// features' schema and filters type it as.
 public enum SourceFieldType: String, Hashable, Sendable {
     case integer, number, string, boolean
+    /// Text that is a date (`YYYY-MM-DD`) or a timestamp (RFC 3339) in every feature that has it:
+    /// a queryable of CQL2's date or timestamp type, compared as instants.
+    case date, timestamp
 
     /// The type of one value; nil for null, which says nothing about the field.
     public init?(of value: JSONValue) {
@@ -125,7 +129,8 @@ public enum SourceFieldType: String, Hashable, Sendable {
         case .integer: self = .integer
         case .number: self = .number
         case .bool: self = .boolean
-        default: self = .string  // text, and arrays or objects, which clients read as text
+        case .string(let s): self = Self.isDate(s) ? .date : Self.isTimestamp(s) ? .timestamp : .string
+        default: self = .string  // arrays or objects, which clients read as text
         }
     }
 
@@ -134,6 +139,41 @@ public enum SourceFieldType: String, Hashable, Sendable {
         if self == other { return self }
         if Set([self, other]) == [.integer, .number] { return .number }
         return .string
+    }
+
+    /// The JSON Schema type and format clients are told of (`string` with `date`/`date-time`).
+    public var jsonSchema: (type: String, format: String?) {
+        switch self {
+        case .date: ("string", "date")
+        case .timestamp: ("string", "date-time")
+        default: (rawValue, nil)
+        }
+    }
+
+    private static func digits(_ b: [UInt8], _ r: Range<Int>) -> Bool {
+        r.upperBound <= b.count && r.allSatisfy { (48...57).contains(b[$0]) }
+    }
+
+    /// `YYYY-MM-DD`, exactly.
+    static func isDate(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        return b.count == 10 && digits(b, 0..<4) && b[4] == 45 && digits(b, 5..<7) && b[7] == 45 && digits(b, 8..<10)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`: RFC 3339's date-time.
+    static func isTimestamp(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard b.count >= 20, isDate(String(decoding: b[0..<10], as: UTF8.self)), b[10] == UInt8(ascii: "T"),
+              digits(b, 11..<13), b[13] == 58, digits(b, 14..<16), b[16] == 58, digits(b, 17..<19) else { return false }
+        var i = 19
+        if b[i] == UInt8(ascii: ".") {
+            i += 1
+            let start = i
+            while i < b.count, (48...57).contains(b[i]) { i += 1 }
+            guard i > start else { return false }
+        }
+        if i == b.count - 1 { return b[i] == UInt8(ascii: "Z") }
+        return i == b.count - 6 && (b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-")) && digits(b, (i + 1)..<(i + 3)) && b[i + 3] == 58 && digits(b, (i + 4)..<(i + 6))
     }
 }
 
@@ -224,6 +264,13 @@ public protocol FeatureStore: Sendable {
 
     /// How many features `features(layer:matching:asOf:…)` would return without a limit.
     func count(layer: String, matching filters: [String: JSONValue], asOf: Date?) throws -> Int
+
+    /// Present features a checked CQL2 filter selects (OGC API – Features Part 3), in the
+    /// order of the other reads, paged; run in the database with bound parameters only.
+    func features(layer: String, filter: CQL2Filter, limit: Int, offset: Int) throws -> [Feature]
+
+    /// How many present features `filter` selects.
+    func count(layer: String, filter: CQL2Filter) throws -> Int
 
     /// Calls `body` for every feature of a layer (now, or as of a date), one at a time, from one
     /// consistent snapshot: exports stream through this without holding the layer in memory.

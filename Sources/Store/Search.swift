@@ -41,6 +41,30 @@ public enum SearchText {
         return s
     }
 
+    /// The text with its marks gone and `đ` as `d` (`Đ` as `D`), nothing else changed: case,
+    /// spaces and punctuation stay (CQL2's ACCENTI, where `%` and `_` of a LIKE pattern matter).
+    /// `fold` drops the same marks.
+    public static func withoutAccents(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.decomposedStringWithCanonicalMapping.unicodeScalars {
+            if isMark(scalar) { continue }
+            switch scalar.value {
+            case 0x0110: out.append("D")
+            case 0x0111: out.append("d")
+            default: out.append(scalar)
+            }
+        }
+        return String(out).precomposedStringWithCanonicalMapping
+    }
+
+    /// A combining mark (tone, vowel and other accents once text is decomposed).
+    static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
     /// The folded words of a text.
     public static func tokens(_ text: String) -> [String] {
         fold(text).split(separator: " ").map(String.init)
@@ -205,12 +229,22 @@ public struct SearchQuery: Hashable, Sendable {
         words.enumerated().map { i, w in "\"\(w)\"" + (i == words.count - 1 ? "*" : "") }.joined(separator: " ")
     }
 
-    /// The query an index is asked first when some words are far rarer than the others: the
-    /// words with digits (house numbers, keys, `to56`) and the last other word, when that leaves
-    /// any out. "nguyen huu tho 180" asks for "tho" and "180": ANDing "nguyen" (a quarter of all
+    /// The query an index is asked first when some words are far rarer than the others: a
+    /// parcel's key word where the sheet, number and ward are all given; else the words with
+    /// digits (house numbers, keys, `to56`) and the last other word, when that leaves any out. "nguyen huu tho 180" asks for "tho" and "180": ANDing "nguyen" (a quarter of all
     /// addresses) and "huu" as well made FTS5 walk their whole lists, five times as long.
     /// The candidates are then checked against every word (`isAnswered`).
     public var narrowed: SearchQuery? {
+        // "tờ 56 thửa 1 27484": a sheet, a number and a ward code name one parcel's key word.
+        func number(after prefix: String) -> Int64? {
+            words.lazy.compactMap { $0.hasPrefix(prefix) ? Int64($0.dropFirst(prefix.count)) : nil }.first
+        }
+        if let sheet = number(after: "to"), let parcel = number(after: "thua"),
+           let ward = words.first(where: { $0.count == 5 && $0.allSatisfy(\.isNumber) }) {
+            var q = self
+            q.words = [SearchText.keyToken(ward: ward, sheet: sheet, number: parcel)]
+            return q
+        }
         let digits = words.filter { $0.contains(where: \.isNumber) }
         guard !digits.isEmpty, let last = words.last(where: { !$0.contains(where: \.isNumber) }) else { return nil }
         var kept = words.filter { $0.contains(where: \.isNumber) || $0 == last }

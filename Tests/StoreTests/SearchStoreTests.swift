@@ -132,6 +132,7 @@ import TestSupport
         #expect(SearchQuery("180 nguyen huu tho").narrowed?.words == ["180", "tho"])
         #expect(SearchQuery("nguyen thi thap").narrowed == nil)
         #expect(SearchQuery("tờ 56 thửa 1").narrowed == nil)
+        #expect(SearchQuery("tờ 56 thửa 1 27484").narrowed?.words == ["k27484s56n1"])
         #expect(SearchQuery("27484-56-1").narrowed == nil)
         let doc = SearchDocument(layer: "parcels", id: "x", label: "", text: "180 nguyen huu tho phuong cat lai")
         #expect(SearchQuery("nguyen huu tho 18").isAnswered(by: doc))

@@ -152,6 +152,31 @@ public final class GeosGeometry {
         try predicate(GEOSCovers_r(h, pointer, other.pointer), "covers")
     }
 
+    public func within(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSWithin_r(h, pointer, other.pointer), "within")
+    }
+
+    public func disjoint(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSDisjoint_r(h, pointer, other.pointer), "disjoint")
+    }
+
+    /// The same point set, whatever the vertices (OGC's equals, CQL2's S_EQUALS).
+    public func topologicallyEquals(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSEquals_r(h, pointer, other.pointer), "equals")
+    }
+
+    public func touches(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSTouches_r(h, pointer, other.pointer), "touches")
+    }
+
+    public func crosses(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSCrosses_r(h, pointer, other.pointer), "crosses")
+    }
+
+    public func overlaps(_ other: GeosGeometry) throws -> Bool {
+        try predicate(GEOSOverlaps_r(h, pointer, other.pointer), "overlaps")
+    }
+
     func predicate(_ result: CChar, _ name: String) throws -> Bool {
         switch result {
         case 1: return true

@@ -51,7 +51,7 @@ struct OGCFeaturesRoutes {
     }
 
     func conformance(_ request: Request) throws -> Response {
-        let body = JSONValue.object(["conformsTo": .array((Self.conformance + FeatureEditRoutes.conformance).map { .string($0) })])
+        let body = JSONValue.object(["conformsTo": .array((Self.conformance + FeatureEditRoutes.conformance + FilterParameters.conformance).map { .string($0) })])
         return respond(request, body, title: "Conformance", cache: "public, max-age=3600")
     }
 
@@ -170,7 +170,7 @@ struct OGCFeaturesRoutes {
             r.box = try Self.bbox(text, swap: boxCRS.swapAxes)
             r.boxCRS = boxCRS.crs
         }
-        let reserved: Set<String> = ["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]
+        let reserved = Set<String>(["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]).union(FilterParameters.names)
         // Read from the store only when the request filters on a property.
         var known: [LayerProperty]?
         for (key, value) in request.uri.queryParameters where !reserved.contains(String(key)) {
@@ -184,6 +184,12 @@ struct OGCFeaturesRoutes {
                 throw Problem.badRequest("'\(key)' is not a query parameter of this collection; queryables: \((["id"] + queryable.map(\.name)).joined(separator: ", "))")
             }
             r.filters[String(key)] = property.filterValue(String(value))
+        }
+        if request.query("filter") != nil {
+            // The public properties, for every caller, as for `property=value`: owners are not filters.
+            let properties = try known ?? state.publicProperties(schema, sourceFields: state.store.sourceFields(of: name))
+            r.filter = try FilterParameters.filter(request, queryables: FilterParameters.queryables(properties), equals: r.filters, crs: state.crs)
+            r.filters = [:]
         }
         let page = try await state.items.page(r)
         let hidden = state.hiddenFields(schema, for: identity)
@@ -245,18 +251,29 @@ struct OGCFeaturesRoutes {
         return Reply.json(.object(body), contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
     }
 
-    /// The properties `items` filters on (`property=value`): every public canonical and source
-    /// field of the layer, with its type.
+    /// The properties `items` filters on (`property=value`, and CQL2 `filter`): `id`, the
+    /// geometry, and every public canonical and source field, with its type — the same for
+    /// every caller (one answer, one ETag): a private field is never a filter.
     func queryables(_ request: Request, _ name: String, _ identity: Identity?) throws -> Response {
         let info = try readableInfo(name, identity)
-        var properties: [String: JSONValue] = ["id": .object(["type": "string", "title": "Feature id"])]
-        for p in state.publicProperties(info.schema, sourceFields: info.sourceFields) { properties[p.name] = p.schema }
+        var properties: [String: JSONValue] = [
+            "id": .object(["type": "string", "title": "Feature id"]),
+            ItemsRequest.geometryQueryable: .object([
+                "title": "Geometry", "x-ogc-role": "primary-geometry",
+                "format": .string(GeometryKind.schemaFormat(info.declaredGeometryType)),
+                "$ref": "https://geojson.org/schema/Geometry.json",
+            ]),
+        ]
+        for p in state.publicProperties(info.schema, sourceFields: info.sourceFields) where p.name != ItemsRequest.geometryQueryable {
+            properties[p.name] = p.schema
+        }
         let body = JSONValue.object([
             "$schema": "https://json-schema.org/draft/2019-09/schema",
             "$id": .string("\(request.baseURL)/collections/\(name)/queryables"),
             "type": "object",
             "title": .string(info.schema.title),
             "properties": .object(properties),
+            "additionalProperties": .bool(false),
         ])
         return Reply.json(body, contentType: "application/schema+json", etag: Reply.etag(versions: [info.dataVersion], "queryables"))
     }
