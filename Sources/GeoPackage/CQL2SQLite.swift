@@ -114,7 +114,8 @@ struct CQL2SQLite {
     mutating func property(_ name: String) -> String {
         if kinds[name] == .geometry { return "\"geom\"" }
         if name == "id" || schema.field(name) != nil { return GeoPackageSchema.quoted(name) }
-        return "json_extract(\"properties\", \(bind("$.\"\(name)\"")))"
+        let member = GeoPackageSchema.jsonMember("\"properties\"", name)
+        return member.sql.replacingOccurrences(of: "?", with: bind(member.argument))
     }
 
     // MARK: Spatial

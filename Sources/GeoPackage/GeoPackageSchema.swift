@@ -151,6 +151,16 @@ enum GeoPackageSchema {
         CREATE INDEX IF NOT EXISTS landmap_changes_layer ON landmap_changes (layer, status, id);
         """
 
+    /// A member of a JSON column by name, as SQL with one `?` and the argument to bind to it: a
+    /// path for `json_extract`, or the key itself for `json_each` where the name holds a `"` or
+    /// a `\`, which a path cannot spell (SQLite then answers NULL, and the filter nothing).
+    static func jsonMember(_ column: String, _ name: String) -> (sql: String, argument: String) {
+        if name.contains("\"") || name.contains("\\") {
+            return ("(SELECT value FROM json_each(\(column)) WHERE key = ?)", name)
+        }
+        return ("json_extract(\(column), ?)", "$.\"\(name)\"")
+    }
+
     static func quoted(_ identifier: String) -> String {
         "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -475,11 +475,13 @@ public final class GeoPackageStore: FeatureStore {
                 presentArgs.append(value.databaseValue)
             } else {
                 // Other properties live in the JSON column.
-                present.append("json_extract(properties, ?) = ?")
-                presentArgs += ["$.\"\(name)\"".databaseValue, value.databaseValue]
+                let member = GeoPackageSchema.jsonMember("properties", name)
+                present.append("\(member.sql) = ?")
+                presentArgs += [member.argument.databaseValue, value.databaseValue]
             }
-            past.append(name == "id" ? "id = ?" : "json_extract(attributes, ?) = ?")
-            pastArgs += name == "id" ? [value.databaseValue] : ["$.\"\(name)\"".databaseValue, value.databaseValue]
+            let member = GeoPackageSchema.jsonMember("attributes", name)
+            past.append(name == "id" ? "id = ?" : "\(member.sql) = ?")
+            pastArgs += name == "id" ? [value.databaseValue] : [member.argument.databaseValue, value.databaseValue]
         }
         return (present, presentArgs, past, pastArgs)
     }

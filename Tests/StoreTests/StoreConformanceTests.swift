@@ -100,7 +100,11 @@ import TestSupport
     func propertyFiltersAndCounts(_ backend: Backend) throws {
         let store = try StoreFixtures.make(backend).store
         _ = try store.write(StoreFixtures.request(.append)) { w in
-            for i in 0..<12 { try w.put(StoreFixtures.parcel(i, landUse: i % 3 == 0 ? "TMD" : "ODT")) }
+            for i in 0..<12 {
+                var f = StoreFixtures.parcel(i, landUse: i % 3 == 0 ? "TMD" : "ODT")
+                f.properties["so \"hieu\" \\cu"] = .string("H-\(i)")  // a name no JSON path can spell
+                try w.put(f)
+            }
         }
         func ids(_ filters: [String: JSONValue], limit: Int = 100, offset: Int = 0) throws -> [String] {
             try store.features(layer: "parcels", matching: filters, asOf: nil, limit: limit, offset: offset).map(\.id)
@@ -113,6 +117,7 @@ import TestSupport
         #expect(try ids(["ward_code": "26734", "sheet": .integer(12), "number": .integer(12)]) == ["26734-12-12"])
         #expect(try ids(["id": "26734-12-3"]) == ["26734-12-3"])
         #expect(try ids(["SoHieu": "TĐ-6"]) == ["26734-12-7"])
+        #expect(try ids(["so \"hieu\" \\cu": "H-2"]) == ["26734-12-3"])
         #expect(try ids(["land_use": "TMD", "number": .integer(4)]) == ["26734-12-4"])
         #expect(try ids(["land_use": "SKC"]).isEmpty)
         #expect(try store.count(layer: "parcels", matching: ["land_use": "SKC"], asOf: nil) == 0)
