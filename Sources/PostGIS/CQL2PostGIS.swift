@@ -197,32 +197,10 @@ struct CQL2PostGIS {
     }
 
     mutating func temporal(_ p: CQL2Predicate, _ a: CQL2Expression, _ b: CQL2Expression) throws -> String {
-        let needs: (Bool, Bool, Bool, Bool) = switch p {
-        case .tAfter, .tMetBy: (true, false, false, true)
-        case .tBefore, .tMeets: (false, true, true, false)
-        default: (true, true, true, true)
-        }
-        let (s1, e1) = try interval(a, start: needs.0, end: needs.1)
-        let (s2, e2) = try interval(b, start: needs.2, end: needs.3)
-        let sql = switch p {
-        case .tAfter: "\(s1) > \(e2)"
-        case .tBefore: "\(e1) < \(s2)"
-        case .tContains: "\(s1) < \(s2) AND \(e1) > \(e2)"
-        case .tDisjoint: "(\(e1) < \(s2) OR \(s1) > \(e2))"
-        case .tDuring: "\(s1) > \(s2) AND \(e1) < \(e2)"
-        case .tEquals: "\(s1) = \(s2) AND \(e1) = \(e2)"
-        case .tFinishedBy: "\(s1) < \(s2) AND \(e1) = \(e2)"
-        case .tFinishes: "\(s1) > \(s2) AND \(e1) = \(e2)"
-        case .tIntersects: "\(s1) <= \(e2) AND \(e1) >= \(s2)"
-        case .tMeets: "\(e1) = \(s2)"
-        case .tMetBy: "\(s1) = \(e2)"
-        case .tOverlappedBy: "\(s1) > \(s2) AND \(s1) < \(e2) AND \(e1) > \(e2)"
-        case .tOverlaps: "\(s1) < \(s2) AND \(e1) > \(s2) AND \(e1) < \(e2)"
-        case .tStartedBy: "\(s1) = \(s2) AND \(e1) > \(e2)"
-        case .tStarts: "\(s1) = \(s2) AND \(e1) < \(e2)"
-        default: "FALSE"
-        }
-        return "(\(sql))"
+        let needs = AllenRelations.ends(of: p)
+        let (s1, e1) = try interval(a, start: needs.start1, end: needs.end1)
+        let (s2, e2) = try interval(b, start: needs.start2, end: needs.end2)
+        return AllenRelations.condition(p, s1: s1, e1: e1, s2: s2, e2: e2) ?? "(FALSE)"
     }
 }
 
