@@ -40,3 +40,44 @@ db_state() {
                 SELECT 'batches=' || count(*) FROM landmap_batches; SELECT 'history=' || count(*) FROM landmap_history;
                 SELECT 'writes=' || count(*) FROM landmap_audit WHERE action = 'write';" | tr '\n' ' '
 }
+
+# nginx_serve ROOT WORK [DIRECTIVES]: nginx (2 workers, as SPEC §6's ceiling) serving the files
+# under ROOT on a free port, its pid file, logs and temporary files in WORK, with any further
+# server-block DIRECTIVES (a location that marks pre-gzipped tiles, say). Sets nginx_pid and
+# nginx_url; returns once it answers. nginx's workers run as another user: ROOT and WORK must be
+# readable by them (mode 755 up the path).
+nginx_serve() {
+  local root=$1 work=$2 directives=${3:-}
+  local port=$((20000 + RANDOM % 20000))
+  mkdir -p "$work/nginx-tmp"
+  cat > "$work/nginx.conf" <<NGINX
+daemon off; worker_processes 2; pid $work/nginx.pid; error_log $work/nginx-error.log;
+events { worker_connections 256; }
+http {
+  access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000;
+  client_body_temp_path $work/nginx-tmp; proxy_temp_path $work/nginx-tmp; fastcgi_temp_path $work/nginx-tmp;
+  uwsgi_temp_path $work/nginx-tmp; scgi_temp_path $work/nginx-tmp;
+  default_type application/json;
+  server { listen 127.0.0.1:$port; root $root; $directives }
+}
+NGINX
+  nginx -c "$work/nginx.conf" -p "$work" & nginx_pid=$!
+  nginx_url="http://127.0.0.1:$port"
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null "$nginx_url/" && return 0
+    sleep 0.2
+  done
+  echo "nginx did not start (see $work/nginx-error.log)" >&2
+  return 1
+}
+
+# nginx_stop: stops what nginx_serve started.
+nginx_stop() {
+  if [ -n "${nginx_pid:-}" ]; then kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null || true; fi
+  nginx_pid=""
+}
+
+# wrk_p99_ms FILE: the 99th percentile of a `wrk --latency` report, in milliseconds.
+wrk_p99_ms() {
+  awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000} else if (v ~ /ms$/) sub(/ms/, "", v); else {sub(/s/, "", v); v *= 1000}; print v}' "$1"
+}

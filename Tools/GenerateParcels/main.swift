@@ -5,6 +5,10 @@
 //   generate-parcels --wards W.geojson --count 1000000 --out parcels.geojson --zoning-out zoning.geojson
 //       lays out city blocks over the wards nearest the centre until `count` parcels exist,
 //       with synthetic zoning zones over groups of blocks (the benchmark sets)
+//   … --zoning cut
+//       zoning drawn independently of the blocks instead (SPEC §6's realistic mix): slanted zone
+//       edges cut through parcels, level ones run along parcels' edges, so parcels lie in one
+//       zone, in two or more, or touch a zone only along an edge
 //
 // Same seed, same output. Parcels carry ward_code, sheet, number, land_use, declared area
 // (with noise: ~2 % differ by 6–15 %), address and a synthetic owner; ~0.1 % have a bow-tie ring.
@@ -14,12 +18,22 @@ import Geometry
 import Projection
 import SeededRandom
 
+/// How benchmark zoning relates to the blocks.
+enum ZoningKind: String {
+    /// A zone over every 2 × 2 blocks: each parcel lies wholly inside one zone.
+    case aligned
+    /// Parallelograms on a city-wide grid whose slanted edges cut through parcels and whose level
+    /// edges follow the line between a block's two rows of parcels.
+    case cut
+}
+
 struct Options {
     var wards = "GeoData/admin/hcmc_wards_2025.geojson"
     var fromZoning: String?
     var count = 10_000
     var out = "parcels.geojson"
     var zoningOut: String?
+    var zoningKind = ZoningKind.aligned
     var seed: UInt64 = 20_251_124
 }
 
@@ -34,6 +48,12 @@ func parseArguments() -> Options? {
         case "--out": o.out = args.popFirst() ?? o.out
         case "--zoning-out": o.zoningOut = args.popFirst()
         case "--seed": o.seed = UInt64(args.popFirst() ?? "") ?? o.seed
+        case "--zoning":
+            guard let k = args.popFirst().flatMap(ZoningKind.init(rawValue:)) else {
+                FileHandle.standardError.write(Data("generate-parcels: --zoning takes aligned (a zone over every 2 × 2 blocks) or cut (zones drawn independently of the blocks)\n".utf8))
+                return nil
+            }
+            o.zoningKind = k
         default:
             FileHandle.standardError.write(Data("generate-parcels: unknown argument \(a)\n".utf8))
             return nil
@@ -218,7 +238,8 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
     var zr = SplitMix64(seed: o.seed ^ 0x5A0E_5A0E)
     let blockW = 100.0, blockH = 44.0, street = 10.0
     var zoneNumber = 0
-    for w in ordered {
+    var laid = [String: (Ward, BoundingBox)]()  // where blocks were laid, per ward
+    city: for w in ordered {
         var sheet = 0
         // Blocks on a city-wide grid, so neighbouring wards line up.
         let x0 = (w.box.minX / (blockW + street)).rounded(.down) * (blockW + street)
@@ -231,7 +252,8 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
             while x < w.box.maxX {
                 let blockCentre = Coordinate(x + blockW / 2, y + blockH / 2)
                 if try w.shape.covers(geos.point(blockCentre)) {
-                    if row % 2 == 0, col % 2 == 0, let zoning {
+                    laid[w.code, default: (w, BoundingBox(minX: x, minY: y, maxX: x, maxY: y))].1.expand(toInclude: Coordinate(x + blockW, y + blockH))
+                    if o.zoningKind == .aligned, row % 2 == 0, col % 2 == 0, let zoning {
                         zoneNumber += 1
                         let zone = BoundingBox(minX: x - street / 2, minY: y - street / 2, maxX: x + 2 * (blockW + street) - street / 2, maxY: y + 2 * (blockH + street) - street / 2)
                         let use = zr.pick([("NNO", 0.6), ("HH", 0.15), ("CCDT", 0.08), ("CXDT", 0.07), ("GD", 0.05), ("CN", 0.05)])
@@ -250,7 +272,7 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
                             let py = y + Double(side) * blockH / 2
                             let ring = [Coordinate(px, py), Coordinate(px + pw, py), Coordinate(px + pw, py + blockH / 2),
                                         Coordinate(px, py + blockH / 2), Coordinate(px, py)]
-                            guard try emitter.emit(ring, ward: w, sheet: sheet, plan: nil) else { return }
+                            guard try emitter.emit(ring, ward: w, sheet: sheet, plan: nil) else { break city }
                             px += pw
                         }
                     }
@@ -260,6 +282,50 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
             }
             y += blockH + street
             row += 1
+        }
+    }
+    if o.zoningKind == .cut, let zoning {
+        try writeCutZoning(over: laid.values.sorted { $0.0.code < $1.0.code }, blockH: blockH, street: street,
+                           random: &zr, toLonLat: toLonLat, geos: geos, to: zoning)
+    }
+}
+
+/// Zoning drawn independently of the blocks: parallelograms about 170 m wide and two block rows
+/// tall. Their level edges run along the line between the two rows of parcels of every second
+/// block (parcels there touch the next zone only along an edge); their edges slanted at 0.3 cut
+/// through parcels. A zone is kept where its centre lies in a ward that has blocks.
+func writeCutZoning(over laid: [(Ward, BoundingBox)], blockH: Double, street: Double, random zr: inout SplitMix64,
+                    toLonLat: Transformer, geos: GeosContext, to zoning: GeoJSONWriter) throws {
+    let rowPitch = 2 * (blockH + street), rowOffset = blockH / 2, slant = 0.3, colPitch = 170.0, y0 = 1_190_000.0
+    // Column j's edge is x = columnX(j) + slant · (y − y0), jittered by up to ±40 m, the same for every ward.
+    func columnX(_ j: Int) -> Double {
+        var h = SplitMix64(seed: UInt64(bitPattern: Int64(j)) &* 0x9E37_79B9_7F4A_7C15 ^ 0xC07)
+        return Double(j) * colPitch + h.range(-40, 40)
+    }
+    var done = Set<[Int]>()
+    var zoneNumber = 0
+    for (w, box) in laid {
+        let k0 = Int(((box.minY - rowOffset) / rowPitch).rounded(.down)), k1 = Int(((box.maxY - rowOffset) / rowPitch).rounded(.up))
+        for k in k0...k1 {
+            let ya = Double(k) * rowPitch + rowOffset, yb = ya + rowPitch
+            let j0 = Int(((box.minX - slant * (yb - y0)) / colPitch).rounded(.down)) - 1
+            let j1 = Int(((box.maxX - slant * (ya - y0)) / colPitch).rounded(.up)) + 1
+            for j in j0...j1 {
+                let xa = columnX(j), xb = columnX(j + 1)
+                let ring = [Coordinate(xa + slant * (ya - y0), ya), Coordinate(xb + slant * (ya - y0), ya),
+                            Coordinate(xb + slant * (yb - y0), yb), Coordinate(xa + slant * (yb - y0), yb),
+                            Coordinate(xa + slant * (ya - y0), ya)]
+                let centre = Coordinate((xa + xb) / 2 + slant * ((ya + yb) / 2 - y0), (ya + yb) / 2)
+                guard box.contains(centre), try w.shape.covers(geos.point(centre)), done.insert([j, k]).inserted else { continue }
+                zoneNumber += 1
+                let use = zr.pick([("NNO", 0.6), ("HH", 0.15), ("CCDT", 0.08), ("CXDT", 0.07), ("GD", 0.05), ("CN", 0.05)])
+                zoning.write([
+                    "KyHieu": .string("\(w.code)-C\(zoneNumber)"), "ChucNang": .string(use),
+                    "MatDo": .number(use == "CXDT" ? 5 : zr.range(40, 80).rounded()),
+                    "TangCao": .integer(Int64(zr.range(2, 25))), "HSSDD": .number((zr.range(1, 8) * 10).rounded() / 10),
+                    "TenDoAn": .string("Quy hoạch phân khu 1/2000 \(w.name)"), "SoQD": .string("\(1000 + zoneNumber % 9000)/QĐ-UBND"),
+                ], try toLonLat.transform(.polygon([ring])))
+            }
         }
     }
 }
