@@ -29,8 +29,12 @@ stop_server() {
   server_pid=""
 }
 
-# rss_mb PID: resident memory of a process, in MB.
+# rss_mb PID: resident memory of a process, in MB. For a server on a GeoPackage this includes the
+# pages of the database file it maps (mmap_size), which are the kernel's file cache.
 rss_mb() { echo $(( $(awk '/^VmRSS/ {print $2}' "/proc/$1/status") / 1024 )); }
+
+# private_mb PID: the process's own memory (RssAnon: heap, stacks), in MB, without mapped files.
+private_mb() { echo $(( $(awk '/^RssAnon/ {print $2}' "/proc/$1/status") / 1024 )); }
 
 # db_state DB: integrity, data versions, parcel and R-tree counts, batches, history and audited
 # writes, on one line: equal before and after a crash means nothing was half written.
@@ -80,4 +84,26 @@ nginx_stop() {
 # wrk_p99_ms FILE: the 99th percentile of a `wrk --latency` report, in milliseconds.
 wrk_p99_ms() {
   awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000} else if (v ~ /ms$/) sub(/ms/, "", v); else {sub(/s/, "", v); v *= 1000}; print v}' "$1"
+}
+
+# measure OUT CMD…: runs CMD and writes "WALL_SECONDS PEAK_PRIVATE_MB" to OUT: the wall time and
+# the highest RssAnon (heap and stacks, not mapped files) of CMD and its children, sampled every
+# 0.1 s. /usr/bin/time's maximum RSS counts the pages of files a program maps (a GeoPackage
+# LandMap reads through mmap, tippecanoe's temporary files), which are the kernel's file cache.
+measure() {
+  local out=$1; shift
+  local start; start=$(date +%s.%N)
+  local peak=0 pid sum p v
+  "$@" & pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sum=0
+    for p in $pid $(pgrep -P "$pid"); do
+      v=$(awk '/^RssAnon/ {print $2}' "/proc/$p/status" 2>/dev/null); sum=$((sum + ${v:-0}))
+    done
+    [ "$sum" -gt "$peak" ] && peak=$sum
+    sleep 0.1
+  done
+  local rc=0; wait "$pid" || rc=$?
+  echo "$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')") $((peak / 1024))" > "$out"
+  return $rc
 }

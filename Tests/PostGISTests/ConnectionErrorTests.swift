@@ -15,7 +15,7 @@ struct ConnectionErrorTests {
             let text = "\(error)"
             return text.hasPrefix("cannot reach PostgreSQL at socket \(dir)/.s.PGSQL.5432: is it running?") && !text.contains("\n")
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(10))  // not the OS's minutes-long wait
     }
 
     @Test func unreachableTCPPortFailsWithinTheTimeout() throws {
@@ -24,7 +24,7 @@ struct ConnectionErrorTests {
         #expect {
             _ = try PostGISStore(url: try PostgresURL("postgresql://landmap@192.0.2.1:5432/x?sslmode=disable"), connectTimeout: .seconds(1))
         } throws: { error in "\(error)".hasPrefix("cannot reach PostgreSQL at 192.0.2.1:5432") }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        #expect(ContinuousClock.now - start < .seconds(10))  // the 1 s timeout, not the OS's minutes
     }
 
     @Test func missingDatabaseIsNamed() throws {

