@@ -232,6 +232,23 @@ public final class GeoPackageStore: FeatureStore {
     /// again after any write or metadata change, by this process or another.
     public func schema(of layer: String) throws -> LayerSchema? {
         guard let version = try versionWatch.versions()[layer] else { return nil }
+        return try schema(of: layer, at: version)
+    }
+
+    /// Every layer named from one `PRAGMA data_version` check, not one per layer (a tile of three
+    /// layers, a lookup and `/health` each asked four times: 8–13 % of their answers).
+    public func schemas(of layers: [String]?) throws -> LayerSchemas {
+        let all = try versionWatch.versions()
+        var out = LayerSchemas(versions: [:], schemas: [:])
+        for name in layers ?? Array(all.keys) where out.schemas[name] == nil {
+            guard let version = all[name], let schema = try schema(of: name, at: version) else { continue }
+            out.schemas[name] = schema
+            out.versions[name] = version
+        }
+        return out
+    }
+
+    private func schema(of layer: String, at version: Int64) throws -> LayerSchema? {
         if let known = catalog.get(layer), known.dataVersion == version { return known.sql.schema }
         return try pool.read { db in
             guard let stored = try self.storedEntry(db, layer) else { return nil }

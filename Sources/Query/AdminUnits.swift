@@ -12,10 +12,24 @@ public enum Reform {
     /// The calendar day (`yyyy-MM-dd`) of an instant in Vietnam (UTC+7, no daylight saving):
     /// units change at local midnight.
     public static func day(of date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 7 * 3600) ?? .gmt
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        // Vietnam keeps UTC+7 all year. Arithmetic, not `Calendar`: every lookup asks (4 % of
+        // one over HTTP went to the calendar and `String(format:)`).
+        let days = Int(((date.timeIntervalSince1970 + 7 * 3600) / 86_400).rounded(.down))
+        // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `civil_from_days`).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func digits(_ n: Int, _ width: Int) -> String {
+            let s = String(n)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        return "\(digits(y, 4))-\(digits(m, 2))-\(digits(d, 2))"
     }
 
     /// A date given as `yyyy-MM-dd` (or a date-time, whose day in Vietnam counts); nil if it is

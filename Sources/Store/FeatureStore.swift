@@ -249,6 +249,11 @@ public protocol FeatureStore: Sendable {
     /// Each layer's data version, in one cheap read (for caches and ETags).
     func dataVersions() throws -> [String: Int64]
 
+    /// The data versions and the schemas of `layers` (every layer when nil) from one look at the
+    /// versions: what a request that names several layers needs, for the cost of one
+    /// `schema(of:)` rather than one per layer. Unknown layers are left out of both.
+    func schemas(of layers: [String]?) throws -> LayerSchemas
+
     /// A reader with a connection of its own, for one thread's hot path (see `FeatureReader`).
     func reader() throws -> any FeatureReader
 
@@ -330,6 +335,31 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .changeNotPending(let id, let status):
             "change \(id) is \(status), not pending: it cannot be decided again"
         }
+    }
+}
+
+/// Schemas of several layers at one data version each (`FeatureStore.schemas(of:)`).
+public struct LayerSchemas: Sendable {
+    public var versions: [String: Int64]
+    public var schemas: [String: LayerSchema]
+
+    public init(versions: [String: Int64], schemas: [String: LayerSchema]) {
+        self.versions = versions
+        self.schemas = schemas
+    }
+}
+
+extension FeatureStore {
+    /// One `schema(of:)` per layer: for a store whose versions are not cheaper read together.
+    public func schemas(of layers: [String]?) throws -> LayerSchemas {
+        let all = try dataVersions()
+        var out = LayerSchemas(versions: [:], schemas: [:])
+        for name in layers ?? Array(all.keys) where all[name] != nil && out.schemas[name] == nil {
+            guard let schema = try schema(of: name) else { continue }
+            out.schemas[name] = schema
+            out.versions[name] = all[name]
+        }
+        return out
     }
 }
 

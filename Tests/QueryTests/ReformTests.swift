@@ -132,3 +132,26 @@ import TestSupport
         #expect(try searcher.search("Đỗ Đức Bình", layers: layers, limit: 5).isEmpty)
     }
 }
+
+/// `Reform.day(of:)` is arithmetic; Foundation's calendar in UTC+7 is the known answer.
+@Suite struct ReformDayTests {
+    @Test func dayInVietnamAgreesWithTheCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 7 * 3600) ?? .gmt
+        func expected(_ date: Date) -> String {
+            let c = calendar.dateComponents([.year, .month, .day], from: date)
+            return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        }
+        // Either side of midnight in Hanoi (17:00 UTC), leap days, the reform's eve, and 500
+        // instants spread over 1900–2100 (a fixed stride, so every run checks the same ones).
+        var dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: -1)]
+        for text in ["2025-06-30T16:59:59Z", "2025-06-30T17:00:00Z", "2024-02-28T17:00:00Z", "2000-02-29T16:59:59Z",
+                     "1900-03-01T00:00:00Z", "2100-02-28T17:00:00Z", "1969-12-31T16:59:59Z"] {
+            if let d = ISO8601DateFormatter().date(from: text) { dates.append(d) }
+        }
+        let start = -2_208_988_800.0, end = 4_102_444_800.0  // 1900-01-01 … 2100-01-01
+        for i in 0..<500 { dates.append(Date(timeIntervalSince1970: start + (end - start) * Double(i) / 500 + Double(i * 7_919 % 86_400))) }
+        for d in dates { #expect(Reform.day(of: d) == expected(d), "\(d)") }
+        #expect(Reform.day(of: ISO8601DateFormatter().date(from: "2025-06-30T17:00:00Z") ?? Date()) == "2025-07-01")
+    }
+}

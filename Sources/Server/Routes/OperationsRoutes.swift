@@ -49,10 +49,9 @@ struct OperationsRoutes {
     func health(_ identity: Identity?) throws -> Response {
         var versions: [String: Int64]
         do {
-            versions = try state.store.dataVersions()
-            for name in versions.keys {
-                if let schema = try state.store.schema(of: name), !state.access(schema, for: identity).canRead { versions[name] = nil }
-            }
+            let known = try state.store.schemas(of: nil)
+            versions = known.versions
+            for (name, schema) in known.schemas where !state.access(schema, for: identity).canRead { versions[name] = nil }
         } catch {
             throw Problem(.serviceUnavailable, "the database cannot be read: \(error)", title: "Database unavailable")
         }

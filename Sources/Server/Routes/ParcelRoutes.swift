@@ -42,8 +42,9 @@ struct ParcelRoutes {
         // plan is not revealed by the lookup, nor is its existence.
         var access = [String: LayerAccess]()
         var hidden = [String: HiddenProperties]()
+        let schemas = try state.store.schemas(of: ["parcels", "zoning", "admin"]).schemas
         for name in ["parcels", "zoning", "admin"] {
-            guard let schema = try state.store.schema(of: name) else { continue }
+            guard let schema = schemas[name] else { continue }
             access[name] = state.access(schema, for: identity)
             hidden[name] = state.hiddenFields(schema, for: identity)
         }

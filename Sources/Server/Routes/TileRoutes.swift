@@ -32,10 +32,10 @@ struct TileRoutes {
     func layers(_ text: String, _ identity: Identity?) throws -> [(name: String, version: Int64, access: LayerAccess, schema: LayerSchema)] {
         let names = text.split(separator: ",").map(String.init)
         guard !names.isEmpty, names.count <= 16 else { throw Problem.badRequest("give one to sixteen layers, separated by commas") }
-        let versions = try state.store.dataVersions()
+        let known = try state.store.schemas(of: names)
         var seen = Set<String>()
-        let found = try names.compactMap { name -> (name: String, version: Int64, access: LayerAccess, schema: LayerSchema)? in
-            guard seen.insert(name).inserted, let v = versions[name], let schema = try state.store.schema(of: name) else { return nil }
+        let found = names.compactMap { name -> (name: String, version: Int64, access: LayerAccess, schema: LayerSchema)? in
+            guard seen.insert(name).inserted, let v = known.versions[name], let schema = known.schemas[name] else { return nil }
             let access = state.access(schema, for: identity)
             return access.canRead ? (name, v, access, schema) : nil
         }
