@@ -256,13 +256,7 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
                     if o.zoningKind == .aligned, row % 2 == 0, col % 2 == 0, let zoning {
                         zoneNumber += 1
                         let zone = BoundingBox(minX: x - street / 2, minY: y - street / 2, maxX: x + 2 * (blockW + street) - street / 2, maxY: y + 2 * (blockH + street) - street / 2)
-                        let use = zr.pick([("NNO", 0.6), ("HH", 0.15), ("CCDT", 0.08), ("CXDT", 0.07), ("GD", 0.05), ("CN", 0.05)])
-                        zoning.write([
-                            "KyHieu": .string("\(w.code)-\(zoneNumber)"), "ChucNang": .string(use),
-                            "MatDo": .number(use == "CXDT" ? 5 : zr.range(40, 80).rounded()),
-                            "TangCao": .integer(Int64(zr.range(2, 25))), "HSSDD": .number((zr.range(1, 8) * 10).rounded() / 10),
-                            "TenDoAn": .string("Quy hoạch phân khu 1/2000 \(w.name)"), "SoQD": .string("\(1000 + zoneNumber % 9000)/QĐ-UBND"),
-                        ], try toLonLat.transform(zone.polygon))
+                        try writeZone("\(w.code)-\(zoneNumber)", number: zoneNumber, ward: w, zone.polygon, random: &zr, toLonLat: toLonLat, to: zoning)
                     }
                     sheet = 1 + (row * 1000 + col) / 60
                     for side in 0..<2 {
@@ -288,6 +282,18 @@ func layOutCity(_ o: Options, geos: GeosContext, wards: [Ward], emitter: ParcelE
         try writeCutZoning(over: laid.values.sorted { $0.0.code < $1.0.code }, blockH: blockH, street: street,
                            random: &zr, toLonLat: toLonLat, geos: geos, to: zoning)
     }
+}
+
+/// One zone (`shape` in VN-2000) with plausible plan attributes drawn from `zr`.
+func writeZone(_ key: String, number: Int, ward w: Ward, _ shape: Geometry, random zr: inout SplitMix64,
+               toLonLat: Transformer, to zoning: GeoJSONWriter) throws {
+    let use = zr.pick([("NNO", 0.6), ("HH", 0.15), ("CCDT", 0.08), ("CXDT", 0.07), ("GD", 0.05), ("CN", 0.05)])
+    zoning.write([
+        "KyHieu": .string(key), "ChucNang": .string(use),
+        "MatDo": .number(use == "CXDT" ? 5 : zr.range(40, 80).rounded()),
+        "TangCao": .integer(Int64(zr.range(2, 25))), "HSSDD": .number((zr.range(1, 8) * 10).rounded() / 10),
+        "TenDoAn": .string("Quy hoạch phân khu 1/2000 \(w.name)"), "SoQD": .string("\(1000 + number % 9000)/QĐ-UBND"),
+    ], try toLonLat.transform(shape))
 }
 
 /// Zoning drawn independently of the blocks: parallelograms about 170 m wide and two block rows
@@ -318,13 +324,7 @@ func writeCutZoning(over laid: [(Ward, BoundingBox)], blockH: Double, street: Do
                 let centre = Coordinate((xa + xb) / 2 + slant * ((ya + yb) / 2 - y0), (ya + yb) / 2)
                 guard box.contains(centre), try w.shape.covers(geos.point(centre)), done.insert([j, k]).inserted else { continue }
                 zoneNumber += 1
-                let use = zr.pick([("NNO", 0.6), ("HH", 0.15), ("CCDT", 0.08), ("CXDT", 0.07), ("GD", 0.05), ("CN", 0.05)])
-                zoning.write([
-                    "KyHieu": .string("\(w.code)-C\(zoneNumber)"), "ChucNang": .string(use),
-                    "MatDo": .number(use == "CXDT" ? 5 : zr.range(40, 80).rounded()),
-                    "TangCao": .integer(Int64(zr.range(2, 25))), "HSSDD": .number((zr.range(1, 8) * 10).rounded() / 10),
-                    "TenDoAn": .string("Quy hoạch phân khu 1/2000 \(w.name)"), "SoQD": .string("\(1000 + zoneNumber % 9000)/QĐ-UBND"),
-                ], try toLonLat.transform(.polygon([ring])))
+                try writeZone("\(w.code)-C\(zoneNumber)", number: zoneNumber, ward: w, .polygon([ring]), random: &zr, toLonLat: toLonLat, to: zoning)
             }
         }
     }
