@@ -50,9 +50,10 @@ struct TestStore: Sendable {
     let store: any LandMapStore
 
     /// How long another store instance on the same database may take to see a commit: at once
-    /// on a GeoPackage (SQLite's `data_version` is read on every call), within 1 s on PostgreSQL
-    /// (SPEC §7).
-    var coherence: Duration { backend == .geoPackage ? .zero : .seconds(1) }
+    /// on a GeoPackage (SQLite's `data_version` is read on every call); on PostgreSQL, after its
+    /// NOTIFY, which SPEC §7 wants within 1 s (`Tools/cluster-lag` measures that): tests wait up to
+    /// 10 s, as the whole suite shares two cores and a test only asserts that it is seen.
+    var coherence: Duration { backend == .geoPackage ? .zero : .seconds(10) }
 
     /// Another store instance on the same database: another process, another server.
     func another() throws -> any LandMapStore {
