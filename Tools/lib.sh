@@ -107,3 +107,14 @@ measure() {
   echo "$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')") $((peak / 1024))" > "$out"
   return $rc
 }
+
+# cycle_lua LIST SCRIPT: a wrk script that GETs the paths of LIST (one per line) in turn, each
+# thread from its own place in the list.
+cycle_lua() {
+  cat > "$2" <<LUA
+local paths = {}
+for line in io.lines("$1") do paths[#paths + 1] = line end
+local i = math.random(#paths)
+request = function() i = i % #paths + 1; return wrk.format("GET", paths[i]) end
+LUA
+}
