@@ -26,6 +26,10 @@ extension GeoPackageSchema {
         END;
         """
 
+    /// The lengths of word starts the index keeps its own lists for (`prefix='2 3'`): another
+    /// is answered by reading every word it begins, to the end.
+    static let indexedPrefixLengths = 2...3
+
     /// A layer's word in the `tag` column: its name without `_` (FTS5 splits words there).
     static func searchTag(_ layer: String) -> String {
         "ly" + layer.replacingOccurrences(of: "_", with: "")
@@ -79,15 +83,30 @@ extension GeoPackageStore: SearchStore {
                     SearchDocument(layer: row[0], id: row[1], label: row[2], text: row[3])
                 }
             }
-            var found: [SearchDocument]
-            if let narrow = query.narrowed {
+            if let count = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(doc) FROM landmap_search_doc")) {
+                commonWords.refresh(documents: count) { [pool] in try Self.commonWords(pool) }
+            }
+            func answering(_ query: SearchQuery) throws -> [SearchDocument] {
+                guard let narrow = query.narrowed(documentsHolding: commonWords.documents(holding:)) else { return try documents(query, tags: tags) }
                 // The rare words first; the others checked here. The same first candidates as
                 // the whole query's unless the limit cut the narrow ones and some were left out.
                 let wide = try documents(narrow, tags: tags)
-                found = wide.filter(query.isAnswered)
-                if wide.count == SearchQuery.candidateLimit, found.count < wide.count { found = try documents(query, tags: tags) }
+                let found = wide.filter(query.isAnswered)
+                return wide.count == SearchQuery.candidateLimit && found.count < wide.count ? try documents(query, tags: tags) : found
+            }
+            // A last word of a length the index keeps no prefix list for is asked whole first,
+            // and the words it begins only where the whole word answers fewer than asked for: a
+            // whole word ranks above the words it begins ("2"*, every number from 2 to 29999,
+            // took 80 ms at 1 M parcels).
+            var found: [SearchDocument]
+            if let whole = query.wholeWords, let last = query.words.last, !GeoPackageSchema.indexedPrefixLengths.contains(last.count) {
+                found = try answering(whole)
+                if found.count < limit {
+                    let seen = Set(found)
+                    found += try answering(query).filter { !seen.contains($0) }.prefix(SearchQuery.candidateLimit - found.count)
+                }
             } else {
-                found = try documents(query, tags: tags)
+                found = try answering(query)
             }
             // Units are few and what people look for by name: all of them are checked, in memory.
             if layers.contains("admin"), let version = versions["admin"] {
@@ -101,6 +120,18 @@ extension GeoPackageStore: SearchStore {
             return found.filter { layers.contains($0.layer) }
         }
         return Array(query.rank(candidates).prefix(limit))
+    }
+
+    /// The index's words in more than `CommonWords.threshold` documents, with their counts.
+    static func commonWords(_ pool: DatabasePool) throws -> [String: Int64] {
+        try pool.read { db in
+            let documents = try Int64.fetchOne(db, sql: "SELECT count(*) FROM landmap_search_doc") ?? 0
+            try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.landmap_search_words USING fts5vocab(main, 'landmap_search', 'row')")
+            var counts = [String: Int64]()
+            let rows = try Row.fetchCursor(db, sql: "SELECT term, doc FROM temp.landmap_search_words WHERE doc > ?", arguments: [CommonWords.threshold(documents: documents)])
+            while let row = try rows.next() { counts[row[0]] = row[1] }
+            return counts
+        }
     }
 
     public func rebuildSearchIndex(layer: String) throws {

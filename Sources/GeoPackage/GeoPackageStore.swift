@@ -20,6 +20,8 @@ public final class GeoPackageStore: FeatureStore {
     let walBehind = Atomic<Bool>(false)
     /// The `admin` layer's search documents (`UnitDocuments`).
     let units = UnitDocuments()
+    /// The search index's common words (`CommonWords`).
+    let commonWords = CommonWords()
 
     /// Opens the file, creating it unless `create` is false. A SQLite file that holds other
     /// tables and is not a GeoPackage is refused rather than written into. `readOnly` opens an

@@ -5,6 +5,7 @@ import Geometry
 import GRDB
 import Testing
 import Store
+import Synchronization
 import TestSupport
 
 /// What only the GeoPackage store has: the file itself (its R-tree, `gpkg_contents`, SQLite's
@@ -90,5 +91,52 @@ import TestSupport
         #expect(try reopened.change(id: change.id)?.status == .pending)
         #expect(try reopened.verifyAuditChain().isWhole)
         #expect(try GeoPackageStore(path: url.path, readOnly: true).changes(layer: nil, status: nil, limit: 5).count == 1)
+    }
+
+    /// The search index's common words: those in more than `CommonWords.threshold` documents,
+    /// each with the documents holding it, as a count over the documents themselves says.
+    @Test func commonWordsAreCountedFromTheIndex() throws {
+        let (store, _) = try StoreFixtures.store()
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<150 {
+                var f = StoreFixtures.parcel(i, owner: "")
+                f.properties["address"] = .string(i < 120 ? "\(i) Lê Lợi" : "\(i) Lê Duẩn")
+                try w.put(f)
+            }
+        }
+        let counts = try GeoPackageStore.commonWords(store.pool)
+        #expect(counts["le"] == 150)
+        #expect(counts["loi"] == 120)
+        #expect(counts["duan"] == nil)
+        let brute = try store.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT count(*) FROM landmap_search_doc WHERE ' ' || body || ' ' LIKE '% loi %'")
+        }
+        #expect(counts["loi"] == brute)
+
+        // Read in the background at a search, once, then again only when the index has changed
+        // by a tenth.
+        final class Reads: Sendable { let count = Mutex(0) }
+        let words = CommonWords(), reads = Reads()
+        func refresh(_ documents: Int64) {
+            words.refresh(documents: documents) { reads.count.withLock { $0 += 1 }; return ["le": documents] }
+        }
+        refresh(1_000)
+        var seen = false
+        for _ in 0..<500 where !seen {
+            seen = words.documents(holding: "le") == 1_000
+            if !seen { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        #expect(seen)
+        refresh(1_050)
+        #expect(reads.count.withLock { $0 } == 1)
+        #expect(words.documents(holding: "le") == 1_000)
+        refresh(1_200)
+        seen = false
+        for _ in 0..<500 where !seen {
+            seen = words.documents(holding: "le") == 1_200
+            if !seen { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        #expect(seen)
+        #expect(reads.count.withLock { $0 } == 2)
     }
 }

@@ -127,6 +127,52 @@ import TestSupport
         #expect(try Self.words(store, "ben nghe").first == "26740-until-2025-06-30")
     }
 
+    /// A last word of a length the index keeps no prefix list for (one character, four or
+    /// more) is asked whole first: its whole-word documents come first, and the words it begins
+    /// still answer where the whole word answers fewer than asked for.
+    @Test(arguments: Backend.allCases)
+    func wholeWordsBeforeTheWordsTheyBegin(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        try store.write(StoreFixtures.request(.append)) { w in
+            try w.put(Self.parcel(0, address: "25 Phạm Hữu Lầu", owner: ""))
+            try w.put(Self.parcel(1, address: "2 Phạm Hữu Lầu", owner: ""))
+            try w.put(Self.parcel(2, address: "7 Hai Bà Trưng", owner: ""))
+            try w.put(Self.parcel(3, address: "12 Trưng Nữ Vương", owner: ""))
+        }
+        let id = { StoreFixtures.parcel($0).id }
+        #expect(try Self.words(store, "pham huu lau 2") == [id(1), id(0)])
+        #expect(try store.search(SearchQuery("pham huu lau 2"), layers: ["parcels"], limit: 1).map(\.id) == [id(1)])
+        #expect(try Self.words(store, "hai ba trung") == [id(2)])
+        #expect(Set(try Self.words(store, "trung")) == [id(2), id(3)])
+        #expect(Set(try Self.words(store, "trun")) == [id(2), id(3)])
+        #expect(try Self.words(store, "ba trun") == [id(2)])
+    }
+
+    @Test func wholeWordsOfAQuery() throws {
+        let whole = try #require(SearchQuery("nguyen huu tho 18").wholeWords)
+        #expect(whole.fts5 == "\"nguyen\" \"huu\" \"tho\" \"18\"")
+        #expect(whole.tsquery == "'nguyen' & 'huu' & 'tho' & '18'")
+        #expect(whole.narrowed?.fts5 == "\"tho\" \"18\"")
+        #expect(whole.wholeWords == nil)
+        #expect(SearchQuery("").wholeWords == nil)
+        let doc = SearchDocument(layer: "parcels", id: "x", label: "", text: "180 nguyen huu tho")
+        #expect(SearchQuery("nguyen huu tho 18").isAnswered(by: doc))
+        #expect(!whole.isAnswered(by: doc))
+        #expect(whole.isAnswered(by: SearchDocument(layer: "parcels", id: "x", label: "", text: "18 nguyen huu tho")))
+    }
+
+    /// Of the words without digits, the narrowed query keeps the one in fewest documents (an
+    /// unknown count is few), the last at equal counts.
+    @Test func rareWordsByTheirCounts() {
+        let counts: [String: Int64] = ["hai": 83_000, "ba": 83_100, "trung": 142_000, "nguyen": 250_000]
+        let q = SearchQuery("hai ba trung 225")
+        #expect(q.narrowed(documentsHolding: { counts[$0] })?.words == ["hai", "225"])
+        #expect(q.narrowed?.words == ["trung", "225"])
+        #expect(SearchQuery("nguyen lam 12").narrowed(documentsHolding: { counts[$0] })?.words == ["lam", "12"])
+        #expect(SearchQuery("180 nguyen hai").narrowed(documentsHolding: { counts[$0] })?.words == ["180", "hai"])
+        #expect(SearchQuery("nguyen hai").narrowed(documentsHolding: { counts[$0] }) == nil)
+    }
+
     @Test func rareWordsOfAQuery() {
         #expect(SearchQuery("Nguyễn Hữu Thọ 180").narrowed?.words == ["tho", "180"])
         #expect(SearchQuery("180 nguyen huu tho").narrowed?.words == ["180", "tho"])

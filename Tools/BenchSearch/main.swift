@@ -1,6 +1,6 @@
 // bench-search: `GET /search`'s work in process, one thread (release build; SPEC §6, §10).
 //
-//   bench-search --db hcmc-1m.gpkg [--queries 2000] [--seed 1]
+//   bench-search --db hcmc-1m.gpkg [--queries 2000] [--seed 1] [--slowest N]
 //
 // Queries as people type them, made from parcels sampled at random (deterministic) through the
 // R-tree: a street name without tone marks ("nguyen thi thap"), the same with the house number
@@ -15,13 +15,14 @@ import Query
 import SeededRandom
 import Store
 
-var dbPath = "landmap.gpkg", count = 2_000, seed: UInt64 = 1
+var dbPath = "landmap.gpkg", count = 2_000, seed: UInt64 = 1, slowest = 0
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
     case "--db": dbPath = args.popFirst() ?? dbPath
     case "--queries": count = max(1, Int(args.popFirst() ?? "") ?? count)
     case "--seed": seed = UInt64(args.popFirst() ?? "") ?? seed
+    case "--slowest": slowest = max(0, Int(args.popFirst() ?? "") ?? 0)
     default:
         FileHandle.standardError.write(Data("bench-search: unknown argument \(a)\n".utf8))
         exit(2)
@@ -110,6 +111,12 @@ do {
     print("the index and ranking alone (SearchStore.search, no hit placed):")
     for (kind, values) in indexByKind.sorted(by: { $0.key < $1.key }) { print(line(kind, values)) }
     print(line("all", indexOnly))
+    if slowest > 0 {
+        print("the \(slowest) slowest (index and ranking alone):")
+        for (ms, q) in zip(indexOnly, queries).sorted(by: { $0.0 > $1.0 }).prefix(slowest) {
+            print(String(format: "%8.2f ms  ", ms) + "\(q.kind): \(q.text)")
+        }
+    }
 } catch {
     FileHandle.standardError.write(Data("bench-search: \(error)\n".utf8))
     exit(1)
