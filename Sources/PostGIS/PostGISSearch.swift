@@ -13,7 +13,7 @@ extension PostGISStore: SearchStore {
         guard !query.isEmpty, !layers.isEmpty, limit > 0 else { return [] }
         let unitsVersion = layers.contains("admin") ? try dataVersions()["admin"] : nil
         let candidates = try read(snapshot: false) { s in
-            func documents(_ layers: [String]) throws -> [SearchDocument] {
+            func documents(_ query: SearchQuery) throws -> [SearchDocument] {
                 let tags = layers.map { "'\(Self.searchTag($0))'" }.joined(separator: " | ")
                 var b = Binds()
                 let sql = """
@@ -27,7 +27,9 @@ extension PostGISStore: SearchStore {
                     return SearchDocument(layer: layer, id: try r.string(1), label: try r.string(2), text: try r.string(3))
                 }
             }
-            var found = try documents(layers)
+            // A number typed last is meant whole; the numbers it begins only where none is.
+            var found = try documents(query.endsWithNumber ? query.wholeWords ?? query : query)
+            if query.endsWithNumber, found.isEmpty { found = try documents(query) }
             // Units are few and what people look for by name: all of them are checked, in memory.
             if let version = unitsVersion {
                 found.removeAll { $0.layer == "admin" }

@@ -243,6 +243,14 @@ public struct SearchQuery: Hashable, Sendable {
         return q
     }
 
+    /// Whether the last word is a number typed last: meant whole ("… 2" is house 2, not 20 or
+    /// 25, nor ward 26740), so both backends ask `wholeWords` first and the numbers it begins
+    /// only where no document holds it whole. As a start, "268" also begins every ward code
+    /// 268xx: 9 000 documents on one street at 1 M parcels, which crowded out house 268.
+    public var endsWithNumber: Bool {
+        lastWordIsPrefix && words.last?.contains(where: \.isNumber) == true
+    }
+
     /// The query an index is asked first when some words are far rarer than the others: a
     /// parcel's key word where the sheet, number and ward are all given; else the words with
     /// digits (house numbers, keys, `to56`) and the last other word, when that leaves any out. "nguyen huu tho 180" asks for "tho" and "180": ANDing "nguyen" (a quarter of all
@@ -281,7 +289,7 @@ public struct SearchQuery: Hashable, Sendable {
     /// Whether a document holds every word as the index matches them: each a whole word of its
     /// text, the last the start of one.
     public func isAnswered(by document: SearchDocument) -> Bool {
-        isAnswered(words: document.text.split(separator: " ").map(String.init))
+        Scorer(self).isAnswered(by: document)
     }
 
     /// The same over a document's words, split once.
@@ -321,19 +329,45 @@ public struct SearchQuery: Hashable, Sendable {
 /// `SearchQuery.score` over the UTF-8 bytes of folded texts, the query's words encoded once:
 /// ranking 400 candidates by splitting each text into `String`s and searching it through
 /// Foundation was a quarter of a search's time at 1 M parcels.
-struct Scorer {
+public struct Scorer {
     let words: [[UInt8]]
     let phrase: [UInt8]
+    let lastWordIsPrefix: Bool
 
-    init(_ query: SearchQuery) {
+    public init(_ query: SearchQuery) {
         words = query.words.map { Array($0.utf8) }
         phrase = Array(query.words.joined(separator: " ").utf8)
+        lastWordIsPrefix = query.lastWordIsPrefix
+    }
+
+    /// `SearchQuery.isAnswered(by:)` over the text's bytes, without splitting it into strings
+    /// (8 % of a search that checks 400 candidates did).
+    public func isAnswered(by document: SearchDocument) -> Bool {
+        var text = document.text
+        return text.withUTF8 { text in isAnswered(utf8: UnsafeRawBufferPointer(text)) }
+    }
+
+    /// The same over a folded text's UTF-8 bytes (a row's, in place).
+    public func isAnswered(utf8 text: UnsafeRawBufferPointer) -> Bool {
+        words.indices.allSatisfy { i in
+            let w = words[i], prefix = lastWordIsPrefix && i == words.count - 1
+            let n = text.count
+            var start = 0
+            while start <= n {
+                var end = start
+                while end < n, text[end] != 0x20 { end += 1 }
+                if end - start == w.count || (prefix && end - start > w.count),
+                   UnsafeRawBufferPointer(rebasing: text[start..<(start + w.count)]).elementsEqual(w) { return true }
+                start = end + 1
+            }
+            return false
+        }
     }
 
     func score(_ document: SearchDocument) -> Double {
         var text = document.text
         let base = text.withUTF8 { score(bytes: $0) }
-        return base + (document.layer == "admin" ? 1.5 : 0) - Double(text.unicodeScalars.count) / 1000
+        return base + (document.layer == "admin" ? 1.5 : 0) - Double(text.utf8.count) / 1000
     }
 
     /// The phrase (+10, +2 more where its first occurrence starts a word), each word present as
