@@ -48,7 +48,7 @@ final class DownloadCache: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where Self.isOurs(name) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
-        // Noncopyable properties set after the throwing part (see `LookupWorkers.init`).
+        // Noncopyable properties set after the throwing part (Swift 6.3's optimiser crashes on a throwing class init whose noncopyable property has a default value).
         state = Mutex(State())
         made = Atomic(0)
     }

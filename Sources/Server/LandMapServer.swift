@@ -4,6 +4,8 @@ import Foundation
 import Geometry
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOPosix
 import Logging
 import Metrics
 import Prometheus
@@ -88,16 +90,26 @@ public enum LandMapServer {
         // The integrity check runs beside the server, for as long as it runs.
         let monitor = Task { await state.health.monitor() }
         defer { monitor.cancel() }
-        try await application(state, host: host, port: port, logger: logger).runService()
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, state.configuration.eventLoops))
+        do {
+            try await application(state, host: host, port: port, logger: logger, eventLoops: loops).runService()
+        } catch {
+            try? await loops.shutdownGracefully()
+            throw error
+        }
+        try await loops.shutdownGracefully()
     }
 
     /// The application `run` serves: the router over LandMap's HTTP/1.1 channel (idle and
     /// slow-header connections closed, bad request heads answered with a problem document).
-    static func application(_ state: ServerState, host: String, port: Int, logger: Logger? = nil) -> some ApplicationProtocol {
+    /// `eventLoops`: the caller's, which it shuts down after; NIO's shared ones when nil (tests).
+    static func application(_ state: ServerState, host: String, port: Int, logger: Logger? = nil,
+                            eventLoops: (any EventLoopGroup)? = nil) -> some ApplicationProtocol {
         Application(
             router: router(state),
             server: LandMapHTTP1Channel.builder(idleTimeout: state.configuration.idleTimeout),
             configuration: .init(address: .hostname(host, port: port), serverName: "LandMap"),
+            eventLoopGroupProvider: eventLoops.map { .shared($0) } ?? .singleton,
             logger: logger)
     }
 }

@@ -15,9 +15,9 @@ import Tiles
 /// offer. Shared by all requests, so everything in it is `Sendable`.
 public final class ServerState: Sendable {
     public let store: any LandMapStore
-    let lookups: LookupWorkers
+    let lookups: WorkerPool<LookupWorker>
     /// OGC items pages, each worker with its own read connection and GEOS context.
-    let items: ItemsWorkers
+    let items: WorkerPool<ItemsWorker>
     public let metrics: PrometheusCollectorRegistry
     let crs: CRSCatalog
     /// Rendered MVT tiles, keyed by layers, tile, audience and data versions.
@@ -51,8 +51,8 @@ public final class ServerState: Sendable {
         tokens = AccessTokens(store: store)
         audit = AuditTrail(store: store)
         tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)
-        lookups = try LookupWorkers(store: store, count: max(1, configuration.lookupWorkers))
-        items = try ItemsWorkers(store: store, count: max(1, configuration.lookupWorkers))
+        lookups = try WorkerPool((0..<max(1, configuration.lookupWorkers)).map { _ in try LookupWorker(store: store) })
+        items = try WorkerPool((0..<max(1, configuration.lookupWorkers)).map { _ in try ItemsWorker(store: store) })
         self.metrics = metrics
         health = DatabaseHealth(store: store, metrics: metrics)
         replication = ReplicationMetrics(store: store, metrics: metrics)
@@ -143,64 +143,3 @@ struct CachedTile: ByteSized {
     var byteCount: Int { raw.readableBytes + (gzip?.readableBytes ?? 0) }
 }
 
-/// One `ParcelLookup` (GEOS context, PROJ transformer, prepared-geometry caches) per actor:
-/// those are not thread-safe, and their caches are worth keeping between requests.
-actor LookupWorker {
-    private let lookup: ParcelLookup
-
-    init(store: any FeatureStore) throws {
-        lookup = try ParcelLookup(store: store)
-    }
-
-    func at(_ point: Coordinate, in crs: CRS, asOf: Date?) throws -> LookupResult {
-        try lookup.at(point, in: crs, asOf: asOf)
-    }
-}
-
-/// A fixed set of lookup workers, taken in turn.
-final class LookupWorkers: Sendable {
-    private let workers: [LookupWorker]
-    private let next: Atomic<Int>
-
-    // The atomic is set after the throwing part: Swift 6.3's optimiser crashes ("Found
-    // ownership error") on a throwing class init whose noncopyable property has a default value.
-    init(store: any FeatureStore, count: Int) throws {
-        workers = try (0..<count).map { _ in try LookupWorker(store: store) }
-        next = Atomic(0)
-    }
-
-    func at(_ point: Coordinate, in crs: CRS, asOf: Date?) async throws -> LookupResult {
-        let i = next.add(1, ordering: .relaxed).oldValue
-        return try await workers[i % workers.count].at(point, in: crs, asOf: asOf)
-    }
-}
-
-/// One `ItemsQuery` per actor: its GEOS context and read connection are not thread-safe, and
-/// opening them for every page cost more than the page's own reads.
-actor ItemsWorker {
-    private let query: ItemsQuery
-
-    init(store: any FeatureStore) throws {
-        query = try ItemsQuery(store: store)
-    }
-
-    func page(_ request: ItemsRequest) throws -> ItemsPage {
-        try query.page(request)
-    }
-}
-
-/// A fixed set of items workers, taken in turn (as `LookupWorkers`).
-final class ItemsWorkers: Sendable {
-    private let workers: [ItemsWorker]
-    private let next: Atomic<Int>
-
-    init(store: any FeatureStore, count: Int) throws {
-        workers = try (0..<count).map { _ in try ItemsWorker(store: store) }
-        next = Atomic(0)
-    }
-
-    func page(_ request: ItemsRequest) async throws -> ItemsPage {
-        let i = next.add(1, ordering: .relaxed).oldValue
-        return try await workers[i % workers.count].page(request)
-    }
-}

@@ -70,6 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
     var downloadCache: String?
     @Option(help: "The most bytes of download files kept on disk (least recently used removed first).")
     var downloadCacheBytes = 2 << 30
+    @Option(help: ArgumentHelp("Threads that read and write connections (default: half the cores, at least one).",
+                               discussion: "Requests are answered on Swift's own threads, one per core; more connection threads than half the cores made them trade places with those under load, and lengthened the slowest answers."))
+    var eventLoops: Int?
     @Option(help: ArgumentHelp("Requests a minute per client address for callers without a token, or 'off'.",
                                discussion: "Exceeding it answers 429 with Retry-After. /health and /metrics are exempt. Benchmarks and load tests from one address: off.",
                                valueName: "N/min|off"))
@@ -124,6 +127,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard downloadCacheBytes >= 0 else { throw ValidationError("--download-cache-bytes must not be negative, not \(downloadCacheBytes)") }
         configuration.downloadCacheBytes = downloadCacheBytes
         configuration.downloadCacheFolder = downloadCache
+        if let eventLoops {
+            guard (1...256).contains(eventLoops) else { throw ValidationError("--event-loops must be between 1 and 256, not \(eventLoops)") }
+            configuration.eventLoops = eventLoops
+        }
         configuration.rateLimits = limits
         if let files = DescriptorLimit.raise() {
             logger.info("open files limit", metadata: ["before": .stringConvertible(files.before), "now": .stringConvertible(files.after)])

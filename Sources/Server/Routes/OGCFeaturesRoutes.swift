@@ -191,7 +191,7 @@ struct OGCFeaturesRoutes {
             r.filter = try FilterParameters.filter(request, queryables: FilterParameters.queryables(properties), equals: r.filters, crs: state.crs)
             r.filters = [:]
         }
-        let page = try await state.items.page(r)
+        let page = try await state.items.borrow { try await $0.page(r) }
         let hidden = state.hiddenFields(schema, for: identity)
         let transform = output.crs == .wgs84 ? nil : try Transformer(from: .wgs84, to: output.crs)
         let features = try page.features.map { try Self.present($0, hidden: hidden, transform: transform, swap: output.swapAxes) }

@@ -32,7 +32,8 @@ struct ParcelRoutes {
         } else {
             throw Problem.badRequest("give lon and lat (WGS 84), or x (easting), y (northing) and crs (default vn2000)")
         }
-        var result = try await state.lookups.at(point, in: crs, asOf: request.asOf())
+        let asOf = try request.asOf()
+        var result = try await state.lookups.borrow { try await $0.at(point, in: crs, asOf: asOf) }
         // `on`: the day whose unit `admin` names (SPEC §10), when not the data's own date.
         if let on = request.query("on") {
             guard let day = Reform.day(parsing: on) else { throw Problem.badRequest("'on' must be a date (2025-06-30) or an RFC 3339 date-time, not '\(on)'") }
