@@ -120,7 +120,13 @@ public final class ItemsQuery {
                 // A feature whose index box lies inside a box in WGS 84 is counted unread.
                 try snap.forEachCandidate(layer: r.layer, intersecting: outer, unread: rectangular ? outer : nil) { key, _, wkb in
                     if let wkb {
-                        guard let fb = try WKB.boundingBox(wkb), try matches(fb, { try geos.geometry(wkb: wkb) }) else { return }
+                        guard let fb = try WKB.boundingBox(wkb) else { return }
+                        // A box in WGS 84 is met or not by the WKB itself; GEOS for other shapes.
+                        if rectangular, fb.intersects(outer), let met = try WKB.intersects(outer, wkb) {
+                            guard met else { return }
+                        } else {
+                            guard try matches(fb, { try geos.geometry(wkb: wkb) }) else { return }
+                        }
                     }
                     keys.append(key)
                 }
