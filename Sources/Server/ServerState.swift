@@ -90,6 +90,16 @@ public final class ServerState: Sendable {
         return schema
     }
 
+    /// `readable`, with the layer's data version read in the same look at the store (one
+    /// data-version check instead of two: an items page asked both, 3 % of its time).
+    func readableVersioned(_ name: String, for identity: Identity?, what: String = "collection") throws -> (schema: LayerSchema, version: Int64) {
+        let known = try store.schemas(of: [name])
+        guard let schema = known.schemas[name], let version = known.versions[name], LayerAccess(identity, schema).canRead else {
+            throw Problem.notFound("no \(what) named '\(name)'")
+        }
+        return (schema, version)
+    }
+
     /// The layers the caller may read, by name, with their schemas.
     func readableLayers(for identity: Identity?) throws -> [String: LayerSchema] {
         var out = [String: LayerSchema]()

@@ -155,8 +155,7 @@ struct OGCFeaturesRoutes {
     }
 
     func items(_ request: Request, _ name: String, _ identity: Identity?) async throws -> Response {
-        let schema = try state.readable(name, for: identity)
-        let version = try state.store.dataVersions()[name] ?? 0
+        let (schema, version) = try state.readableVersioned(name, for: identity)
         let output = try outputCRS(request)
         var r = ItemsRequest(layer: name)
         r.limit = try request.int("limit", default: 100, range: 1...10_000)
