@@ -84,10 +84,7 @@ public final class ServerState: Sendable {
     /// The layer's schema (current metadata) when the caller may read it. A layer that does not
     /// exist and one the caller may not read get the same 404: neither reveals the other.
     func readable(_ name: String, for identity: Identity?, what: String = "collection") throws -> LayerSchema {
-        guard let schema = try store.schema(of: name), LayerAccess(identity, schema).canRead else {
-            throw Problem.notFound("no \(what) named '\(name)'")
-        }
-        return schema
+        try readableVersioned(name, for: identity, what: what).schema
     }
 
     /// `readable`, with the layer's data version read in the same look at the store (one
@@ -102,11 +99,7 @@ public final class ServerState: Sendable {
 
     /// The layers the caller may read, by name, with their schemas.
     func readableLayers(for identity: Identity?) throws -> [String: LayerSchema] {
-        var out = [String: LayerSchema]()
-        for name in try store.dataVersions().keys {
-            if let schema = try store.schema(of: name), LayerAccess(identity, schema).canRead { out[name] = schema }
-        }
-        return out
+        try store.schemas(of: nil).schemas.filter { LayerAccess(identity, $0.value).canRead }
     }
 
     /// The properties of a layer a caller may not see: its private ones (`LayerSchema.isPrivate`:

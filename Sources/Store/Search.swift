@@ -292,15 +292,6 @@ public struct SearchQuery: Hashable, Sendable {
         Scorer(self).isAnswered(by: document)
     }
 
-    /// The same over a document's words, split once.
-    public func isAnswered(words tokens: [String]) -> Bool {
-        for (i, w) in words.enumerated() {
-            let prefix = lastWordIsPrefix && i == words.count - 1
-            guard tokens.contains(where: { prefix ? $0.hasPrefix(w) : $0 == w }) else { return false }
-        }
-        return true
-    }
-
     /// The PostgreSQL `to_tsquery('simple', …)` text: words ANDed, the last a prefix. Words are
     /// folded to ASCII letters and digits, so quoting them is enough.
     public var tsquery: String {
@@ -482,20 +473,21 @@ public final class CommonWords: Sendable {
 /// than among the index's first candidates, where a million addresses naming a ward could
 /// crowd the ward out, and an ANDed layer tag with no match made FTS5 walk whole word lists.
 public final class UnitDocuments: Sendable {
-    private let kept = Mutex<(version: Int64, units: [(document: SearchDocument, words: [String])])?>(nil)
+    private let kept = Mutex<(version: Int64, units: [SearchDocument])?>(nil)
 
     public init() {}
 
     /// The units answering `query` (every word, the last as a prefix), reading them anew with
     /// `load` when the layer's data version moved.
     public func answering(_ query: SearchQuery, version: Int64, load: () throws -> [SearchDocument]) throws -> [SearchDocument] {
-        let units: [(document: SearchDocument, words: [String])]
+        let units: [SearchDocument]
         if let known = kept.withLock({ $0 }), known.version == version {
             units = known.units
         } else {
-            units = try load().map { ($0, $0.text.split(separator: " ").map(String.init)) }
+            units = try load()
             kept.withLock { $0 = (version, units) }
         }
-        return units.filter { query.isAnswered(words: $0.words) }.map(\.document)
+        let scorer = Scorer(query)
+        return units.filter(scorer.isAnswered(by:))
     }
 }
