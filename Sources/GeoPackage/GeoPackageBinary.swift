@@ -73,6 +73,14 @@ public enum GeoPackageBinary {
         }
     }
 
+    /// The blob's ISO WKB; nil for an empty geometry.
+    public static func wkb(_ data: Data) throws -> [UInt8]? {
+        try data.withUnsafeBytes { raw in
+            let h = try header(raw)
+            return h.isEmpty ? nil : Array(raw[h.wkbOffset...])
+        }
+    }
+
     /// The blob's bounding box: from the header when it has one, else from the WKB.
     /// `nil` for an empty geometry.
     public static func envelope(_ data: Data) throws -> BoundingBox? {

@@ -8,11 +8,12 @@ import Store
 /// `lyparcels`, parsed by the `simple` configuration: no stemming, no stop words) has a GIN
 /// index. Written by every batch (`PostGISBatchWriter`), remade on copy and metadata changes.
 extension PostGISStore: SearchStore {
-    public func search(_ query: SearchQuery, layers: [String], limit: Int) throws -> [SearchDocument] {
+    public func search(_ query: SearchQuery, layers: [String], limit: Int, geometries: Bool) throws -> [SearchFound] {
         let layers = layers.filter(LayerSchema.isValidName)
         guard !query.isEmpty, !layers.isEmpty, limit > 0 else { return [] }
-        let unitsVersion = layers.contains("admin") ? try dataVersions()["admin"] : nil
-        let candidates = try read(snapshot: false) { s in
+        let versions = try dataVersions()
+        let unitsVersion = layers.contains("admin") ? versions["admin"] : nil
+        return try read(snapshot: geometries) { s in
             func documents(_ query: SearchQuery) throws -> [SearchDocument] {
                 let tags = layers.map { "'\(Self.searchTag($0))'" }.joined(separator: " | ")
                 var b = Binds()
@@ -40,9 +41,22 @@ extension PostGISStore: SearchStore {
                     }
                 }
             }
-            return found
+            let hits = query.rank(found).prefix(limit)
+            guard geometries else { return hits.map { SearchFound(document: $0) } }
+            // Each layer's hits in one query, in the snapshot the index was read in.
+            var wkb = [SearchDocument: [UInt8]]()
+            for (layer, docs) in Dictionary(grouping: hits, by: \.layer) where versions[layer] != nil {
+                var b = Binds()
+                let ids = docs.map { b.add($0.id) }.joined(separator: ", ")
+                let rows = try s.query("SELECT id, ST_AsBinary(geom) FROM \(try self.layerTable(s, layer).table) WHERE id IN (\(ids))", b.bindings)
+                let byID = try Dictionary(rows.map { row -> (String, [UInt8]?) in
+                    let r = row.makeRandomAccess()
+                    return (try r.string(0), r[1].bytes.map { Array($0.readableBytesView) })
+                }, uniquingKeysWith: { a, _ in a })
+                for doc in docs { wkb[doc] = byID[doc.id] ?? nil }
+            }
+            return hits.map { SearchFound(document: $0, geometry: wkb[$0]) }
         }
-        return Array(query.rank(candidates).prefix(limit))
     }
 
     public func rebuildSearchIndex(layer: String) throws {

@@ -94,6 +94,36 @@ import TestSupport
         }
     }
 
+    /// Hits come with their features' present geometries, read in the index's snapshot: the
+    /// geometry after an update, none for a unit without one.
+    @Test(arguments: Backend.allCases)
+    func hitsComeWithTheirPresentGeometries(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        try store.write(StoreFixtures.request(.append)) { w in
+            try w.put(Self.parcel(0, address: "206 Nguyễn Thị Thập", owner: "Trần Thị Bích"))
+            try w.put(Self.parcel(1, address: "12 Nguyễn Thị Thập", owner: "Lê Văn Đức"))
+        }
+        var moved = try #require(try store.feature(layer: "parcels", id: "26734-12-2", asOf: nil))
+        moved.geometry = .polygon([[Coordinate(106.7, 10.7), Coordinate(106.71, 10.7), Coordinate(106.71, 10.71), Coordinate(106.7, 10.7)]])
+        try store.write(StoreFixtures.request(.upsert)) { w in try w.put(moved) }
+        try store.write(StoreFixtures.request(.append, layer: "admin")) { w in
+            try w.put(Feature(id: "26734", geometry: nil, properties: ["code": "26734", "name": "Tân Mỹ", "level": "ward"]))
+        }
+        let found = try store.search(SearchQuery("nguyen thi thap"), layers: ["parcels"], limit: 10, geometries: true)
+        #expect(found.count == 2)
+        for hit in found {
+            let feature = try #require(try store.feature(layer: "parcels", id: hit.document.id, asOf: nil))
+            #expect(hit.geometry == feature.geometry.map { WKB.encode($0) }, "\(backend) \(hit.document.id)")
+        }
+        let movedWKB = try #require(found.first { $0.document.id == "26734-12-2" }?.geometry)
+        #expect(try movedWKB.withUnsafeBytes(WKB.boundingBox) == moved.geometry?.boundingBox)
+        let unit = try store.search(SearchQuery("tan my"), layers: ["admin"], limit: 10, geometries: true)
+        #expect(unit.map(\.document.id) == ["26734"])
+        #expect(unit.first?.geometry == nil)
+        // Without geometries asked, none are read.
+        #expect(try store.search(SearchQuery("nguyen thi thap"), layers: ["parcels"], limit: 10, geometries: false).allSatisfy { $0.geometry == nil })
+    }
+
     /// A query with a house number asks the index for the rare words first and checks the rest
     /// itself; where the limit cut those candidates short and some did not answer, it asks for
     /// every word, so nothing past the first candidates is lost.
