@@ -1,3 +1,4 @@
+import CQL2
 import Features
 import Foundation
 import Geometry
@@ -74,6 +75,24 @@ struct GeoPackageSnapshot: FeatureSnapshot {
         guard let row = try rows.next() else { return nil }
         return try sql.row.feature(from: row).feature
     }
+
+    func keys(layer: String, matching filter: CQL2Filter) throws -> [Int64] {
+        let sql = try store.layerSQL(db, layer)
+        let clause = try CQL2SQLite.translate(filter, schema: sql.schema)
+        let rows = try Int64.fetchCursor(db, sql: "SELECT fid FROM \(GeoPackageSchema.quoted(layer)) WHERE \(clause.sql) ORDER BY fid",
+                                         arguments: StatementArguments(clause.arguments))
+        var out = [Int64]()
+        while let key = try rows.next() {
+            if out.count & 4095 == 0 { try Deadline.check() }
+            out.append(key)
+        }
+        return out
+    }
+
+    func keys(layer: String, after key: Int64, limit: Int) throws -> [Int64] {
+        let sql = try store.layerSQL(db, layer)
+        return try Int64.fetchAll(db.cachedStatement(sql: sql.keysAfter), arguments: [key, max(0, limit)])
+    }
 }
 
 /// A read-only SQLite connection beside the store's pool (WAL lets it read while others write).
@@ -86,7 +105,11 @@ final class GeoPackageReader: FeatureReader {
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(30)
-        config.prepareDatabase { db in try GeoPackageStore.mapIntoMemory(db) }
+        config.prepareDatabase { db in
+            SpatialFunctions.register(db)
+            CQL2Functions.register(db)
+            try GeoPackageStore.mapIntoMemory(db)
+        }
         queue = try DatabaseQueue(path: store.path, configuration: config)
     }
 

@@ -17,6 +17,8 @@ struct LayerSQL: Sendable {
     let byKey: String
     /// Keys (fids) from the R-tree alone, for callers that cache geometries by key.
     let keysInBox: String
+    /// Keys after `?`, ascending, `LIMIT ?`.
+    let keysAfter: String
     /// Every key with its R-tree box, `LIMIT ?`.
     let allBoxes: String
     /// Key and geometry blob of the features in a box, nothing else decoded.
@@ -37,6 +39,7 @@ struct LayerSQL: Sendable {
         inBox = "SELECT \(qualified) \(join) ORDER BY t.fid LIMIT ? OFFSET ?"
         inBoxAsOf = "SELECT \(qualified) \(join) AND t.lm_valid_from <= ? ORDER BY t.id"
         byKey = "SELECT \(row.selectColumns) FROM \(table) WHERE fid = ?"
+        keysAfter = "SELECT fid FROM \(table) WHERE fid > ? ORDER BY fid LIMIT ?"
         keysInBox = "SELECT r.id FROM \(rtree) r WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?"
         allBoxes = "SELECT id, minx, maxx, miny, maxy FROM \(rtree) LIMIT ?"
         geometriesInBox = "SELECT t.fid, t.geom \(join)"

@@ -1,3 +1,4 @@
+import CQL2
 import Features
 import Foundation
 import Geometry
@@ -169,6 +170,25 @@ struct PostGISSnapshot: FeatureSnapshot {
         var b = Binds()
         guard let row = try reader.run("SELECT \(table.select) FROM \(table.table) WHERE fid = \(b.add(key))", b).first else { return nil }
         return try table.row(cells: row).feature
+    }
+
+    /// Not prepared: each filter is its own statement, and a connection would keep them all.
+    func keys(layer: String, matching filter: CQL2Filter) throws -> [Int64] {
+        let table = try reader.table(layer)
+        let (clause, b) = try CQL2PostGIS.translate(filter, schema: table.schema)
+        var out = [Int64]()
+        for row in try session.query("SELECT fid FROM \(table.table) WHERE \(clause) ORDER BY fid", b.bindings) {
+            if out.count & 4095 == 0 { try Deadline.check() }
+            out.append(try row.makeRandomAccess().int64(0))
+        }
+        return out
+    }
+
+    func keys(layer: String, after key: Int64, limit: Int) throws -> [Int64] {
+        let table = try reader.table(layer)
+        var b = Binds()
+        return try reader.run("SELECT fid FROM \(table.table) WHERE fid > \(b.add(key)) ORDER BY fid LIMIT \(b.add(Int64(max(0, limit))))", b)
+            .map { try $0[0].decode(Int64.self) }
     }
 }
 

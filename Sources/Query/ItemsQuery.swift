@@ -20,6 +20,10 @@ public struct ItemsRequest: Sendable {
     public var asOf: Date?
     public var limit = 100
     public var offset = 0
+    /// Where a page follows on from the last (the previous page's `ItemsPage.lastKey`): it
+    /// starts after that key, however deep, rather than counting `offset` rows from the start.
+    /// `offset` still numbers it, and places it on paths that read no keys.
+    public var after: Int64?
 
     public init(layer: String) {
         self.layer = layer
@@ -34,6 +38,24 @@ public struct ItemsPage: Sendable {
     public var features: [Feature]
     /// All features that match, across every page.
     public var numberMatched: Int
+    /// Whether the page was read in key order, so that the next starts after `lastKey`
+    /// (`ItemsRequest.after`); false on paths that page by offset alone.
+    public var byKey: Bool
+    /// On a page read by key, its last feature's key when more follow (nil: none follow).
+    public var lastKey: Int64?
+
+    public init(features: [Feature], numberMatched: Int) {
+        self.features = features
+        self.numberMatched = numberMatched
+        byKey = false
+    }
+
+    public init(features: [Feature], numberMatched: Int, byKey lastKey: Int64?) {
+        self.features = features
+        self.numberMatched = numberMatched
+        byKey = true
+        self.lastKey = lastKey
+    }
 }
 
 /// Answers `ItemsRequest`s: R-tree candidates, then an exact GEOS test against the box, which
@@ -45,17 +67,43 @@ public struct ItemsPage: Sendable {
 /// inside the box is counted without its row being read (GeoPackage), the others are measured
 /// and tested from their WKB alone (no row decoded), and only the page's features are read.
 /// `numberMatched` stays exact, and the order is the store's (by key) as before.
+///
+/// A CQL2 filter runs in the database, which gives every match's key once per filter and data
+/// version (`MatchedKeys`). Pages follow on by key (`ItemsRequest.after`), so the 10 000th page
+/// of a filter, or of a whole layer, reads no more than the first.
 public final class ItemsQuery {
     let store: any FeatureStore
     let geos: GeosContext
+    let matches: MatchedKeys
     private var openReader: (any FeatureReader)?
     /// Each layer's present features, counted at a data version: a page without box or filter
     /// (a client paging through a layer) is numbered without counting a million rows again.
     private var totals = [String: (version: Int64, count: Int)]()
 
-    public init(store: any FeatureStore) throws {
+    /// `matches`: the filters' keys, shared by every query of one store.
+    public init(store: any FeatureStore, matches: MatchedKeys = MatchedKeys()) throws {
         self.store = store
+        self.matches = matches
         geos = try GeosContext()
+    }
+
+    /// Where a page starts among ascending keys: after `r.after`, else at `r.offset`.
+    static func start(in keys: [Int64], _ r: ItemsRequest) -> Int {
+        guard let after = r.after else { return min(r.offset, keys.count) }
+        var low = 0, high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if keys[mid] <= after { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The page of `keys` `r` asks for, read from `snap`, and where the next one starts.
+    static func page(of keys: [Int64], _ r: ItemsRequest, _ snap: any FeatureSnapshot) throws -> ItemsPage {
+        let start = start(in: keys, r)
+        let chosen = keys[start...].prefix(r.limit)
+        let features = try chosen.compactMap { try snap.feature(layer: r.layer, key: $0) }
+        return ItemsPage(features: features, numberMatched: keys.count, byKey: start + chosen.count < keys.count ? chosen.last : nil)
     }
 
     /// A read connection of this query's own, opened on its first page in a box.
@@ -82,25 +130,33 @@ public final class ItemsQuery {
                 let polygon = try Self.lonLatPolygon(box, r.boxCRS)
                 filter = filter.and(.intersects(ItemsRequest.geometryQueryable, CQL2Expression(.geometry(polygon))))
             }
-            let features = try store.features(layer: r.layer, filter: filter, limit: r.limit, offset: r.offset)
-            let matched = features.count < r.limit && (r.offset == 0 || !features.isEmpty)
-                ? r.offset + features.count : try store.count(layer: r.layer, filter: filter)
-            return ItemsPage(features: features, numberMatched: matched)
+            // Every match's key, once per filter and data version: the count, and the place of
+            // any page among them, from one snapshot.
+            return try reader().snapshot { snap in
+                let read = { try snap.keys(layer: r.layer, matching: filter) }
+                let keys = try snap.dataVersions()[r.layer].map { try self.matches.keys(layer: r.layer, version: $0, filter: filter, read) } ?? read()
+                return try Self.page(of: keys, r, snap)
+            }
         }
 
         // No box: property filters (or none) straight from the store.
         guard let box = r.box else {
-            let page = try store.features(layer: r.layer, matching: r.filters, asOf: r.asOf, limit: r.limit, offset: r.offset)
-            guard r.filters.isEmpty, r.asOf == nil, let version = try store.dataVersions()[r.layer] else {
+            guard r.filters.isEmpty, r.asOf == nil else {
+                let page = try store.features(layer: r.layer, matching: r.filters, asOf: r.asOf, limit: r.limit, offset: r.offset)
                 return ItemsPage(features: page, numberMatched: try store.count(layer: r.layer, matching: r.filters, asOf: r.asOf))
             }
-            if let known = totals[r.layer], known.version == version { return ItemsPage(features: page, numberMatched: known.count) }
-            let total = try store.count(layer: r.layer, matching: [:], asOf: nil)
-            // Kept only when no batch changed the layer while it was counted: every batch moves
-            // the data version, so the count is the one of that version (or of a newer state
-            // whose version a PostGIS store has not been told of yet, within its notify delay).
-            if try store.dataVersions()[r.layer] == version { totals[r.layer] = (version, total) }
-            return ItemsPage(features: page, numberMatched: total)
+            // The present, whole: a page that follows on from the last starts after its key.
+            if r.after != nil || r.offset == 0 {
+                let (features, more, version) = try reader().snapshot { snap in
+                    let keys = try snap.keys(layer: r.layer, after: r.after ?? Int64.min, limit: r.limit + 1)
+                    let chosen = keys.prefix(r.limit)
+                    return (try chosen.compactMap { try snap.feature(layer: r.layer, key: $0) }, keys.count > r.limit ? chosen.last : nil,
+                            try snap.dataVersions()[r.layer])
+                }
+                return ItemsPage(features: features, numberMatched: try total(r.layer, version), byKey: more)
+            }
+            let page = try store.features(layer: r.layer, matching: [:], asOf: nil, limit: r.limit, offset: r.offset)
+            return ItemsPage(features: page, numberMatched: try total(r.layer, try store.dataVersions()[r.layer]))
         }
 
         let polygon = try Self.lonLatPolygon(box, r.boxCRS)
@@ -131,8 +187,7 @@ public final class ItemsQuery {
                     keys.append(key)
                 }
                 keys.sort()
-                let features = try keys.dropFirst(r.offset).prefix(r.limit).compactMap { try snap.feature(layer: r.layer, key: $0) }
-                return ItemsPage(features: features, numberMatched: keys.count)
+                return try Self.page(of: keys, r, snap)
             }
         }
 
@@ -153,6 +208,17 @@ public final class ItemsQuery {
             offset += batchSize
         }
         return ItemsPage(features: out, numberMatched: matched)
+    }
+
+    /// The layer's present features, counted once per data version.
+    private func total(_ layer: String, _ version: Int64?) throws -> Int {
+        if let version, let known = totals[layer], known.version == version { return known.count }
+        let total = try store.count(layer: layer, matching: [:], asOf: nil)
+        // Kept only when no batch changed the layer while it was counted: every batch moves
+        // the data version, so the count is the one of that version (or of a newer state
+        // whose version a PostGIS store has not been told of yet, within its notify delay).
+        if let version, try store.dataVersions()[layer] == version { totals[layer] = (version, total) }
+        return total
     }
 
     /// A property equals a filter value as SQLite's `=` decides it in the store's filters:

@@ -67,6 +67,7 @@ enum OpenAPIDocument {
         let itemsParameters = [
             param("limit", "query", ["type": "integer", "minimum": 1, "maximum": 10000, "default": 100], "Features per page"),
             param("offset", "query", ["type": "integer", "minimum": 0, "default": 0], "Features to skip"),
+            param("cursor", "query", ["type": "string"], "Where a page follows on from the last, as the next link writes it (not with offset)"),
             param("bbox", "query", ["type": "array", "minItems": 4, "maxItems": 6, "items": number], "minx,miny,maxx,maxy in bbox-crs", style: "form", explode: false),
             param("bbox-crs", "query", .object(["type": "string", "format": "uri", "enum": .array(crs.map { .string($0) })]), "CRS of bbox"),
             crsParam, datetime, f,

@@ -72,8 +72,8 @@ actor LookupWorker {
 actor ItemsWorker {
     private let query: ItemsQuery
 
-    init(store: any FeatureStore) throws {
-        query = try ItemsQuery(store: store)
+    init(store: any FeatureStore, matches: MatchedKeys) throws {
+        query = try ItemsQuery(store: store, matches: matches)
     }
 
     func page(_ request: ItemsRequest) throws -> ItemsPage {

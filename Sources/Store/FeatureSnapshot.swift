@@ -1,3 +1,4 @@
+import CQL2
 import Features
 import Foundation
 import Geometry
@@ -33,6 +34,15 @@ public protocol FeatureSnapshot {
 
     /// A present feature by key, decoded in full.
     func feature(layer: String, key: Int64) throws -> Feature?
+
+    /// The keys of every present feature `filter` matches, ascending: a filtered page counts
+    /// its matches and finds its place among them by key, where an `OFFSET` made the database
+    /// step over every row before a deep page.
+    func keys(layer: String, matching filter: CQL2Filter) throws -> [Int64]
+
+    /// The keys of at most `limit` present features after `key`, ascending (a page of a whole
+    /// layer that starts where the last one ended).
+    func keys(layer: String, after key: Int64, limit: Int) throws -> [Int64]
 }
 
 extension FeatureSnapshot {

@@ -1,4 +1,5 @@
 import Backends
+import CQL2
 import Features
 import Foundation
 import Geometry
@@ -129,5 +130,110 @@ import TestSupport
         #expect(page.features.map(\.id) == Array(inBox.dropFirst(5).prefix(3)))
         let plainAfter = try query.page(plain)
         #expect(plainAfter.numberMatched == all.count - 5 && plainAfter.features.map(\.id) == Array(all.map(\.id).filter { !gone.contains($0) }.prefix(4)))
+    }
+
+    /// Every page of a request, each starting after the last one's key, as a next link does.
+    static func pagesByKey(_ query: ItemsQuery, _ base: ItemsRequest, limit: Int) throws -> (ids: [String], matched: Set<Int>) {
+        var r = base
+        r.limit = limit
+        var ids = [String](), matched = Set<Int>()
+        while true {
+            let page = try query.page(r)
+            #expect(page.byKey)
+            matched.insert(page.numberMatched)
+            ids += page.features.map(\.id)
+            guard let last = page.lastKey else { return (ids, matched) }
+            r.after = last
+            r.offset += page.features.count
+        }
+    }
+
+    /// Pages that follow on by key (the next link's cursor) give what offsets give — a whole
+    /// layer, a box, a CQL2 filter, a filter and a box — and a page after a key is the page at
+    /// that offset; a write between pages neither repeats nor skips what is left.
+    @Test(arguments: Backend.allCases)
+    func pagesFollowOnByKey(_ backend: Backend) throws {
+        let store = try StoreLocation(backend.freshLocation("items-keys")).open(create: true)
+        let all = Self.features()
+        _ = try store.write(BatchRequest(layer: Self.layer, mode: .append, source: "test", actor: "tests")) { w in
+            for f in all { try w.put(f) }
+        }
+        let matches = MatchedKeys()
+        let query = try ItemsQuery(store: store, matches: matches)
+        let queryables = Queryables(["id": .string, "geom": .geometry, "n": .integer, "kind": .string])
+        let kindA = try CQL2Filter.check(try CQL2Text.parse("kind = 'a'"), against: queryables)
+        var requests = [ItemsRequest]()
+        var r = ItemsRequest(layer: Self.layer)
+        requests.append(r)
+        r.box = BoundingBox(minX: 106.69, minY: 10.77, maxX: 106.72, maxY: 10.80)
+        requests.append(r)
+        r.filter = kindA
+        requests.append(r)
+        r.box = nil
+        requests.append(r)
+        for request in requests {
+            let byOffset = try Self.allPages(query, request, limit: 7)
+            let byKey = try Self.pagesByKey(query, request, limit: 7)
+            #expect(byKey.ids == byOffset.ids && byKey.matched == byOffset.matched, "\(backend) \(request.box != nil) \(request.filter != nil)")
+            #expect(!byKey.ids.isEmpty && byKey.matched == [byKey.ids.count])
+        }
+        let expectedA = all.filter { $0.properties["kind"] == .string("a") }.map(\.id)
+        #expect(try Self.pagesByKey(query, requests[3], limit: 10).ids == expectedA)
+        // One filter, one data version: its keys read once and kept (two filters above).
+        #expect(matches.count == 2)
+
+        // After the third page's last key: the fourth page, as offset 30 gives it.
+        var third = requests[3]
+        third.limit = 10
+        third.offset = 20
+        let thirdPage = try query.page(third)
+        var fourth = third
+        fourth.after = try #require(thirdPage.lastKey)
+        fourth.offset = 30
+        var atOffset = third
+        atOffset.offset = 30
+        #expect(try query.page(fourth).features.map(\.id) == query.page(atOffset).features.map(\.id))
+
+        // A write between pages: the next page starts after the last key it read.
+        let deleted = Array(expectedA.prefix(35))
+        _ = try store.write(BatchRequest(layer: Self.layer, mode: .upsert, source: "test", actor: "tests")) { w in
+            for id in deleted { _ = try w.delete(id: id) }
+        }
+        var rest = [String]()
+        var next: Int64? = thirdPage.lastKey
+        var page = fourth
+        while let after = next {
+            page.after = after
+            let p = try query.page(page)
+            #expect(p.numberMatched == expectedA.count - 35)
+            rest += p.features.map(\.id)
+            next = p.lastKey
+        }
+        #expect(rest == Array(expectedA.dropFirst(35)))
+        #expect(matches.count == 3)
+    }
+
+    /// Kept keys stay under the capacity: the least recently used filter goes first.
+    @Test func matchedKeysKeepTheRecentlyUsedUnderTheirCapacity() throws {
+        let keys = MatchedKeys(capacity: 10)
+        let queryables = Queryables(["n": .integer])
+        func filter(_ n: Int) throws -> CQL2Filter { try CQL2Filter.check(try CQL2Text.parse("n = \(n)"), against: queryables) }
+        var reads = 0
+        func get(_ n: Int, _ count: Int) throws -> [Int64] {
+            try keys.keys(layer: "l", version: 1, filter: filter(n)) { reads += 1; return (0..<Int64(count)).map { $0 } }
+        }
+        #expect(try get(1, 4).count == 4 && get(2, 4).count == 4 && reads == 2)
+        #expect(try get(1, 4).count == 4 && reads == 2)
+        _ = try get(3, 4)  // 12 kept: the least recently used (2) goes
+        #expect(keys.count == 2 && reads == 3)
+        _ = try get(1, 4)
+        #expect(reads == 3)
+        _ = try get(2, 4)
+        #expect(reads == 4)
+        // More than the capacity is answered, never kept.
+        #expect(try get(4, 11).count == 11 && keys.count == 2)
+        // Another data version is another entry.
+        _ = try keys.keys(layer: "l", version: 2, filter: filter(1)) { reads += 1; return [1] }
+        #expect(reads == 6)
     }
 }

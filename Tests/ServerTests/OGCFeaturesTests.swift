@@ -73,6 +73,8 @@ import TestSupport
                     #expect(doc?["timeStamp"]?.stringValue != nil)
                     let nextLink = doc?["links"]?.arrayValue?.first { $0["rel"] == "next" }?["href"]?.stringValue
                     #expect(nextLink == nil || nextLink?.contains("land_use=ODT") == true)
+                    // A next page follows on after this one's last key, not after N skipped rows.
+                    #expect(nextLink == nil || (nextLink?.contains("cursor=") == true && nextLink?.contains("offset=") == false), "\(nextLink ?? "")")
                     uri = nextLink.map { link in link.range(of: "/collections").map { String(link[$0.lowerBound...]) } ?? link }
                     #expect(uri == nil || uri?.hasPrefix("/collections/parcels/items?") == true, "next: \(nextLink ?? "")")
                 }
@@ -94,6 +96,19 @@ import TestSupport
             try await client.execute(uri: "/collections/parcels/items?land_use=ODT&limit=10&offset=\(matched - 3)", method: .get) { r in
                 #expect(r.json.value?["features"]?.arrayValue?.count == 3)
                 #expect(r.json.value?["links"]?.arrayValue?.contains { $0["rel"] == "next" } == false)
+            }
+            // The whole layer too pages by key: the cursor's page is the offset's.
+            var cursor = ""
+            try await client.execute(uri: "/collections/parcels/items?limit=7", method: .get) { r in
+                let next = r.json.value?["links"]?.arrayValue?.first { $0["rel"] == "next" }?["href"]?.stringValue ?? ""
+                cursor = next.components(separatedBy: "cursor=").last?.components(separatedBy: "&").first ?? ""
+            }
+            #expect(cursor.hasPrefix("7."), "\(cursor)")
+            #expect(try await page("limit=7&cursor=\(cursor)") == page("limit=7&offset=7"))
+            for bad in ["cursor=x", "cursor=7", "cursor=-1.5", "cursor=7.1&offset=7", "cursor=7.99999999999999999999"] {
+                try await client.execute(uri: "/collections/parcels/items?\(bad)", method: .get) { r in
+                    #expect(r.status == .badRequest, "\(bad)")
+                }
             }
         }
     }

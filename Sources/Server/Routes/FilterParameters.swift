@@ -32,6 +32,28 @@ struct FilterParameters {
         "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
     ]
 
+    /// `property=value` parameters as CQL2 `=` comparisons, in name order.
+    static func equalities(_ equals: [String: JSONValue]) -> [CQL2Expression] {
+        equals.sorted(by: { $0.key < $1.key }).map { name, value in
+            let literal: CQL2Expression.Kind = switch value {
+            case .integer(let i): .number(.integer(i))
+            case .number(let d): .number(.double(d))
+            case .bool(let b): .boolean(b)
+            case .string(let s): .string(s)
+            default: .string(value.jsonText)
+            }
+            return CQL2Expression(.comparison(.equal, CQL2Expression(.property(name)), CQL2Expression(literal)))
+        }
+    }
+
+    /// `property=value` parameters alone as one checked filter; nil where one does not check
+    /// (`sheet=abc` on an integer field: no match, answered as before, not a 400).
+    static func equalityFilter(_ equals: [String: JSONValue], queryables: Queryables) -> CQL2Filter? {
+        let conjuncts = equalities(equals)
+        guard let first = conjuncts.first else { return nil }
+        return try? CQL2Filter.check(conjuncts.count == 1 ? first : CQL2Expression(.and(conjuncts)), against: queryables)
+    }
+
     /// The queryables of a layer: `id`, the geometry, and its public properties.
     static func queryables(_ properties: [LayerProperty]) -> Queryables {
         var kinds: [String: Queryables.Kind] = ["id": .string, ItemsRequest.geometryQueryable: .geometry]
@@ -52,17 +74,7 @@ struct FilterParameters {
         } catch let e as CQL2Error {
             throw problem(e)
         }
-        var conjuncts = [expression]
-        for (name, value) in equals.sorted(by: { $0.key < $1.key }) {
-            let literal: CQL2Expression.Kind = switch value {
-            case .integer(let i): .number(.integer(i))
-            case .number(let d): .number(.double(d))
-            case .bool(let b): .boolean(b)
-            case .string(let s): .string(s)
-            default: .string(value.jsonText)
-            }
-            conjuncts.append(CQL2Expression(.comparison(.equal, CQL2Expression(.property(name)), CQL2Expression(literal))))
-        }
+        let conjuncts = [expression] + equalities(equals)
         let whole = conjuncts.count == 1 ? expression : CQL2Expression(.and(conjuncts), at: expression.position)
         var checked: CQL2Filter
         do {

@@ -160,6 +160,10 @@ struct OGCFeaturesRoutes {
         var r = ItemsRequest(layer: name)
         r.limit = try request.int("limit", default: 100, range: 1...10_000)
         r.offset = try request.int("offset", default: 0, range: 0...Int(Int32.max))
+        if let cursor = request.query("cursor") {
+            guard request.query("offset") == nil else { throw Problem.badRequest("give offset or cursor, not both") }
+            (r.offset, r.after) = try Self.cursor(cursor)
+        }
         r.asOf = try request.asOf()
         if let text = request.query("bbox") {
             let boxCRS = try request.query("bbox-crs").map { uri -> CRSCatalog.Entry in
@@ -169,7 +173,7 @@ struct OGCFeaturesRoutes {
             r.box = try Self.bbox(text, swap: boxCRS.swapAxes)
             r.boxCRS = boxCRS.crs
         }
-        let reserved = Set<String>(["f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"]).union(FilterParameters.names)
+        let reserved = Set<String>(["f", "limit", "offset", "cursor", "bbox", "bbox-crs", "crs", "datetime"]).union(FilterParameters.names)
         // Read from the store only when the request filters on a property.
         var known: [LayerProperty]?
         for (key, value) in request.uri.queryParameters where !reserved.contains(String(key)) {
@@ -189,6 +193,14 @@ struct OGCFeaturesRoutes {
             let properties = try known ?? state.publicProperties(schema, sourceFields: state.store.sourceFields(of: name))
             r.filter = try FilterParameters.filter(request, queryables: FilterParameters.queryables(properties), equals: r.filters, crs: state.crs)
             r.filters = [:]
+        } else if !r.filters.isEmpty, r.asOf == nil {
+            // `property=value` (what GDAL's -where sends) runs as the CQL2 it is: in the
+            // database, its matches counted once, its pages following on by key.
+            let properties = try known ?? state.publicProperties(schema, sourceFields: state.store.sourceFields(of: name))
+            if let filter = FilterParameters.equalityFilter(r.filters, queryables: FilterParameters.queryables(properties)) {
+                r.filter = filter
+                r.filters = [:]
+            }
         }
         let page = try await state.items.borrow { try await $0.page(r) }
         let hidden = state.hiddenFields(schema, for: identity)
@@ -197,14 +209,20 @@ struct OGCFeaturesRoutes {
 
         let base = request.baseURL
         let path = "\(base)/collections/\(name)/items"
-        let kept = request.uri.queryParameters.filter { $0.key != "offset" && $0.key != "f" }
+        let kept = request.uri.queryParameters.filter { !["offset", "cursor", "f"].contains($0.key) }
             .map { "\($0.key)=\(encodeQuery(String($0.value)))&" }.joined()
-        func pageLink(_ offset: Int, _ rel: String) -> JSONValue {
-            link("\(path)?\(kept)offset=\(offset)&f=json", rel, "application/geo+json", rel == "next" ? "Next page" : rel == "prev" ? "Previous page" : "This page")
+        func pageLink(_ at: String, _ rel: String) -> JSONValue {
+            link("\(path)?\(kept)\(at)&f=json", rel, "application/geo+json", rel == "next" ? "Next page" : rel == "prev" ? "Previous page" : "This page")
         }
-        var links = [pageLink(r.offset, "self")]
-        if r.offset + features.count < page.numberMatched, !features.isEmpty { links.append(pageLink(r.offset + r.limit, "next")) }
-        if r.offset > 0 { links.append(pageLink(max(0, r.offset - r.limit), "prev")) }
+        var links = [pageLink(r.after.map { "cursor=\(r.offset).\($0)" } ?? "offset=\(r.offset)", "self")]
+        // The next page starts after this one's last key where the path reads keys: as fast
+        // 10 000 pages deep as at the first. Elsewhere, and backwards, by offset.
+        if page.byKey, let last = page.lastKey {
+            links.append(pageLink("cursor=\(r.offset + features.count).\(last)", "next"))
+        } else if !page.byKey, r.offset + features.count < page.numberMatched, !features.isEmpty {
+            links.append(pageLink("offset=\(r.offset + r.limit)", "next"))
+        }
+        if r.offset > 0 { links.append(pageLink("offset=\(max(0, r.offset - r.limit))", "prev")) }
         links.append(link("\(base)/collections/\(name)", "collection", "application/json", schema.title))
         let body = JSONValue.object([
             "type": "FeatureCollection",
@@ -221,6 +239,16 @@ struct OGCFeaturesRoutes {
         let etag = Reply.etag(versions: [version], request.uri.query ?? "", base, state.access(schema, for: identity).audience)
         if request.wantsHTML { return Reply.text(htmlPage(title: "\(schema.title): items", json: body), contentType: "text/html; charset=utf-8", etag: etag) }
         return Reply.json(body, contentType: "application/geo+json", cache: "public, max-age=60", etag: etag, headers: headers)
+    }
+
+    /// A `cursor` of a next link: the page's offset (its number among the matches) and the
+    /// key it starts after, as `offset.key`.
+    static func cursor(_ text: String) throws -> (offset: Int, after: Int64) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let offset = Int(parts[0]), (0...Int(Int32.max)).contains(offset), let after = Int64(parts[1]) else {
+            throw Problem.badRequest("cursor '\(text.prefix(64))' is not one this server wrote; follow the page's next link, or page with offset")
+        }
+        return (offset, after)
     }
 
     func item(_ request: Request, _ name: String, _ id: String, _ identity: Identity?) throws -> Response {
