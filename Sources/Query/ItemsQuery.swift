@@ -32,6 +32,8 @@ public struct ItemsRequest: Sendable {
     /// The name filters give the features' geometry (GeoPackage's geometry column, and what
     /// the OGC test data calls it).
     public static let geometryQueryable = "geom"
+    /// The other name filters may give it (`S_INTERSECTS(geometry, …)`), unless a property has it.
+    public static let geometryAlias = "geometry"
 }
 
 public struct ItemsPage: Sendable {

@@ -25,7 +25,7 @@ import TestSupport
             let detail = try #require(body?["detail"]?.stringValue)
             // The same answer as for a name that exists nowhere, and no private name listed.
             #expect(detail == unknown?["detail"]?.stringValue?.replacingOccurrences(of: "nobody", with: "owner"))
-            #expect(detail.hasPrefix("filter: 'owner' is not a queryable of this collection; queryables: amenity, geom, id"))
+            #expect(detail.hasPrefix("filter: 'owner' is not a queryable of this collection; queryables: amenity, geom, geometry, id"))
             for name in ["HoTen", "cccd", "Chủ sử dụng", "OWNER_ID"] { #expect(!detail.contains(name)) }
             #expect(body?["position"]?["column"] == .integer(1))
 
@@ -51,6 +51,8 @@ import TestSupport
                 (Self.filter("amenity = 'cafe'"), 1),
                 (Self.filter("amenity IN ('cafe', 'market')") + "&amenity=market", 1),
                 (Self.filter("S_INTERSECTS(geom, POINT(\(p.x) \(p.y)))"), 2),
+                // `geometry`, as most people write it, is the same property.
+                (Self.filter("S_INTERSECTS(geometry, POINT(\(p.x) \(p.y)))"), 2),
                 // EPSG:4326 is latitude first; the same point in CRS84 order misses.
                 (Self.filter("S_INTERSECTS(geom, POINT(\(p.y) \(p.x)))") + "&filter-crs=EPSG:4326", 2),
                 (Self.filter("S_INTERSECTS(geom, POINT(\(p.y) \(p.x)))"), 0),

@@ -54,10 +54,13 @@ struct FilterParameters {
         return try? CQL2Filter.check(conjuncts.count == 1 ? first : CQL2Expression(.and(conjuncts)), against: queryables)
     }
 
-    /// The queryables of a layer: `id`, the geometry, and its public properties.
+    /// The queryables of a layer: `id`, the geometry (as `geom` and `geometry`), and its public
+    /// properties.
     static func queryables(_ properties: [LayerProperty]) -> Queryables {
         var kinds: [String: Queryables.Kind] = ["id": .string, ItemsRequest.geometryQueryable: .geometry]
         for p in properties where p.name != ItemsRequest.geometryQueryable { kinds[p.name] = p.cql2Kind }
+        // The name most people write (and other servers use) for it, where no property has it.
+        if kinds[ItemsRequest.geometryAlias] == nil { kinds[ItemsRequest.geometryAlias] = .geometry }
         return Queryables(kinds)
     }
 

@@ -287,6 +287,7 @@ struct OGCFeaturesRoutes {
             "id": .object(["type": "string", "title": "Feature id"]),
             ItemsRequest.geometryQueryable: .object([
                 "title": "Geometry", "x-ogc-role": "primary-geometry",
+                "description": "The feature's geometry; filters may also call it `geometry`.",
                 "format": .string(GeometryKind.schemaFormat(info.declaredGeometryType)),
                 "$ref": "https://geojson.org/schema/Geometry.json",
             ]),
