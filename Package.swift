@@ -141,6 +141,7 @@ let package = Package(
         ], path: "Tools/Fuzz/HTTP"),
         .executableTarget(name: "fuzz-geojson", dependencies: ["FuzzSupport", "Geometry", "Formats"], path: "Tools/Fuzz/GeoJSON"),
         .executableTarget(name: "fuzz-wkb", dependencies: ["FuzzSupport", "Geometry", "GeoPackage"], path: "Tools/Fuzz/WKB"),
+        .executableTarget(name: "fuzz-cql2", dependencies: ["FuzzSupport", "CQL2", "Geometry", "Features", "Store", "GeoPackage"], path: "Tools/Fuzz/CQL2"),
         .executableTarget(name: "fuzz-query", dependencies: ["FuzzSupport", "FuzzHTTP", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tools/Fuzz/Query"),
         .executableTarget(name: "fuzz-upload", dependencies: ["FuzzSupport", "FuzzHTTP", .product(name: "HTTPTypes", package: "swift-http-types")], path: "Tools/Fuzz/Upload"),
 

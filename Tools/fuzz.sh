@@ -2,6 +2,7 @@
 # Fuzzes LandMap's input paths with libFuzzer (swiftc -sanitize=fuzzer, with AddressSanitizer):
 #   geojson  the strict JSON parser, GeoJSON geometry decoding and the RFC 7946 lint
 #   wkb      WKB (both byte orders) and GeoPackage geometry blobs, and WKT
+#   cql2     CQL2 text and JSON: parse, print both ways and read back, type-check, run in SQLite
 #   query    tile and query parameters through the real router (every GET route)
 #   upload   POST /imports (dry run): raw bodies, zips, multipart forms, file names
 # Each target runs MINUTES (default 5), one after another (heavy: run alone on 2 cores).
@@ -10,9 +11,10 @@
 # Prints executions and crashes per target.  Usage: Tools/fuzz.sh [MINUTES=5] [TARGET…]
 set -uo pipefail
 minutes=${1:-5}; shift || true
-targets=${*:-geojson wkb query upload}
+targets=${*:-geojson wkb cql2 query upload}
 cd "$(dirname "$0")/.."
 out=.build-fuzz
+mkdir -p "$out"
 summary=()
 for t in $targets; do
   echo "fuzz: building fuzz-$t (libFuzzer + ASan, release)"
