@@ -34,13 +34,21 @@ extension CQL2Text {
         }
     }
 
-    static func quote(_ s: String, _ q: Character, into out: inout String) {
-        out.append(q)
-        for c in s {
-            if c == q { out.append(q) }
-            out.append(c)
+    /// `s` between quotes `q`, a quote inside doubled (`''`), scalar by scalar (a quote followed
+    /// by a combining mark is one `Character`, but two scalars to the lexer). In a string, a
+    /// quote right after a backslash is written `\'` instead: the lexer reads `\'` as a quote,
+    /// so `\''` would be a quote and then the end of the string.
+    static func quote(_ s: String, _ q: Unicode.Scalar, into out: inout String) {
+        var text = String.UnicodeScalarView()
+        text.append(q)
+        var previous: Unicode.Scalar?
+        for c in s.unicodeScalars {
+            if c == q { text.append(q == "'" && previous == "\\" ? "\\" : q) }
+            text.append(c)
+            previous = c
         }
-        out.append(q)
+        text.append(q)
+        out += String(text)
     }
 
     static func number(_ n: Number) -> String {
