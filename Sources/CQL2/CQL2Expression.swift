@@ -248,6 +248,48 @@ public enum CQL2 {
         return d <= days[m - 1]
     }
 
+    /// Checks a geometry literal, read from WKT or GeoJSON, against the rules of RFC 7946 that
+    /// both encodings can write: finite coordinates; a line string empty or of two or more
+    /// positions (and no empty part in a multi line string); rings of four or more positions
+    /// that end where they start (and no polygon of a multi polygon without rings). So the
+    /// two readers accept the same geometries, each prints to the other, and no degenerate
+    /// shape reaches GEOS, which would refuse it row by row.
+    static func geometry(_ g: Geometry, at position: SourcePosition) throws -> Geometry {
+        func bad(_ what: String) -> CQL2Error { CQL2Error("bad geometry: \(what)", at: position) }
+        func positions(_ cs: [Coordinate]) throws {
+            guard cs.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else { throw bad("a coordinate is not a finite number") }
+        }
+        func line(_ cs: [Coordinate]) throws {
+            try positions(cs)
+            guard cs.count >= 2 else { throw bad("a line string has \(cs.count) position\(cs.count == 1 ? "" : "s"), not two or more") }
+        }
+        func polygon(_ rings: [[Coordinate]]) throws {
+            for ring in rings {
+                try positions(ring)
+                guard ring.count >= 4, ring.first == ring.last else {
+                    throw bad("a linear ring must have four or more positions and end where it starts")
+                }
+            }
+        }
+        func check(_ g: Geometry) throws {
+            switch g {
+            case .point(let c): try positions(c.map { [$0] } ?? [])
+            case .multiPoint(let cs): try positions(cs)
+            case .lineString(let cs): if !cs.isEmpty { try line(cs) }
+            case .multiLineString(let lines): for l in lines { try line(l) }
+            case .polygon(let rings): try polygon(rings)
+            case .multiPolygon(let polygons):
+                for p in polygons {
+                    guard !p.isEmpty else { throw bad("a multi polygon has a polygon without rings") }
+                    try polygon(p)
+                }
+            case .geometryCollection(let parts): for part in parts { try check(part) }
+            }
+        }
+        try check(g)
+        return g
+    }
+
     /// A property name must be printable in CQL2 text: not empty, no `"`, no control characters.
     static func checkName(_ name: String, what: String, at position: SourcePosition) throws {
         guard !name.isEmpty, name.utf8.count <= maxNameLength,

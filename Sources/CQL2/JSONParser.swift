@@ -102,7 +102,7 @@ struct JSONReader {
         }
         if o["type"] != nil {
             do {
-                return try CQL2.node(.geometry(try GeoJSONGeometry.decode(.object(o))), at: at)
+                return try CQL2.node(.geometry(try CQL2.geometry(try GeoJSONGeometry.decode(.object(o)), at: at)), at: at)
             } catch let e as CQL2Error {
                 throw e
             } catch {

@@ -343,10 +343,12 @@ struct TextParser {
             if open == 0, t.isSymbol(")") || t.keyword == "EMPTY" { break }
         }
         let wkt = String(String.UnicodeScalarView(scalars[start..<end]))
+        let g: Geometry
         do {
-            return try WKT.decode(wkt)
+            g = try WKT.decode(wkt)
         } catch {
             throw CQL2Error("bad geometry: \(error)", at: position)
         }
+        return try CQL2.geometry(g, at: position)
     }
 }

@@ -31,3 +31,32 @@ import Geometry
         #expect(try CQL2Text.parse(#"n = '\\''"#) == CQL2Expression(.comparison(.equal, prop("n"), string("\\'"))))
     }
 }
+
+extension FuzzFindingTests {
+    // MARK: Geometry literals
+
+    @Test func geometryLiteralsFollowRFC7946InTextAsInJSON() throws {
+        // WKT took what GeoJSON refuses, so the JSON of these filters did not read back (and
+        // GEOS refused them row by row, matching nothing).
+        for wkt in ["POLYGON((0 0, 1 0, 1 1))", "POLYGON((0 0, 1 0, 1 1, 0 1))", "LINESTRING(0 0)", "POINT(nan 1)", "POINT(inf 1)",
+                    "MULTILINESTRING((0 0))", "MULTIPOLYGON(((0 0, 1 0, 0 0)))", "GEOMETRYCOLLECTION(LINESTRING(1 2))",
+                    "MULTIPOINT((1 2), (-inf 0))"] {
+            let e = try #require(throws: CQL2Error.self, "\(wkt)") { try CQL2Text.parse("S_INTERSECTS(geom, \(wkt))") }
+            #expect(e.message.hasPrefix("bad geometry"), "\(wkt): \(e.message)")
+        }
+        // GeoJSON took what WKT cannot write (`MULTIPOLYGON (())`).
+        for coordinates in [#"{"type":"MultiPolygon","coordinates":[[]]}"#, #"{"type":"MultiLineString","coordinates":[[]]}"#,
+                            #"{"type":"MultiLineString","coordinates":[[[1,2]]]}"#] {
+            #expect(throws: CQL2Error.self, "\(coordinates)") {
+                try CQL2JSON.parse(#"{"op":"s_intersects","args":[{"property":"geom"},"# + coordinates + "]}")
+            }
+        }
+        // What both can write reads back both ways, empty parts of a collection included.
+        for wkt in ["POINT EMPTY", "LINESTRING EMPTY", "POLYGON EMPTY", "MULTIPOLYGON EMPTY", "GEOMETRYCOLLECTION EMPTY",
+                    "GEOMETRYCOLLECTION (POINT EMPTY, GEOMETRYCOLLECTION EMPTY, LINESTRING (0 0, 1 1))",
+                    "POLYGON ((0 0, 1 0, 1 1, 0 0), (0.1 0.1, 0.2 0.1, 0.2 0.2, 0.1 0.1))", "MULTIPOINT ((1 2), (3 4))",
+                    "POINT Z (1 2 3)", "MULTILINESTRING ((0 0, 1e-300 1e300))"] {
+            try expectRoundTrips(try CQL2Text.parse("S_INTERSECTS(geom, \(wkt))"))
+        }
+    }
+}
