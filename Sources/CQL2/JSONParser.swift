@@ -28,8 +28,9 @@ public enum CQL2JSON {
 }
 
 struct JSONReader {
-    /// Function names that would read back as something else in CQL2 text.
-    static let reserved = TextParser.reserved
+    /// Function names that would read back as something else in CQL2 text (where `isNull(…)`
+    /// is refused rather than read as a function).
+    static let reserved = TextParser.reserved.union(["ISNULL"])
 
     func expression(_ json: JSONValue, path: String, depth: Int) throws -> CQL2Expression {
         let at = SourcePosition.json(path: path)

@@ -99,7 +99,8 @@ struct Lexer {
         if Self.isIdentifierStart(c) {
             while let d = peek(), Self.isIdentifierPart(d) { i += 1 }
             let word = String(String.UnicodeScalarView(scalars[start..<i]))
-            guard word.unicodeScalars.count <= CQL2.maxNameLength else { throw CQL2Error("a name longer than \(CQL2.maxNameLength) characters", at: position) }
+            // Counted in UTF-8 bytes, as `CQL2.checkName` counts quoted and JSON names.
+            guard word.utf8.count <= CQL2.maxNameLength else { throw CQL2Error("a name longer than \(CQL2.maxNameLength) bytes", at: position) }
             return token(.word(word))
         }
         if ("0"..."9").contains(c) || (c == "." && peek(1).map { ("0"..."9").contains($0) } == true) {

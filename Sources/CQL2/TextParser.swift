@@ -269,6 +269,9 @@ struct TextParser {
             let b = try predicateOperand(p)
             try expect(")")
             return try CQL2.node(.predicate(p, a, b), at: position)
+        case "ISNULL" where call:
+            // Not a function: CQL2 JSON's name of IS NULL, which the JSON reader reads as such.
+            throw CQL2Error("isNull(…) is CQL2 JSON; CQL2 text writes '… IS NULL'", at: position)
         case _ where Self.reserved.contains(upper):
             throw unexpected("a value, property, function or '('")
         case _ where call:

@@ -60,3 +60,23 @@ extension FuzzFindingTests {
         }
     }
 }
+
+extension FuzzFindingTests {
+    // MARK: Names
+
+    @Test func namesAreLimitedInBytesAndIsNullIsNotAFunction() throws {
+        // 200 'ệ' is 200 characters but 600 bytes: the lexer took it as a plain name, the
+        // quoted and JSON forms it prints to refused it.
+        let long = String(repeating: "ệ", count: 200)
+        #expect(throws: CQL2Error.self) { try CQL2Text.parse("\(long) = 1") }
+        #expect(throws: CQL2Error.self) { try CQL2Text.parse("\"\(long)\" = 1") }
+        let fits = String(repeating: "ệ", count: 85)
+        try expectRoundTrips(try CQL2Text.parse("\(fits) = 1"))
+        // `isNull(x)` was a function in text and IS NULL in the JSON it printed to.
+        let e = try #require(throws: CQL2Error.self) { try CQL2Text.parse("isNull(x)") }
+        #expect(e.message.contains("IS NULL"))
+        #expect(try CQL2Text.parse("isNull = 1") == CQL2Expression(.comparison(.equal, prop("isNull"), CQL2Expression(.number(.integer(1))))))
+        #expect(try CQL2JSON.parse(#"{"op":"ISNULL","args":[{"property":"x"}]}"#) == CQL2Expression(.isNull(prop("x"))))
+        #expect(throws: CQL2Error.self) { try CQL2JSON.parse(#"{"op":"ısNull","args":[{"property":"x"}]}"#) }  // dotless ı: ISNULL to text
+    }
+}
