@@ -293,7 +293,9 @@ struct TextParser {
         }
     }
 
-    /// An argument of S_/T_/A_: for array predicates a bracket always opens an array.
+    /// An argument of S_/T_/A_. For array predicates a bracket opens an array (`(a)` is one of
+    /// one item), unless what follows the bracket shows that it began an expression
+    /// (`(a * b) + c`): then the bracket is that expression's first operand, read once.
     mutating func predicateOperand(_ p: Predicate) throws -> CQL2Expression {
         if p.isArray, current.isSymbol("(") { return try parenthesised(arrayOnly: true) }
         return try expression()
@@ -301,11 +303,13 @@ struct TextParser {
 
     /// One end of INTERVAL: a quoted date, timestamp or `..`, or any expression (property, function).
     mutating func instant() throws -> CQL2Expression {
-        if case .string(let s) = current.kind {
+        if case .string(let s) = current.kind, ahead(1).isSymbol(",") || ahead(1).isSymbol(")") {
             let position = advance().position
             return try CQL2.node(try CQL2.instant(s, at: position), at: position)
         }
-        return try expression()
+        let e = try expression()
+        if case .string(let s) = e.kind { return try CQL2.node(try CQL2.instant(s, at: e.position), at: e.position) }
+        return e
     }
 
     mutating func string(what: String) throws -> String {

@@ -79,4 +79,18 @@ extension FuzzFindingTests {
         #expect(try CQL2JSON.parse(#"{"op":"ISNULL","args":[{"property":"x"}]}"#) == CQL2Expression(.isNull(prop("x"))))
         #expect(throws: CQL2Error.self) { try CQL2JSON.parse(#"{"op":"ısNull","args":[{"property":"x"}]}"#) }  // dotless ı: ISNULL to text
     }
+
+    // MARK: Interval ends
+
+    @Test func aStringAtAnIntervalsEndIsAnInstantHoweverBracketed() throws {
+        // `INTERVAL(('abc'), '..')` held a plain string, which CQL2 JSON cannot: its strings are instants.
+        #expect(throws: CQL2Error.self) { try CQL2Text.parse("T_AFTER(t, INTERVAL(('abc'), '..'))") }
+        #expect(try CQL2Text.parse("INTERVAL(('2020-01-01'), ('..'))") == CQL2Text.parse("INTERVAL('2020-01-01', '..')"))
+        // A string that only begins an end belongs to the expression (printed from JSON as such).
+        let e = try CQL2Text.parse("INTERVAL('a' = 'b', '2020-01-01T00:00:00Z')")
+        #expect(e == CQL2Expression(.interval(CQL2Expression(.comparison(.equal, string("a"), string("b"))),
+                                              CQL2Expression(.timestamp("2020-01-01T00:00:00Z")))))
+        try expectRoundTrips(e)
+        try expectRoundTrips(try CQL2JSON.parse(#"{"interval":[{"op":"like","args":["a","b"]},".."]}"#))
+    }
 }
