@@ -34,7 +34,9 @@ struct JSONReader {
 
     func expression(_ json: JSONValue, path: String, depth: Int) throws -> CQL2Expression {
         let at = SourcePosition.json(path: path)
-        guard depth < CQL2.maxDepth else { throw CQL2Error("the filter nests deeper than \(CQL2.maxDepth) levels", at: at) }
+        // `depth` counts JSON arrays, which may be two per level of the tree (IN's list is an
+        // array in an array); the tree's own height is checked by `CQL2.node`.
+        guard depth < 2 * CQL2.maxDepth else { throw CQL2Error("the filter nests deeper than \(CQL2.maxDepth) levels", at: at) }
         switch json {
         case .null:
             throw CQL2Error("null is not a CQL2 value", at: at)

@@ -2,7 +2,10 @@ import Geometry
 
 extension CQL2Text {
     /// The CQL2 text of a tree; it parses back to an equal tree. Property names are always
-    /// double-quoted and arithmetic fully bracketed, so no keyword or precedence can change it.
+    /// double-quoted and every operand that is not a single value is bracketed, so no keyword
+    /// or precedence can change it. Each level of the tree adds at most one level of nesting
+    /// (a bracket, or an argument or list item), which is all the parser counts: a tree the
+    /// parsers accept prints to text they accept.
     public static func print(_ e: CQL2Expression) -> String {
         var out = ""
         write(e, into: &out)
@@ -10,15 +13,17 @@ extension CQL2Text {
     }
 
     /// Nodes that must be bracketed where an operand is expected.
-    private static func isBoolean(_ e: CQL2Expression) -> Bool {
+    private static func isCompound(_ e: CQL2Expression) -> Bool {
         switch e.kind {
-        case .and, .or, .not, .comparison, .like, .between, .in, .isNull: true
+        case .and, .or, .not, .comparison, .like, .between, .in, .isNull, .arithmetic: true
         default: false
         }
     }
 
+    /// An operand of an operator: bracketed unless a single value. Elsewhere (the whole filter,
+    /// arguments, list items, inside NOT's brackets) a node is written bare.
     private static func operand(_ e: CQL2Expression, into out: inout String) {
-        if isBoolean(e) {
+        if isCompound(e) {
             out += "("
             write(e, into: &out)
             out += ")"
@@ -123,11 +128,9 @@ extension CQL2Text {
             operand(a, into: &out)
             out += " IS NULL"
         case .arithmetic(let op, let a, let b):
-            out += "("
             operand(a, into: &out)
             out += " \(op.rawValue) "
             operand(b, into: &out)
-            out += ")"
         case .predicate(let p, let a, let b):
             out += "\(p.textName)("
             list([a, b], into: &out)

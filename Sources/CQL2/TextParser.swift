@@ -20,6 +20,8 @@ struct TextParser {
     let scalars: [Unicode.Scalar]
     var index = 0
     var depth = 0
+    /// A primary already read (see `predicateOperand`), for the next `primary()` to return.
+    var pending: CQL2Expression?
 
     static let geometryKeywords: Set<String> = ["POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION"]
     /// Words that are never property or function names in CQL2 text.
@@ -51,7 +53,10 @@ struct TextParser {
         return true
     }
 
-    /// Runs `body` one level deeper, refusing input that nests past `CQL2.maxDepth`.
+    /// Runs `body` one level deeper, refusing input that nests past `CQL2.maxDepth`. Only
+    /// `expression()` recurses through here: once for the whole filter, once for each bracket
+    /// and each argument or list item. Prefixes and chains (`NOT NOT x`, `- - x`, `a ^ b ^ c`)
+    /// are read in loops, so a printed tree nests no deeper than it is tall (`CQL2Text.print`).
     mutating func nested<T>(_ body: (inout TextParser) throws -> T) throws -> T {
         depth += 1
         defer { depth -= 1 }
@@ -82,12 +87,11 @@ struct TextParser {
     }
 
     mutating func negation() throws -> CQL2Expression {
-        let position = current.position
-        if accept(keyword: "NOT") {
-            let inner = try nested { try $0.negation() }
-            return try CQL2.node(.not(inner), at: position)
-        }
-        return try predicate()
+        var nots: [SourcePosition] = []
+        while pending == nil, current.keyword == "NOT" { nots.append(advance().position) }
+        var e = try predicate()
+        for position in nots.reversed() { e = try CQL2.node(.not(e), at: position) }
+        return e
     }
 
     /// A comparison, LIKE, BETWEEN, IN or IS NULL on an arithmetic operand, or the operand alone.
@@ -160,26 +164,43 @@ struct TextParser {
         }
     }
 
+    /// `a ^ b ^ c` is `a ^ (b ^ c)`: the operands are read in a loop and folded from the right.
     mutating func power() throws -> CQL2Expression {
-        let base = try unary()
-        guard current.isSymbol("^") else { return base }
-        let position = advance().position
-        let exponent = try nested { try $0.power() }
-        return try CQL2.node(.arithmetic(.power, base, exponent), at: position)
+        var operands = [try unary()]
+        var positions: [SourcePosition] = []
+        while current.isSymbol("^") {
+            positions.append(advance().position)
+            operands.append(try unary())
+        }
+        var e = operands.removeLast()
+        while let base = operands.popLast(), let position = positions.popLast() {
+            e = try CQL2.node(.arithmetic(.power, base, e), at: position)
+        }
+        return e
     }
 
     /// `-x` is a negative literal when x is a number, otherwise `-1 * x` (as CQL2 JSON writes it).
     mutating func unary() throws -> CQL2Expression {
-        guard current.isSymbol("-") else { return try primary() }
-        let position = advance().position
-        let operand = try nested { try $0.unary() }
-        if case .number(let n) = operand.kind { return try CQL2.node(.number(n.negated), at: position) }
-        return try CQL2.node(.arithmetic(.multiply, try CQL2.node(.number(.integer(-1)), at: position), operand), at: position)
+        var minuses: [SourcePosition] = []
+        while pending == nil, current.isSymbol("-") { minuses.append(advance().position) }
+        var e = try primary()
+        for position in minuses.reversed() {
+            if case .number(let n) = e.kind {
+                e = try CQL2.node(.number(n.negated), at: position)
+            } else {
+                e = try CQL2.node(.arithmetic(.multiply, try CQL2.node(.number(.integer(-1)), at: position), e), at: position)
+            }
+        }
+        return e
     }
 
     // MARK: Primaries
 
     mutating func primary() throws -> CQL2Expression {
+        if let e = pending {
+            pending = nil
+            return e
+        }
         let token = current
         let position = token.position
         switch token.kind {
@@ -297,11 +318,20 @@ struct TextParser {
     /// one item), unless what follows the bracket shows that it began an expression
     /// (`(a * b) + c`): then the bracket is that expression's first operand, read once.
     mutating func predicateOperand(_ p: Predicate) throws -> CQL2Expression {
-        if p.isArray, current.isSymbol("(") { return try parenthesised(arrayOnly: true) }
+        guard p.isArray, current.isSymbol("(") else { return try expression() }
+        let group = try parenthesised(arrayOnly: true)
+        if current.isSymbol(",") || current.isSymbol(")") { return group }
+        if case .array(let items) = group.kind, items.count == 1 {
+            pending = items[0]
+        } else {
+            pending = group
+        }
         return try expression()
     }
 
-    /// One end of INTERVAL: a quoted date, timestamp or `..`, or any expression (property, function).
+    /// One end of INTERVAL: a quoted date, timestamp or `..`, or any expression (property,
+    /// function). A string is always an instant, as in CQL2 JSON, however it is bracketed; a
+    /// string that only begins the end (`'a' = b`) belongs to the expression.
     mutating func instant() throws -> CQL2Expression {
         if case .string(let s) = current.kind, ahead(1).isSymbol(",") || ahead(1).isSymbol(")") {
             let position = advance().position

@@ -94,3 +94,65 @@ extension FuzzFindingTests {
         try expectRoundTrips(try CQL2JSON.parse(#"{"interval":[{"op":"like","args":["a","b"]},".."]}"#))
     }
 }
+
+extension FuzzFindingTests {
+    // MARK: Nesting
+
+    /// `n` levels of `wrap` around `leaf`, as CQL2 JSON.
+    func nested(_ n: Int, _ leaf: String, _ wrap: (String, Int) -> String) -> String {
+        var json = leaf
+        for i in 0..<n { json = wrap(json, i) }
+        return json
+    }
+
+    @Test func everyTreeWithinTheLimitPrintsToTextWithinIt() throws {
+        // 40 NOTs from JSON printed as `NOT (NOT (…))`, which counted two levels a NOT.
+        let shapes: [(String, String, (String, Int) -> String)] = [
+            ("not", "true", { e, _ in #"{"op":"not","args":[\#(e)]}"# }),
+            ("power", "1", { e, _ in #"{"op":"^","args":[2,\#(e)]}"# }),
+            ("power and not", "true", { e, i in i % 2 == 0 ? #"{"op":"not","args":[\#(e)]}"# : #"{"op":"^","args":[2,\#(e)]}"# }),
+            ("function of a sum", "1", { e, i in i % 2 == 0 ? #"{"op":"+","args":[\#(e),1]}"# : #"{"op":"f","args":[\#(e)]}"# }),
+            ("casei of a difference", "1", { e, i in i % 2 == 0 ? #"{"op":"-","args":[1,\#(e)]}"# : #"{"op":"casei","args":[\#(e)]}"# }),
+            ("minus one times", #"{"property":"x"}"#, { e, _ in #"{"op":"*","args":[-1,\#(e)]}"# }),
+            ("interval of a comparison", #""2020-01-01""#, { e, i in i % 2 == 0 ? #"{"op":"=","args":["a",\#(e)]}"# : #"{"interval":[\#(e),".."]}"# }),
+            ("comparison of IS NULL", "true", { e, i in i % 2 == 0 ? #"{"op":"isNull","args":[\#(e)]}"# : #"{"op":"=","args":[\#(e),true]}"# }),
+            ("array", "1", { e, _ in "[\(e),1]" }),
+            ("array predicate of a product", "1", { e, i in
+                i % 2 == 0 ? #"{"op":"*","args":[\#(e),2]}"# : #"{"op":"a_contains","args":[\#(e),[1,2]]}"# }),
+            ("and, or", "true", { e, i in #"{"op":"\#(i % 2 == 0 ? "and" : "or")","args":[\#(e),true]}"# }),
+            // IN's list is an array in an array: two JSON levels for one of the tree.
+            ("in", "true", { e, _ in #"{"op":"in","args":[\#(e),[true]]}"# }),
+        ]
+        for (name, leaf, wrap) in shapes {
+            let e = try CQL2JSON.parse(nested(CQL2.maxDepth - 1, leaf, wrap))
+            #expect(e.height == CQL2.maxDepth, "\(name)")
+            try expectRoundTrips(e)
+            #expect(throws: CQL2Error.self, "\(name)") { try CQL2JSON.parse(nested(CQL2.maxDepth, leaf, wrap)) }
+        }
+        // Prefixes and chains are read in loops, not recursed into: as tall as the limit allows.
+        for prefix in ["NOT ", "- ", "2 ^ "] {
+            let e = try CQL2Text.parse(String(repeating: prefix, count: CQL2.maxDepth - 1) + "x")
+            #expect(e.height == CQL2.maxDepth, "\(prefix)")
+            try expectRoundTrips(e)
+            #expect(throws: CQL2Error.self) { try CQL2Text.parse(String(repeating: prefix, count: CQL2.maxDepth) + "x") }
+        }
+        #expect(try CQL2Text.parse(String(repeating: "- ", count: 1_000) + "5") == CQL2Expression(.number(.integer(5))))
+    }
+
+    @Test func anArrayPredicatesOperandMayBeginWithABracketedOperand() throws {
+        // `A_CONTAINS(1 + 2, x)` printed as `A_CONTAINS((1 + 2), "x")`, which reads `(1 + 2)` as an array.
+        let e = try CQL2Text.parse("A_CONTAINS(1 + 2, x)")
+        try expectRoundTrips(e)
+        #expect(CQL2Text.print(e) == #"A_CONTAINS(1 + 2, "x")"#)
+        let sum = CQL2Expression(.arithmetic(.add, CQL2Expression(.arithmetic(.multiply, prop("a"), prop("b"))), prop("c")))
+        #expect(try CQL2Text.parse("A_CONTAINS((a * b) + c, (1, 2))")
+                == CQL2Expression(.predicate(.aContains, sum, CQL2Expression(.array([CQL2Expression(.number(.integer(1))), CQL2Expression(.number(.integer(2)))])))))
+        try expectRoundTrips(CQL2Expression(.predicate(.aOverlaps, sum, prop("x"))))
+        // A bracket followed by `,` or `)` is still an array, of one item too.
+        #expect(try CQL2Text.parse("A_EQUALS((a), (b, c))") == CQL2Expression(.predicate(.aEquals, CQL2Expression(.array([prop("a")])),
+                                                                                             CQL2Expression(.array([prop("b"), prop("c")])))))
+        #expect(try CQL2Text.parse("A_EQUALS((a) NOT IN (1), x)") == CQL2Text.parse("A_EQUALS(a NOT IN (1), x)"))
+        let pair = CQL2Expression(.array([CQL2Expression(.number(.integer(1))), CQL2Expression(.number(.integer(2)))]))
+        #expect(try CQL2Text.parse("A_EQUALS((1, 2) = x, y)") == CQL2Expression(.predicate(.aEquals, CQL2Expression(.comparison(.equal, pair, prop("x"))), prop("y"))))
+    }
+}
