@@ -6,10 +6,36 @@ extension CQL2Text {
     /// or precedence can change it. Each level of the tree adds at most one level of nesting
     /// (a bracket, or an argument or list item), which is all the parser counts: a tree the
     /// parsers accept prints to text they accept.
+    ///
+    /// Two things CQL2 JSON can hold have no CQL2 text (see `canWrite`): a string that ends in a
+    /// backslash, and an array of one item anywhere but as an operand of A_EQUALS, A_CONTAINS,
+    /// A_CONTAINEDBY or A_OVERLAPS. Their text reads back as something else, or not at all.
     public static func print(_ e: CQL2Expression) -> String {
         var out = ""
         write(e, into: &out)
         return out
+    }
+
+    /// Whether `print(e)` reads back to `e`, for a tree either parser built. False for what CQL2
+    /// text cannot write: a string ending in a backslash (`'a\'` reads `\'` as a quote, the
+    /// grammar's escape, and is not closed), and an array of one item outside an array
+    /// predicate's operands (`('a')` is 'a' in brackets; only an array predicate's operand
+    /// reads brackets as an array).
+    public static func canWrite(_ e: CQL2Expression) -> Bool {
+        canWrite(e, arrayOperand: false)
+    }
+
+    private static func canWrite(_ e: CQL2Expression, arrayOperand: Bool) -> Bool {
+        switch e.kind {
+        case .string(let s):
+            return s.unicodeScalars.last != "\\"
+        case .array(let items) where items.count == 1 && !arrayOperand:
+            return false
+        case .predicate(let p, let a, let b) where p.isArray:
+            return canWrite(a, arrayOperand: true) && canWrite(b, arrayOperand: true)
+        default:
+            return e.kind.children.allSatisfy { canWrite($0, arrayOperand: false) }
+        }
     }
 
     /// Nodes that must be bracketed where an operand is expected.

@@ -155,4 +155,20 @@ extension FuzzFindingTests {
         let pair = CQL2Expression(.array([CQL2Expression(.number(.integer(1))), CQL2Expression(.number(.integer(2)))]))
         #expect(try CQL2Text.parse("A_EQUALS((1, 2) = x, y)") == CQL2Expression(.predicate(.aEquals, CQL2Expression(.comparison(.equal, pair, prop("x"))), prop("y"))))
     }
+
+    // MARK: What CQL2 text cannot write
+
+    @Test func canWriteNamesWhatTextCannotSay() throws {
+        // A string ending in a backslash, and an array of one item outside an array predicate.
+        let trailing = try CQL2JSON.parse(#"{"op":"=","args":[{"property":"x"},"a\\"]}"#)
+        #expect(!CQL2Text.canWrite(trailing))
+        #expect(throws: CQL2Error.self) { try CQL2Text.parse(CQL2Text.print(trailing)) }
+        let one = try CQL2JSON.parse(#"{"op":"=","args":[{"property":"x"},["a"]]}"#)
+        #expect(!CQL2Text.canWrite(one))
+        #expect(try CQL2Text.parse(CQL2Text.print(one)) != one)
+        // As an array predicate's operand, an array of one item is fine; inside one it is not.
+        #expect(CQL2Text.canWrite(try CQL2JSON.parse(#"{"op":"a_contains","args":[{"property":"x"},["a"]]}"#)))
+        #expect(!CQL2Text.canWrite(try CQL2JSON.parse(#"{"op":"a_contains","args":[{"property":"x"},[["a"],"b"]]}"#)))
+        #expect(CQL2Text.canWrite(try CQL2JSON.parse(#"{"op":"=","args":[{"property":"x"},"a\\b"]}"#)))
+    }
 }
