@@ -45,8 +45,8 @@ struct CQL2SQLite {
         case .boolean(let b): return b ? "1" : "0"
         case .property: return "(\(try value(e)) = 1)"
         case .not(let a): return "(NOT \(try predicate(a)))"
-        case .and(let xs): return "(" + (try xs.map { try predicate($0) }).joined(separator: " AND ") + ")"
-        case .or(let xs): return "(" + (try xs.map { try predicate($0) }).joined(separator: " OR ") + ")"
+        case .and(let xs): return Self.joined(try xs.map { try predicate($0) }, "AND")
+        case .or(let xs): return Self.joined(try xs.map { try predicate($0) }, "OR")
         case .comparison(let op, let a, let b):
             let temporal = isTemporal(a) || isTemporal(b)
             return "(\(try value(a, instant: temporal)) \(op.rawValue) \(try value(b, instant: temporal)))"
@@ -65,6 +65,30 @@ struct CQL2SQLite {
             throw CQL2Error("\(p.textName) is not supported", at: e.position)
         default:
             throw CQL2Error("not a predicate", at: e.position)
+        }
+    }
+
+    /// Terms joined by AND or OR, bracketed in halves: SQLite parses `a OR b OR c …` as a chain
+    /// one level deeper per term and refuses one over 1,000 levels (`Expression tree is too
+    /// large`), which a client listing a thousand ids as `id = … OR id = …` reaches; halves keep
+    /// a list of n terms to about log2(n) levels.
+    static func joined(_ terms: [String], _ op: String) -> String {
+        guard terms.count > 8 else { return "(" + terms.joined(separator: " \(op) ") + ")" }
+        let half = terms.count / 2
+        return "(" + joined(Array(terms[..<half]), op) + " \(op) " + joined(Array(terms[half...]), op) + ")"
+    }
+
+    /// Runs the statement that holds a filter's clause. SQLite's parser has a fixed stack: SQL
+    /// nested about 30 levels deep (`x > (1 + (1 + (1 + …)))`, within CQL2's 64 levels) is a
+    /// `parser stack overflow` to SQLite 3.40, as an expression tree over 1,000 levels is too
+    /// large. Such a filter is refused as any filter the store cannot run is, a `CQL2Error` (a
+    /// 400 for the caller), not as a failure of the store (a 500).
+    static func refusingTooDeep<T>(_ filter: CQL2Filter, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR
+            && ["parser stack overflow", "Expression tree is too large"].contains(where: { error.message?.contains($0) == true }) {
+            throw CQL2Error("the filter nests too deeply for SQLite to run it; write it with fewer levels of brackets", at: filter.expression.position)
         }
     }
 
@@ -219,7 +243,9 @@ extension GeoPackageStore {
             let clause = try CQL2SQLite.translate(filter, schema: sql.schema)
             let n = clause.arguments.count
             let query = "SELECT \(sql.row.selectColumns) FROM \(GeoPackageSchema.quoted(layer)) WHERE \(clause.sql) ORDER BY \"fid\" LIMIT ?\(n + 1) OFFSET ?\(n + 2)"
-            let rows = try Row.fetchCursor(db, sql: query, arguments: StatementArguments(clause.arguments + [limit.databaseValue, offset.databaseValue]))
+            let rows = try CQL2SQLite.refusingTooDeep(filter) {
+                try Row.fetchCursor(db, sql: query, arguments: StatementArguments(clause.arguments + [limit.databaseValue, offset.databaseValue]))
+            }
             var out = [Feature]()
             while let row = try rows.next() {
                 try Deadline.check()
@@ -233,8 +259,10 @@ extension GeoPackageStore {
         try pool.read { db in
             let sql = try self.layerSQL(db, layer)
             let clause = try CQL2SQLite.translate(filter, schema: sql.schema)
-            return try Int.fetchOne(db, sql: "SELECT count(*) FROM \(GeoPackageSchema.quoted(layer)) WHERE \(clause.sql)",
-                                    arguments: StatementArguments(clause.arguments)) ?? 0
+            return try CQL2SQLite.refusingTooDeep(filter) {
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(GeoPackageSchema.quoted(layer)) WHERE \(clause.sql)",
+                                 arguments: StatementArguments(clause.arguments))
+            } ?? 0
         }
     }
 }

@@ -142,4 +142,20 @@ import TestSupport
         #expect(try ids(backend, "name = 'x\"); DROP TABLE places; --'") == [])
         #expect(try ids(backend, "floors > 0").count == 3)
     }
+
+    /// Found by `fuzz-cql2`: a long OR list went to SQLite as a chain over its 1,000 levels, and
+    /// nesting within CQL2's 64 levels overflowed SQLite's parser stack; both were store errors.
+    @Test(arguments: Backend.allCases) func longListsRunAndNestingSQLiteCannotParseIsAFilterError(_ backend: Backend) throws {
+        let alternatives = (0..<1_200).map { "floors = \($0)" }.joined(separator: " OR ")
+        #expect(try ids(backend, alternatives) == ["a", "b", "c"])
+        let conjuncts = (0..<1_200).map { "floors <> \($0 + 100)" }.joined(separator: " AND ")
+        #expect(try ids(backend, conjuncts) == ["a", "b", "c"])
+        guard backend == .geoPackage else { return }
+        let sum = "floors > " + String(repeating: "(1 + ", count: 40) + "floors" + String(repeating: ")", count: 40)
+        let e = try #require(throws: CQL2Error.self) { try ids(backend, sum) }
+        #expect(e.message.contains("nests too deeply"))
+        let nots = String(repeating: "NOT ", count: 60) + "floors = 1"
+        #expect(throws: CQL2Error.self) { try ids(backend, nots) }
+        #expect(try ids(backend, String(repeating: "NOT ", count: 20) + "floors = 1") == ["c"])
+    }
 }

@@ -21,8 +21,8 @@ func run(_ e: CQL2Expression, from source: String) {
     do {
         _ = try FuzzLayer.store.count(layer: FuzzLayer.name, filter: filter)
     } catch is CQL2Error {
-        // A checked filter the translation still refuses (a BBOX whose minimum y exceeds its
-        // maximum): a 400 for the caller, not a finding.
+        // A checked filter the store still refuses (a BBOX whose minimum y exceeds its
+        // maximum, nesting deeper than SQLite's parser takes): a 400 for the caller.
     } catch {
         fail("a checked filter failed in SQLite: \(error)\nfilter (from \(source)): \(CQL2Text.print(e))")
     }
