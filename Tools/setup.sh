@@ -69,8 +69,9 @@ fi
 
 # Independent readers the tests use when present: OGC schema validation, PMTiles, MVT.
 # rdflib and pyshacl: the DCAT-AP 3.0 catalogue's parse and SHACL check (Tools/validate-catalog.py).
-if ! python3 -c "import jsonschema, yaml, referencing, pmtiles, mapbox_vector_tile, rdflib, pyshacl" 2>/dev/null; then
-  python3 -m pip install -q jsonschema pyyaml referencing pmtiles mapbox-vector-tile rdflib pyshacl >/dev/null 2>&1 \
-    && echo "setup: Python test readers installed (jsonschema, pyyaml, pmtiles, mapbox-vector-tile, rdflib, pyshacl)" \
+# owslib: the OGC API client whose filters must reach the server (GDALClientTests).
+if ! python3 -c "import jsonschema, yaml, referencing, pmtiles, mapbox_vector_tile, rdflib, pyshacl, owslib" 2>/dev/null; then
+  python3 -m pip install -q jsonschema pyyaml referencing pmtiles mapbox-vector-tile rdflib pyshacl owslib >/dev/null 2>&1 \
+    && echo "setup: Python test readers installed (jsonschema, pyyaml, pmtiles, mapbox-vector-tile, rdflib, pyshacl, owslib)" \
     || echo "setup: could not install the Python test readers: those checks will be skipped" >&2
 fi

@@ -49,6 +49,9 @@ import TestSupport
             let box = "bbox=\(p.x - 0.00005),\(p.y - 0.00005),\(p.x + 0.00005),\(p.y + 0.00005)"
             let cases: [(String, Int64)] = [
                 (Self.filter("amenity = 'cafe'"), 1),
+                // Spaces as `+` (forms, OWSLib); with spaces as `%20`, a `+` is a plus.
+                ("filter=amenity+%3D+%27cafe%27", 1),
+                ("filter=amenity%20%3D%20%27cafe%27%20AND%201%20+%201%20%3D%202", 1),
                 (Self.filter("amenity IN ('cafe', 'market')") + "&amenity=market", 1),
                 (Self.filter("S_INTERSECTS(geom, POINT(\(p.x) \(p.y)))"), 2),
                 // `geometry`, as most people write it, is the same property.

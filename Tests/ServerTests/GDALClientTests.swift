@@ -63,6 +63,29 @@ struct GDALClientTests {
                 "no unfiltered page past the first (the one GDAL reads to learn the fields)")
     }
 
+    /// OWSLib's OGC API – Features client passes a CQL2 text filter on to the server: the
+    /// answer is the server's count of the filter, of features that all match it, however few
+    /// were asked for (a client filtering on its side would have had to fetch every parcel).
+    @Test func owslibSendsACQL2FilterToTheServer() async throws {
+        let state = try ServerFixture.shared.get()
+        let expected = try state.store.count(layer: "parcels", matching: ["land_use": "ODT"], asOf: nil)
+        let script = """
+            import sys
+            from owslib.ogcapi.features import Features
+            api = Features(sys.argv[1])
+            page = api.collection_items("parcels", limit=3, filter="land_use = 'ODT' AND area_m2 > 0")
+            uses = sorted({f["properties"]["land_use"] for f in page["features"]})
+            print(page["numberMatched"], len(page["features"]), ",".join(uses))
+            """
+        let app = Application(router: LandMapServer.router(state), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let run = try await app.test(.live) { client in
+            let port = try #require(client.port)
+            return try await Self.run("python3", ["-c", script, "http://127.0.0.1:\(port)"])
+        }
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(expected) 3 ODT", "\(run.output)")
+    }
+
     /// GDAL builds its fields from the collection's schema: a custom layer's property that only
     /// later features carry is there, and filters on a custom field go to the server too.
     @Test func gdalSeesEveryFieldOfACustomLayerAndFiltersOnIt() async throws {

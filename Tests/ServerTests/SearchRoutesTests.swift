@@ -53,6 +53,10 @@ import TestSupport
                     #expect(found == hit["id"], "\(hit["id"] ?? .null) at \(p)")
                 }
             }
+            // Spaces written `+`, as a form or a typed address bar sends them: the same hits.
+            let plus = try await client.execute(uri: "/search?q=Nguyen+Thi+Thap+206&limit=3", method: .get) { Self.hits($0).map { $0["id"] } }
+            let spaces = try await client.execute(uri: "/search?q=Nguyen%20Thi%20Thap%20206&limit=3", method: .get) { Self.hits($0).map { $0["id"] } }
+            #expect(plus.count == 3 && plus == spaces)
             for bad in ["", "q=", "q=a&limit=0", "q=a&limit=51", "q=" + String(repeating: "a", count: 201), "q=a&layers=roads"] {
                 try await client.execute(uri: "/search?\(bad)", method: .get) { r in
                     #expect(r.status == .badRequest || r.status == .notFound, "\(bad): \(r.status)")

@@ -66,7 +66,7 @@ struct FilterParameters {
 
     /// The request's checked filter, with `equals` (`property=value`) joined to it; nil without `filter`.
     static func filter(_ request: Request, queryables: Queryables, equals: [String: JSONValue], crs: CRSCatalog) throws -> CQL2Filter? {
-        guard let text = request.query("filter") else { return nil }
+        guard let text = request.text("filter") else { return nil }
         let expression: CQL2Expression
         do {
             switch request.query("filter-lang") ?? "cql2-text" {

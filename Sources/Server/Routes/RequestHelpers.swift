@@ -9,6 +9,21 @@ extension Request {
         uri.queryParameters[Substring(name)].map(String.init)
     }
 
+    /// The first value of a text parameter (a CQL2 filter, a search), with `+` read as a space
+    /// where the client wrote its spaces so (HTML forms, Python's `urlencode`: OWSLib): where a
+    /// space is written `%20` (QGIS, GDAL, browsers' `encodeURIComponent`), `+` is a plus.
+    func text(_ name: String) -> String? {
+        guard let decoded = query(name) else { return nil }
+        for pair in (uri.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first == Substring(name), parts.count == 2 else { continue }
+            let raw = parts[1]
+            guard raw.contains("+"), !raw.contains("%20") else { return decoded }
+            return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? decoded
+        }
+        return decoded
+    }
+
     /// Every value of a parameter that may repeat (`label=number=13&label=land_use=14`).
     func queries(_ name: String) -> [String] {
         uri.queryParameters.getAll(name)

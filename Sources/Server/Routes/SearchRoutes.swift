@@ -21,7 +21,7 @@ struct SearchRoutes {
     /// and naming one in `layers` is the same 404 as naming none that exists. The index holds
     /// no private field (see `SearchDocument`), so labels are the same for every caller.
     func search(_ request: Request, _ identity: Identity?) throws -> Response {
-        guard let q = request.query("q"), !q.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let q = request.text("q"), !q.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw Problem.badRequest("give q, the text to search for (an address, a parcel key such as 27484-56-1 or 'tờ 56 thửa 1', a ward's name, a zone code)")
         }
         guard q.count <= 200 else { throw Problem.badRequest("'q' is \(q.count) characters long; at most 200") }
