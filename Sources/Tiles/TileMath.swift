@@ -61,15 +61,22 @@ public struct TileID: Hashable, Sendable, CustomStringConvertible {
 
     /// Every tile of a zoom that a longitude/latitude box touches.
     public static func covering(_ box: BoundingBox, zoom: Int) -> [TileID] {
+        guard let range = range(covering: box, zoom: zoom) else { return [] }
+        var out = [TileID]()
+        for x in range.columns {
+            for y in range.rows { if let t = TileID(z: zoom, x: x, y: y) { out.append(t) } }
+        }
+        return out
+    }
+
+    /// The columns (x) and rows (y) of the tiles `covering` lists, without listing them: at z22
+    /// a district is millions of tiles. nil when the zoom is out of range.
+    public static func range(covering box: BoundingBox, zoom: Int) -> (columns: ClosedRange<Int>, rows: ClosedRange<Int>)? {
         let epsilon = 1e-11
         let north = min(box.maxY, WebMercator.maxLatitude), south = max(box.minY, -WebMercator.maxLatitude)
         guard let ul = containing(Coordinate(box.minX, north), zoom: zoom),
-              let lr = containing(Coordinate(box.maxX - epsilon, south + epsilon), zoom: zoom) else { return [] }
-        var out = [TileID]()
-        for x in ul.x...max(ul.x, lr.x) {
-            for y in ul.y...max(ul.y, lr.y) { if let t = TileID(z: zoom, x: x, y: y) { out.append(t) } }
-        }
-        return out
+              let lr = containing(Coordinate(box.maxX - epsilon, south + epsilon), zoom: zoom) else { return nil }
+        return (ul.x...max(ul.x, lr.x), ul.y...max(ul.y, lr.y))
     }
 }
 
