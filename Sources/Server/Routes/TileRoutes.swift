@@ -24,17 +24,26 @@ struct TileRoutes {
         router.get("/tiles/:layers") { request, context in try self.tileJSON(request, context.parameters.require("layers"), identity: context.identity) }
     }
 
+    /// A layer a tile draws: its data version, what the caller may see of it, its schema.
+    typealias TileLayer = (name: String, version: Int64, access: LayerAccess, schema: LayerSchema)
+
     /// The layers of a `layers` path segment (`parcels` or `parcels,zoning`) the caller may
-    /// read, each with its data version and what the caller's tiles of it depend on: cheap
-    /// enough for every tile request (no feature counting). A layer that does not exist or
-    /// that the caller may not read is left out, so a composite tile never tells one from the
-    /// other; 404 only when none is left.
-    func layers(_ text: String, _ identity: Identity?) throws -> [(name: String, version: Int64, access: LayerAccess, schema: LayerSchema)] {
+    /// read: see `readable`. At most sixteen may be asked.
+    func layers(_ text: String, _ identity: Identity?) throws -> [TileLayer] {
         let names = text.split(separator: ",").map(String.init)
         guard !names.isEmpty, names.count <= 16 else { throw Problem.badRequest("give one to sixteen layers, separated by commas") }
+        return try readable(names, identity, asked: text)
+    }
+
+    /// The named layers the caller may read, each with its data version and what the caller's
+    /// tiles of it depend on: cheap enough for every tile request (no feature counting). A layer
+    /// that does not exist or that the caller may not read is left out, so a composite tile never
+    /// tells one from the other; 404 only when none is left. The OGC API – Tiles routes ask it
+    /// too, so every tile of either path is drawn for the same layers and audience.
+    func readable(_ names: [String], _ identity: Identity?, asked text: String) throws -> [TileLayer] {
         let known = try state.store.schemas(of: names)
         var seen = Set<String>()
-        let found = names.compactMap { name -> (name: String, version: Int64, access: LayerAccess, schema: LayerSchema)? in
+        let found = names.compactMap { name -> TileLayer? in
             guard seen.insert(name).inserted, let v = known.versions[name], let schema = known.schemas[name] else { return nil }
             let access = state.access(schema, for: identity)
             return access.canRead ? (name, v, access, schema) : nil
@@ -52,7 +61,14 @@ struct TileRoutes {
         guard let tile = TileID(z: zi, x: xi, y: yi) else {
             throw Problem.badRequest("no tile \(z)/\(x)/\(parts[0]): zoom must be 0…\(TileID.maxZoom), and x and y 0…2^zoom − 1")
         }
-        let requested = try layers(text, identity)
+        return try await answer(request, tile: tile, format: format, layers: try layers(text, identity), identity: identity)
+    }
+
+    /// A tile of these layers as the caller may see it: GeoJSON drawn for each request, MVT from
+    /// the cache or drawn into it. Every tile route ends here (`/tiles/{layers}/{z}/{x}/{y}` and
+    /// OGC API – Tiles' `…/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}`): one cache key,
+    /// ETag and privacy rule for the same tile, whichever path asked it.
+    func answer(_ request: Request, tile: TileID, format: String, layers requested: [TileLayer], identity: Identity?) async throws -> Response {
         let names = requested.map(\.name)
         // The bytes depend on which layers are drawn and, for each, whether private fields are:
         // that is the cache key, so callers who may see different things never share a tile.
@@ -129,15 +145,8 @@ struct TileRoutes {
             "center": .array([.number((b.minX + b.maxX) / 2), .number((b.minY + b.maxY) / 2), .integer(Int64(max(14, minZoom)))]),
             "vector_layers": .array(zip(infos, firstZooms).flatMap { info, firstZoom -> [JSONValue] in
                 var fields: [String: JSONValue] = ["id": "String"]
-                let hidden = state.hiddenFields(info.schema, for: identity)
-                for f in info.schema.fields where !hidden.contains(f.name) {
-                    fields[f.name] = .string(f.type == .integer || f.type == .real ? "Number" : "String")
-                }
-                // Custom layers' tiles carry their source fields (see `TileRenderer.properties`).
-                if info.schema.fields.isEmpty {
-                    for p in state.publicProperties(info.schema, sourceFields: info.sourceFields) {
-                        fields[p.name] = .string(p.type == "integer" || p.type == "number" ? "Number" : p.type == "boolean" ? "Boolean" : "String")
-                    }
+                for (name, type) in tileFields(info, identity) {
+                    fields[name] = .string(type == "integer" || type == "number" ? "Number" : type == "boolean" ? "Boolean" : "String")
                 }
                 let layer = JSONValue.object(["id": .string(info.schema.name), "description": .string(info.schema.title), "fields": .object(fields),
                                               "geometry_type": .string(info.declaredGeometryType),
@@ -154,6 +163,21 @@ struct TileRoutes {
         ])
         let audience = infos.map { state.access($0.schema, for: identity).audience }.joined(separator: ",")
         return Reply.json(body, etag: Reply.etag(versions: infos.map(\.dataVersion), "tilejson", names, request.baseURL, audience))
+    }
+
+    /// The properties a layer's tiles carry that the caller may see (the feature `id` aside),
+    /// each with its JSON Schema type (`string`, `integer`, `number`, `boolean`): TileJSON's
+    /// `vector_layers` and OGC API – Tiles' `propertiesSchema` both list these.
+    func tileFields(_ info: LayerInfo, _ identity: Identity?) -> [(name: String, type: String)] {
+        let hidden = state.hiddenFields(info.schema, for: identity)
+        var out = info.schema.fields.filter { !hidden.contains($0.name) }.map { f in
+            (f.name, f.type == .integer ? "integer" : f.type == .real ? "number" : "string")
+        }
+        // Custom layers' tiles carry their source fields (see `TileRenderer.properties`).
+        if info.schema.fields.isEmpty {
+            out += state.publicProperties(info.schema, sourceFields: info.sourceFields).map { ($0.name, $0.type) }
+        }
+        return out
     }
 
     /// The credit a map of these layers shows: each layer's attribution (SPEC §8), once each.
