@@ -1,6 +1,7 @@
 import Foundation
 import Geometry
 import Store
+import Tiles
 
 /// The OpenAPI 3.0 definition of the API (`GET /api`), written from the routes' contract.
 enum OpenAPIDocument {
@@ -37,13 +38,15 @@ enum OpenAPIDocument {
                                           "headers": .object(["Retry-After": .object(["schema": ["type": "integer"], "description": "Seconds to wait"])]),
                                           "content": .object(["application/problem+json": .object(["schema": ["$ref": "#/components/schemas/Problem"]])])])
         func get(_ summary: String, _ parameters: [JSONValue], _ okType: String = "application/json", errors: [String] = ["400"],
-                 schema: JSONValue? = nil, rateLimited: Bool = true) -> JSONValue {
+                 schema: JSONValue? = nil, rateLimited: Bool = true, operationId: String? = nil) -> JSONValue {
             // Operations with an `f` parameter also answer HTML (f=html, or a browser's Accept).
             let types = parameters.contains { $0["name"] == "f" } ? [okType, "text/html"] : [okType]
             var responses: [String: JSONValue] = ["200": ok(types, summary, schema), "304": ["description": "Not modified (If-None-Match)"]]
             for e in errors { responses[e] = problem }
             if rateLimited { responses["429"] = limited }
-            return .object(["get": .object(["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)])])
+            var operation: [String: JSONValue] = ["summary": .string(summary), "parameters": .array(parameters), "responses": .object(responses)]
+            if let operationId { operation["operationId"] = .string(operationId) }
+            return .object(["get": .object(operation)])
         }
         let collectionId = param("collectionId", "path", .object(["type": "string", "enum": .array(layers.map { .string($0.name) })]), "A collection (layer)")
         let f = param("f", "query", ["type": "string", "enum": ["json", "html"]], "Response format")
@@ -143,6 +146,31 @@ enum OpenAPIDocument {
                                                        tileParams, "application/vnd.mapbox-vector-tile", errors: ["400", "404"])
         paths["/tiles/{layers}/{z}/{x}/{y}.geojson"] = get("The same tile as a GeoJSON FeatureCollection (clipped, WGS 84)",
                                                            tileParams, "application/geo+json", errors: ["400", "404"])
+        // OGC API – Tiles (OGCTilesRoutes): operation ids end as the standard's Table 5 names them.
+        let tileMatrix = param("tileMatrix", "path", .object(["type": "string", "enum": .array((0...22).map { .string(String($0)) })]),
+                               "Tile matrix (zoom) of WebMercatorQuad, 0…22")
+        let tileRow = param("tileRow", "path", ["type": "integer", "minimum": 0], "Row of the tile in its tile matrix (0 at the north; XYZ's y)")
+        let tileCol = param("tileCol", "path", ["type": "integer", "minimum": 0], "Column of the tile in its tile matrix (XYZ's x)")
+        let binary: JSONValue = ["type": "string", "format": "binary"]
+        let tileErrors = ["400", "404"]
+        paths["/tileMatrixSets"] = get("Tile matrix sets (tiling schemes): WebMercatorQuad", [f], operationId: "getTileMatrixSetsList")
+        paths["/tileMatrixSets/{tileMatrixSetId}"] = get("A tile matrix set's definition (OGC 2D Tile Matrix Set 2.0)", [
+            param("tileMatrixSetId", "path", ["type": "string", "enum": ["WebMercatorQuad"]], "Tile matrix set"), f,
+        ], errors: ["404"], operationId: "getTileMatrixSet")
+        paths["/tiles"] = get("Tilesets of every layer the caller may read (vector, WebMercatorQuad)", [f],
+                              operationId: "tiles.dataset.vector.getTileSetsList")
+        paths["/tiles/WebMercatorQuad"] = get("The tileset of every layer the caller may read: tile template, tileMatrixSetLimits, layers and their fields",
+                                              [f], errors: ["404"], operationId: "tiles.dataset.vector.getTileSet")
+        paths["/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"] = get(
+            "A Mapbox Vector Tile of every layer the caller may read: the same bytes as /tiles/{layers}/{z}/{x}/{y}.mvt with z = tileMatrix, y = tileRow, x = tileCol; 404 outside tileMatrixSetLimits",
+            [tileMatrix, tileRow, tileCol], OGCTilesRoutes.mvt, errors: tileErrors, schema: binary, operationId: "tiles.dataset.vector.getTile")
+        paths["/collections/{collectionId}/tiles"] = get("Tilesets of a collection (vector, WebMercatorQuad)", [collectionId, f], errors: ["404"],
+                                                         operationId: "tiles.collection.vector.getTileSetsList")
+        paths["/collections/{collectionId}/tiles/WebMercatorQuad"] = get("A collection's tileset: tile template, tileMatrixSetLimits, its layers and their fields",
+                                                                         [collectionId, f], errors: ["404"], operationId: "tiles.collection.vector.getTileSet")
+        paths["/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"] = get(
+            "A Mapbox Vector Tile of a collection: the same bytes as /tiles/{collectionId}/{z}/{x}/{y}.mvt with z = tileMatrix, y = tileRow, x = tileCol; 404 outside tileMatrixSetLimits",
+            [collectionId, tileMatrix, tileRow, tileCol], OGCTilesRoutes.mvt, errors: tileErrors, schema: binary, operationId: "tiles.collection.vector.getTile")
         paths["/styles/{name}.json"] = get("A MapLibre style (e.g. landmap) with its URLs pointed at this server",
                                            [param("name", "path", ["type": "string", "pattern": "^[A-Za-z0-9_-]+$"], "Style name, e.g. landmap")],
                                            errors: ["404"])
@@ -214,7 +242,6 @@ enum OpenAPIDocument {
                                                                 "type": "object", "required": ["reason"], "properties": .object(["reason": string])])])])]),
                                                             ["200": "Rejected"]))
         // SPEC §9's bulk downloads: the same bytes as `landmap export`, one range at a time if asked.
-        let binary: JSONValue = ["type": "string", "format": "binary"]
         paths["/downloads/{layer}.{format}"] = .object(["get": .object([
             "summary": "The whole layer as the caller may see it (private fields only to token holders granted it), the same bytes as landmap export",
             "parameters": .array([
@@ -238,7 +265,7 @@ enum OpenAPIDocument {
         return .object([
             "openapi": "3.0.3",
             "info": .object(["title": "LandMap API", "version": "0.1.0",
-                             "description": "OGC API – Features (Parts 1 and 2) and parcel lookup for Ho Chi Minh City's land data."]),
+                             "description": "OGC API – Features (Parts 1 and 2), OGC API – Tiles and parcel lookup for Ho Chi Minh City's land data."]),
             "servers": .array([.object(["url": .string(base)])]),
             "paths": .object(paths),
             "components": .object([

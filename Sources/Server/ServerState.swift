@@ -22,6 +22,8 @@ public final class ServerState: Sendable {
     let crs: CRSCatalog
     /// Rendered MVT tiles, keyed by layers, tile, audience and data versions.
     let tiles: TileCache<CachedTile>
+    /// Layers' extents and first zooms by data version: OGC API – Tiles' limits (`TileExtents`).
+    let tileExtents = TileExtents()
     let started = Date()
     public let configuration: ServerConfiguration
     let tokens: AccessTokens

@@ -81,8 +81,10 @@ import Tiles
             try await get("\(layer) collection", "/collections/\(layer)")
             try await get("\(layer) queryables", "/collections/\(layer)/queryables")
             try await get("\(layer) tilejson", "/tiles/\(layer).json")
+            try await get("\(layer) ogc tileset", "/collections/\(layer)/tiles/WebMercatorQuad")
             for tile in tiles {
                 try await get("\(layer) mvt \(tile)", "/tiles/\(layer)/\(tile.z)/\(tile.x)/\(tile.y).mvt")
+                try await get("\(layer) ogc mvt \(tile)", "/collections/\(layer)/tiles/WebMercatorQuad/\(tile.z)/\(tile.y)/\(tile.x)")
                 try await get("\(layer) geojson tile \(tile)", "/tiles/\(layer)/\(tile.z)/\(tile.x)/\(tile.y).geojson")
             }
         }
@@ -94,8 +96,10 @@ import Tiles
         for tile in tiles {
             try await get("composite mvt \(tile)", "/tiles/\(all)/\(tile.z)/\(tile.x)/\(tile.y).mvt")
             try await get("composite geojson tile \(tile)", "/tiles/\(all)/\(tile.z)/\(tile.x)/\(tile.y).geojson")
+            try await get("dataset ogc mvt \(tile)", "/tiles/WebMercatorQuad/\(tile.z)/\(tile.y)/\(tile.x)")
         }
         try await get("composite tilejson", "/tiles/\(all).json")
+        try await get("dataset ogc tileset", "/tiles/WebMercatorQuad")
         try await get("collections", "/collections")
         try await get("lookup", "/parcels/at?lon=\(point.x)&lat=\(point.y)")
         let key = ["ward_code", "sheet", "number"].map { name -> String in
@@ -122,9 +126,9 @@ import Tiles
 
             let leaks = anonymous.filter { $0.value.contains(Self.secret) }.keys.sorted()
             #expect(leaks.isEmpty, "anonymous saw private values in \(leaks)")
-            // Field names too: TileJSON, queryables and descriptions do not list a private one.
+            // Field names too: TileJSON, tilesets, queryables and descriptions do not list a private one.
             let named = anonymous.filter { name, body in
-                (name.contains("tilejson") || name.contains("queryables") || name.contains("collection")) && body.contains("plan_name")
+                (name.contains("tilejson") || name.contains("tileset") || name.contains("queryables") || name.contains("collection")) && body.contains("plan_name")
             }.keys.sorted()
             #expect(named.isEmpty, "anonymous was told of plan_name in \(named)")
             for (tile, bytes) in anonymousBytes where tile.contains("mvt") {
@@ -149,6 +153,7 @@ import Tiles
             let z18 = try #require(TileID.containing(Self.point, zoom: 18))
             let readerTile = readerBytes["composite mvt \(z18)"] ?? []
             #expect(try mvtKeys(readerTile).isSuperset(of: ["HoTen", "phone", "plan_name"]))
+            #expect(try mvtKeys(readerBytes["dataset ogc mvt \(z18)"] ?? []).isSuperset(of: ["HoTen", "phone", "plan_name"]))
 
             // Filtering on a private field would tell its values: refused to anonymous callers.
             try await client.execute(uri: "/collections/zoning/items?plan_name=x", method: .get) { r in #expect(r.status == .badRequest) }

@@ -43,6 +43,8 @@ struct OGCFeaturesRoutes {
                 link("\(base)/api.html", "service-doc", "text/html", "The API documentation"),
                 link("\(base)/conformance", "conformance", "application/json", "Conformance classes"),
                 link("\(base)/collections", "data", "application/json", "Collections"),
+                link("\(base)/tiles", OGCTilesRoutes.tilesetsVector, "application/json", "Vector tiles of every layer (OGC API – Tiles)"),
+                link("\(base)/tileMatrixSets", OGCTilesRoutes.tilingSchemes, "application/json", "Tile matrix sets (tiling schemes)"),
                 link("\(base)/catalog", "http://www.w3.org/ns/dcat#catalog", "application/ld+json", "The open-data catalogue (DCAT-AP 3.0, JSON-LD)"),
                 link("\(base)/catalog?f=ttl", "http://www.w3.org/ns/dcat#catalog", "text/turtle", "The open-data catalogue (DCAT-AP 3.0, Turtle)"),
                 link("\(base)/catalog?f=html", "http://www.w3.org/ns/dcat#catalog", "text/html", "The open-data page"),
@@ -51,7 +53,7 @@ struct OGCFeaturesRoutes {
     }
 
     func conformance(_ request: Request) throws -> Response {
-        let body = JSONValue.object(["conformsTo": .array((Self.conformance + FeatureEditRoutes.conformance + FilterParameters.conformance).map { .string($0) })])
+        let body = JSONValue.object(["conformsTo": .array((Self.conformance + FeatureEditRoutes.conformance + FilterParameters.conformance + OGCTilesRoutes.conformance).map { .string($0) })])
         return respond(request, body, title: "Conformance", cache: "public, max-age=3600")
     }
 
@@ -111,6 +113,7 @@ struct OGCFeaturesRoutes {
                 // The same relation (RFC 8288 compares them case-insensitively); GDAL 3.6 looks for this spelling only.
                 link(schemaLink, "describedBy", "application/schema+json", "The schema of the features (every property with its type)"),
                 link(schemaLink, "http://www.opengis.net/def/rel/ogc/1.0/schema", "application/schema+json", "The schema of the features"),
+                link("\(base)/collections/\(name)/tiles", OGCTilesRoutes.tilesetsVector, "application/json", "Vector tiles (OGC API – Tiles)"),
             ] + extra),
         ])
     }
