@@ -265,6 +265,40 @@ import Tiles
         }
     }
 
+    /// The limits are the data's as it is now: a write that adds a feature elsewhere opens its
+    /// tiles at once (the kept extents are keyed by data version), in the metadata and the tiles.
+    @Test func limitsFollowEveryWrite() async throws {
+        let server = try EditableServer.make("ogc-tiles-limits")
+        let store = server.state.store
+        let here = Self.point, there = Coordinate(106.70, 10.78)  // District 7, and Bến Thành
+        @Sendable func kiosk(_ id: String, _ c: Coordinate) throws {
+            _ = try store.write(BatchRequest(layer: "kiosks", mode: .append, source: "test", actor: "tests")) { w in
+                try w.put(Feature(id: id, geometry: .point(c), properties: ["kind": "news"]))
+            }
+        }
+        try kiosk("k1", here)
+        let far = try #require(TileID.containing(there, zoom: 16))
+        let uri = "/collections/kiosks/tiles/WebMercatorQuad/16/\(far.y)/\(far.x)"
+        try await server.test { client in
+            try await client.execute(uri: uri, method: .get) { r in #expect(r.status == .notFound, "\(r.status)") }
+            // Points are drawn from zoom 0: the limits start there.
+            try await client.execute(uri: "/collections/kiosks/tiles/WebMercatorQuad", method: .get) { r in
+                #expect(r.json.value?["tileMatrixSetLimits"]?.arrayValue?.first?["tileMatrix"] == "0")
+                #expect(r.json.value?["layers"]?.arrayValue?.first?["geometryDimension"] == .integer(0))
+            }
+            try kiosk("k2", there)
+            let bytes = try await client.execute(uri: uri, method: .get) { r in
+                #expect(r.status == .ok, "\(r.status)")
+                return Array(r.body.readableBytesView)
+            }
+            #expect(try mvtKeys(bytes).contains("kind"))
+            try await client.execute(uri: "/collections/kiosks/tiles/WebMercatorQuad", method: .get) { r in
+                let l16 = r.json.value?["tileMatrixSetLimits"]?.arrayValue?.first { $0["tileMatrix"] == "16" }
+                #expect(l16?["minTileCol"] == .integer(Int64(far.x)) && l16?["minTileRow"] == .integer(Int64(far.y)), "\(l16 ?? .null)")
+            }
+        }
+    }
+
     /// SPEC §11: HEAD wherever GET, and 405 with Allow for the other methods, on the new paths.
     @Test func headAndMethodsOnTheOGCTilePaths() async throws {
         let t = try #require(TileID.containing(Self.point, zoom: 16))
