@@ -7,11 +7,12 @@
 # and wrk for Tools/cluster, Tools/cluster-lag and Tools/cluster-faults (several nodes behind a
 # load balancer, under load), Prometheus (with promtool) for the alert rules in Tools/monitoring,
 # and Node.js (18 or newer) and Chromium for Tools/csp-check.mjs (the web map in a headless
-# browser; Tools/viewer-check.mjs wants Node 20.10 or newer).
+# browser; Tools/viewer-check.mjs wants Node 20.10 or newer), and QGIS 3.22 headless (python3-qgis,
+# qgis-providers) for QGISClientTests.
 # Safe to run again. Swift itself (6.1 or newer) must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin python3-gdal sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3 nginx wrk prometheus nodejs chromium)
+packages=(pkg-config zlib1g-dev libsqlite3-dev libgeos-dev libproj-dev proj-data libgdal-dev gdal-bin python3-gdal sqlite3 fonts-noto-core postgresql-15 postgresql-15-postgis-3 nginx wrk prometheus nodejs chromium python3-qgis qgis-providers)
 
 missing=()
 for p in "${packages[@]}"; do
