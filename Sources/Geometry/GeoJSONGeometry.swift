@@ -93,7 +93,9 @@ public enum GeoJSONGeometry {
     }
 
     public static func write(_ g: Geometry, into out: inout String) {
-        func pos(_ c: Coordinate) { out += "["; out += WKT.number(c.x); out += ","; out += WKT.number(c.y); out += "]" }
+        // Non-finite numbers as `null`, as `JSONValue` writes them: JSON has no NaN.
+        func number(_ v: Double) { out += v.isFinite ? WKT.number(v) : "null" }
+        func pos(_ c: Coordinate) { out += "["; number(c.x); out += ","; number(c.y); out += "]" }
         func line(_ cs: [Coordinate]) {
             out += "["
             for (i, c) in cs.enumerated() { if i > 0 { out += "," }; pos(c) }

@@ -71,6 +71,25 @@ import TestSupport
         }
     }
 
+    /// A filter sent with its spaces as `+` (OWSLib) keeps its meaning in the next links.
+    @Test func aFilterWithSpacesAsPlusPagesOnThroughItsNextLinks() async throws {
+        try await ServerFixture.test { client in
+            var uri: String? = "/collections/parcels/items?filter=land_use+%3D+%27ODT%27&limit=700"
+            var ids = [String](), matched = Set<Int64>()
+            while let next = uri, ids.count < 100_000 {
+                uri = try await client.execute(uri: next, method: .get) { r in
+                    #expect(r.status == .ok, "\(next)")
+                    let doc = r.json.value
+                    ids += doc?["features"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+                    if case .integer(let n)? = doc?["numberMatched"] { matched.insert(n) }
+                    let link = doc?["links"]?.arrayValue?.first { $0["rel"] == "next" }?["href"]?.stringValue
+                    return link.flatMap { l in l.range(of: "/collections").map { String(l[$0.lowerBound...]) } }
+                }
+            }
+            #expect(matched.count == 1 && ids.count == Int(matched.first ?? -1) && Set(ids).count == ids.count && ids.count > 700)
+        }
+    }
+
     @Test func badFiltersAre400sThatSayWhere() async throws {
         try await ServerFixture.test { client in
             let bad = try await client.execute(uri: "/collections/parcels/items?\(Self.filter("land_use = 'ODT' AND AND"))", method: .get) { ($0.status, $0.json.value) }
