@@ -105,6 +105,12 @@ import TestSupport
             }
             #expect(cursor.hasPrefix("7."), "\(cursor)")
             #expect(try await page("limit=7&cursor=\(cursor)") == page("limit=7&offset=7"))
+            // A property filter that is no CQL2 equality of its type is answered as before such
+            // filters ran as CQL2: the store's 400, naming the field and what it must be.
+            try await client.execute(uri: "/collections/parcels/items?sheet=abc", method: .get) { r in
+                #expect(r.status == .badRequest)
+                #expect(r.json.value?["detail"]?.stringValue?.contains("field 'sheet' must be a whole number, not 'abc'") == true)
+            }
             for bad in ["cursor=x", "cursor=7", "cursor=-1.5", "cursor=7.1&offset=7", "cursor=7.99999999999999999999"] {
                 try await client.execute(uri: "/collections/parcels/items?\(bad)", method: .get) { r in
                     #expect(r.status == .badRequest, "\(bad)")

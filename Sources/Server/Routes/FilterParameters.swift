@@ -47,7 +47,8 @@ struct FilterParameters {
     }
 
     /// `property=value` parameters alone as one checked filter; nil where one does not check
-    /// (`sheet=abc` on an integer field: no match, answered as before, not a 400).
+    /// (`sheet=abc` on an integer field), which the store's own filters answer as before: a 400
+    /// that names the field and the type it must be.
     static func equalityFilter(_ equals: [String: JSONValue], queryables: Queryables) -> CQL2Filter? {
         let conjuncts = equalities(equals)
         guard let first = conjuncts.first else { return nil }
