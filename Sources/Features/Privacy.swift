@@ -144,12 +144,15 @@ public struct HiddenProperties: Hashable, Sendable {
     private let schema: LayerSchema?
     private let canonicalHidden: Set<String>
     private let canonicalShown: Set<String>
+    /// Kept apart from `schema`: comparing that to nil copied the whole schema, for every feature written.
+    public let isEmpty: Bool
 
     /// Hides nothing: what token holders get.
     public static let nothing = HiddenProperties(schema: nil)
 
     private init(schema: LayerSchema?) {
         self.schema = schema
+        isEmpty = schema == nil
         let names = schema?.fields.map(\.name) ?? []
         canonicalHidden = Set(names.filter { schema?.isPrivate($0) == true })
         canonicalShown = Set(names).subtracting(canonicalHidden)
@@ -159,8 +162,6 @@ public struct HiddenProperties: Hashable, Sendable {
     public init(privateOf schema: LayerSchema) {
         self.init(schema: schema)
     }
-
-    public var isEmpty: Bool { schema == nil }
 
     public func contains(_ property: String) -> Bool {
         guard let schema else { return false }

@@ -95,11 +95,12 @@ public enum JSONValue: Hashable, Sendable {
             out += "]"
         case .object(let o):
             out += "{"
-            for (i, key) in o.keys.sorted().enumerated() {
+            // Sorted with their values: looking each key up again hashed it a second time.
+            for (i, member) in o.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.writeString(key, into: &out)
+                JSONValue.writeString(member.key, into: &out)
                 out += ":"
-                o[key, default: .null].write(into: &out)
+                member.value.write(into: &out)
             }
             out += "}"
         }
