@@ -54,6 +54,8 @@ let package = Package(
         .target(name: "GeoPackage", dependencies: [
             "Geometry", "Features", "Store", "CQL2",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // SQLite's C API, for the few hot loops that step a statement themselves (`RawRows`).
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
 
         // Storage on PostgreSQL + PostGIS (SPEC §7): the same protocols over postgres-nio.

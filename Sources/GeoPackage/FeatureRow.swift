@@ -31,24 +31,23 @@ struct FeatureRow: Sendable {
     }
 
     /// Reads a feature from a row selected with `selectColumns`.
-    func feature(from row: Row) throws -> (feature: Feature, fid: Int64, version: Int, validFrom: String, batch: Int64) {
-        let blob: Data? = row[1]
-        return try feature(from: row, geometry: try blob.map(GeoPackageBinary.decode))
+    func feature(from row: some FeatureColumns) throws -> (feature: Feature, fid: Int64, version: Int, validFrom: String, batch: Int64) {
+        try feature(from: row, geometry: try row.withBlob(1) { try $0.map(GeoPackageBinary.decode) })
     }
 
     /// The same, with the geometry already decoded from column 1.
-    func feature(from row: Row, geometry: Geometry?) throws -> (feature: Feature, fid: Int64, version: Int, validFrom: String, batch: Int64) {
-        let id: String = row[2]
+    func feature(from row: some FeatureColumns, geometry: Geometry?) throws -> (feature: Feature, fid: Int64, version: Int, validFrom: String, batch: Int64) {
+        let id = row.text(2) ?? ""
         var properties = [String: JSONValue]()
-        if let extra: String = row[3 + schema.fields.count], case .object(let o) = try JSONValue.parse(extra) {
+        if let extra = row.text(3 + schema.fields.count), case .object(let o) = try JSONValue.parse(extra) {
             properties = o
         }
         for (i, field) in schema.fields.enumerated() {
-            let v = Self.json(row[3 + i] as DatabaseValue)
+            let v = row.json(3 + i)
             if v != .null { properties[field.name] = v }
         }
         let n = 4 + schema.fields.count
-        return (Feature(id: id, geometry: geometry, properties: properties), row[0], row[n], row[n + 1], row[n + 2])
+        return (Feature(id: id, geometry: geometry, properties: properties), row.int64(0), Int(row.int64(n)), row.text(n + 1) ?? "", row.int64(n + 2))
     }
 
     static func json(_ value: DatabaseValue) -> JSONValue {
@@ -101,5 +100,26 @@ extension FieldValue {
         case .real(let d): d.databaseValue
         case .text(let s): s.databaseValue
         }
+    }
+}
+
+/// A feature row's columns by index: a GRDB `Row`, or a statement stepped in place (`RawRows`,
+/// for the hot paths), read by one decoder.
+protocol FeatureColumns {
+    func int64(_ column: Int) -> Int64
+    func text(_ column: Int) -> String?
+    /// The column as a property value (NULL as `.null`, a blob as base64 text).
+    func json(_ column: Int) -> JSONValue
+    /// The blob's bytes where they lie, nil for NULL, for the call only.
+    func withBlob<T>(_ column: Int, _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T
+}
+
+extension Row: FeatureColumns {
+    func int64(_ column: Int) -> Int64 { self[column] }
+    func text(_ column: Int) -> String? { self[column] }
+    func json(_ column: Int) -> JSONValue { FeatureRow.json(self[column] as DatabaseValue) }
+    func withBlob<T>(_ column: Int, _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+        guard let data = dataNoCopy(atIndex: column) else { return try body(nil) }
+        return try data.withUnsafeBytes { try body($0) }
     }
 }

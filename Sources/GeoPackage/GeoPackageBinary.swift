@@ -64,13 +64,16 @@ public enum GeoPackageBinary {
     }
 
     public static func decode(_ data: Data) throws -> Geometry {
-        try data.withUnsafeBytes { raw in
-            let h = try header(raw)
-            let wkb = UnsafeRawBufferPointer(rebasing: raw[h.wkbOffset...])
-            let (g, used) = try WKB.decodePrefix(wkb)
-            guard used == wkb.count else { throw GeometryError("GeoPackage geometry blob has bytes after its WKB") }
-            return g
-        }
+        try data.withUnsafeBytes(decode)
+    }
+
+    /// The same, from the blob's bytes where they lie (a row read in place).
+    static func decode(_ raw: UnsafeRawBufferPointer) throws -> Geometry {
+        let h = try header(raw)
+        let wkb = UnsafeRawBufferPointer(rebasing: raw[h.wkbOffset...])
+        let (g, used) = try WKB.decodePrefix(wkb)
+        guard used == wkb.count else { throw GeometryError("GeoPackage geometry blob has bytes after its WKB") }
+        return g
     }
 
     /// The blob's ISO WKB; nil for an empty geometry.

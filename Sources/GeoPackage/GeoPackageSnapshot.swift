@@ -43,37 +43,59 @@ struct GeoPackageSnapshot: FeatureSnapshot {
         }
     }
 
-    /// Boxes from the R-tree; a feature's row is read (in the same statement) only where its
-    /// box is not within `unread`.
-    func forEachCandidate(layer: String, intersecting box: BoundingBox, unread: BoundingBox?,
-                          _ body: (Int64, BoundingBox, UnsafeRawBufferPointer?) throws -> Void) throws {
+    func forEachWKB(layer: String, keys: [Int64], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
         let sql = try store.layerSQL(db, layer)
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.candidatesInBox), arguments: [
-            box.maxX, box.minX, box.maxY, box.minY, unread?.minX, unread?.maxX, unread?.minY, unread?.maxY,
-        ])
-        while let r = try rows.next() {
-            let key: Int64 = r[0]
-            let indexBox = BoundingBox(minX: r[1], minY: r[3], maxX: r[2], maxY: r[4])
-            guard let blob = r.dataNoCopy(atIndex: 5) else {
-                if let unread, indexBox.minX >= unread.minX, indexBox.maxX <= unread.maxX, indexBox.minY >= unread.minY, indexBox.maxY <= unread.maxY {
-                    try body(key, indexBox, nil)
-                }
-                continue
-            }
-            try blob.withUnsafeBytes { bytes in
-                let header = try GeoPackageBinary.header(bytes)
-                guard !header.isEmpty else { return }
-                try body(key, indexBox, UnsafeRawBufferPointer(rebasing: bytes[header.wkbOffset...]))
-            }
+        let statement = try db.cachedStatement(sql: sql.geometryByKey)
+        for key in keys {
+            let row = try RawRows(statement, key: key)
+            guard try row.next() else { continue }
+            defer { row.reset() }
+            guard let blob = row.blob(0) else { continue }
+            let header = try GeoPackageBinary.header(blob)
+            if !header.isEmpty { try body(key, UnsafeRawBufferPointer(rebasing: blob[header.wkbOffset...])) }
         }
     }
 
-    func feature(layer: String, key: Int64) throws -> Feature? {
+    /// Features whose R-tree boxes lie within the rectangle are counted from the index alone;
+    /// only those across its edge have their geometry read, in the same statement.
+    func keys(layer: String, meeting rectangle: BoundingBox) throws -> [Int64] {
         let sql = try store.layerSQL(db, layer)
-        // A cursor's row is read in place; `fetchOne` would copy every column first.
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql.byKey), arguments: [key])
-        guard let row = try rows.next() else { return nil }
-        return try sql.row.feature(from: row).feature
+        let rows = try RawRows(db.cachedStatement(sql: sql.candidatesInBox), [rectangle.maxX, rectangle.minX, rectangle.maxY, rectangle.minY])
+        let test = RectangleTest(rectangle)
+        var out = [Int64](), seen = 0
+        while try rows.next() {
+            seen += 1
+            if seen & 4095 == 0 { try Deadline.check() }
+            // No blob: the index box lies within the rectangle (an empty geometry has no entry).
+            guard let blob = rows.blob(1) else {
+                out.append(rows.int64(0))
+                continue
+            }
+            let header = try GeoPackageBinary.header(blob)
+            if !header.isEmpty, try test.meets(UnsafeRawBufferPointer(rebasing: blob[header.wkbOffset...])) { out.append(rows.int64(0)) }
+        }
+        out.sort()
+        return out
+    }
+
+    func feature(layer: String, key: Int64) throws -> Feature? {
+        try features(layer: layer, keys: [key]).first
+    }
+
+    /// Each row read in place, by one statement found once: a GRDB cursor indexed the column
+    /// names for every row asked.
+    func features(layer: String, keys: [Int64]) throws -> [Feature] {
+        let sql = try store.layerSQL(db, layer)
+        let statement = try db.cachedStatement(sql: sql.byKey)
+        var out = [Feature]()
+        out.reserveCapacity(keys.count)
+        for key in keys {
+            let row = try RawRows(statement, key: key)
+            guard try row.next() else { continue }
+            defer { row.reset() }
+            out.append(try sql.row.feature(from: row).feature)
+        }
+        return out
     }
 
     func keys(layer: String, matching filter: CQL2Filter) throws -> [Int64] {

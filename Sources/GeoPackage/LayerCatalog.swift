@@ -23,9 +23,10 @@ struct LayerSQL: Sendable {
     let allBoxes: String
     /// Key and geometry blob of the features in a box, nothing else decoded.
     let geometriesInBox: String
-    /// Keys, R-tree boxes (`minx, maxx, miny, maxy`) and geometry blobs in a box (`?1…?4` as
-    /// above), the blob NULL and its row unread where the box lies within `?5…?8` (minX, maxX,
-    /// minY, maxY; NULLs: every blob read).
+    /// `SELECT geom FROM layer WHERE fid = ?`
+    let geometryByKey: String
+    /// Keys in a box (`?1…?4` as above), each with its geometry blob where its R-tree box does
+    /// not lie within the box (NULL, and the row unread, where it does).
     let candidatesInBox: String
 
     init(_ schema: LayerSchema) {
@@ -43,10 +44,10 @@ struct LayerSQL: Sendable {
         keysInBox = "SELECT r.id FROM \(rtree) r WHERE r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?"
         allBoxes = "SELECT id, minx, maxx, miny, maxy FROM \(rtree) LIMIT ?"
         geometriesInBox = "SELECT t.fid, t.geom \(join)"
+        geometryByKey = "SELECT geom FROM \(table) WHERE fid = ?"
+        let within = "r.minx >= ?2 AND r.maxx <= ?1 AND r.miny >= ?4 AND r.maxy <= ?3"
         candidatesInBox = """
-            SELECT r.id, r.minx, r.maxx, r.miny, r.maxy,
-              CASE WHEN r.minx >= ?5 AND r.maxx <= ?6 AND r.miny >= ?7 AND r.maxy <= ?8 THEN NULL
-                   ELSE (SELECT t.geom FROM \(table) t WHERE t.fid = r.id) END
+            SELECT r.id, CASE WHEN \(within) THEN NULL ELSE (SELECT t.geom FROM \(table) t WHERE t.fid = r.id) END
             FROM \(rtree) r WHERE r.minx <= ?1 AND r.maxx >= ?2 AND r.miny <= ?3 AND r.maxy >= ?4
             """
     }

@@ -47,6 +47,11 @@ public struct PackedBoxIndex<Key: Sendable>: Sendable {
 
     /// Calls `body` with the key of every entry whose box intersects `box` (edges included).
     public func forEach(intersecting box: BoundingBox, _ body: (Key) throws -> Void) rethrows {
+        try forEachEntry(intersecting: box) { key, _ in try body(key) }
+    }
+
+    /// The same, with each entry's own box.
+    public func forEachEntry(intersecting box: BoundingBox, _ body: (Key, BoundingBox) throws -> Void) rethrows {
         guard let top = levels.indices.last else { return }
         let m = Self.fanout
         // (level, first, end) ranges still to visit; the tree is a few levels deep.
@@ -55,7 +60,7 @@ public struct PackedBoxIndex<Key: Sendable>: Sendable {
             let boxes = levels[level]
             for i in first..<end where boxes[i].intersects(box) {
                 if level == 0 {
-                    try body(keys[i])
+                    try body(keys[i], boxes[i])
                 } else {
                     stack.append((level - 1, i * m, min((i + 1) * m, levels[level - 1].count)))
                 }

@@ -70,3 +70,26 @@ extension WKBReader {
         return !((s0 > 0 && s1 > 0 && s2 > 0 && s3 > 0) || (s0 < 0 && s1 < 0 && s2 < 0 && s3 < 0))
     }
 }
+
+/// Decides whether WKB geometries meet one closed rectangle: from their bytes where
+/// `WKB.intersects` can (polygons and lines, nearly every feature), by GEOS for the rest
+/// (points, collections), its context made only when first needed.
+public final class RectangleTest {
+    public let rectangle: BoundingBox
+    private var geos: (context: GeosContext, area: PreparedGeometry)?
+
+    public init(_ rectangle: BoundingBox) {
+        self.rectangle = rectangle
+    }
+
+    public func meets(_ wkb: UnsafeRawBufferPointer) throws -> Bool {
+        guard let bounds = try WKB.boundingBox(wkb), bounds.intersects(rectangle) else { return false }
+        if let met = try WKB.intersects(rectangle, wkb) { return met }
+        if geos == nil {
+            let context = try GeosContext()
+            geos = (context, try context.geometry(rectangle.polygon).prepared())
+        }
+        guard let geos else { return false }
+        return try geos.area.intersects(geos.context.geometry(wkb: wkb))
+    }
+}

@@ -164,6 +164,46 @@ struct PostGISSnapshot: FeatureSnapshot {
         }
     }
 
+    /// Decided by PostGIS beside its rows: only the keys come back, not every candidate's row.
+    func keys(layer: String, meeting rectangle: BoundingBox) throws -> [Int64] {
+        let table = try reader.table(layer)
+        var b = Binds()
+        let area = envelope(rectangle, &b)
+        return try reader.run("SELECT fid FROM \(table.table) WHERE geom && \(area) AND ST_Intersects(geom, \(area)) ORDER BY fid", b)
+            .map { try $0[0].decode(Int64.self) }
+    }
+
+    /// One round trip for the keys this snapshot has not read already.
+    func features(layer: String, keys: [Int64]) throws -> [Feature] {
+        let table = try reader.table(layer)
+        let cells = try rows(layer, table, keys)
+        return try keys.compactMap { key in try cells[key].map { try table.row(cells: $0).feature } }
+    }
+
+    func forEachWKB(layer: String, keys: [Int64], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        let cells = try rows(layer, try reader.table(layer), keys)
+        for key in keys {
+            guard let bytes = cells[key]?[1].bytes, bytes.readableBytes > 0 else { continue }
+            try bytes.withUnsafeReadableBytes { try body(key, $0) }
+        }
+    }
+
+    /// The rows of `keys`, those not read already in one round trip (not kept: a page's few).
+    private func rows(_ layer: String, _ table: LayerTable, _ keys: [Int64]) throws -> [Int64: [PostgresCell]] {
+        var cells = [Int64: [PostgresCell]](minimumCapacity: keys.count), missing = [Int64]()
+        let kept = rows.byLayer[layer]
+        for key in keys {
+            if let row = kept?[key] { cells[key] = row } else { missing.append(key) }
+        }
+        guard !missing.isEmpty else { return cells }
+        var b = Binds()
+        let list = b.add("{" + missing.map(String.init).joined(separator: ",") + "}")
+        for row in try reader.run("SELECT \(table.select) FROM \(table.table) WHERE fid = ANY(\(list)::int8[])", b) {
+            cells[try row[0].decode(Int64.self)] = row
+        }
+        return cells
+    }
+
     func feature(layer: String, key: Int64) throws -> Feature? {
         let table = try reader.table(layer)
         if let cells = rows.byLayer[layer]?[key] { return try table.row(cells: cells).feature }

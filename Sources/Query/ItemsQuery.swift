@@ -77,15 +77,19 @@ public final class ItemsQuery {
     let store: any FeatureStore
     let geos: GeosContext
     let matches: MatchedKeys
+    /// Layers' boxes in memory, shared by a server's queries (nil: the store's index alone).
+    let boxes: LayerBoxes?
     private var openReader: (any FeatureReader)?
     /// Each layer's present features, counted at a data version: a page without box or filter
     /// (a client paging through a layer) is numbered without counting a million rows again.
     private var totals = [String: (version: Int64, count: Int)]()
 
-    /// `matches`: the filters' keys, shared by every query of one store.
-    public init(store: any FeatureStore, matches: MatchedKeys = MatchedKeys()) throws {
+    /// `matches`: the filters' keys, shared by every query of one store; `boxes`: the layers'
+    /// boxes in memory, likewise (a long-running server's; a single query does without).
+    public init(store: any FeatureStore, matches: MatchedKeys = MatchedKeys(), boxes: LayerBoxes? = nil) throws {
         self.store = store
         self.matches = matches
+        self.boxes = boxes
         geos = try GeosContext()
     }
 
@@ -104,7 +108,7 @@ public final class ItemsQuery {
     static func page(of keys: [Int64], _ r: ItemsRequest, _ snap: any FeatureSnapshot) throws -> ItemsPage {
         let start = start(in: keys, r)
         let chosen = keys[start...].prefix(r.limit)
-        let features = try chosen.compactMap { try snap.feature(layer: r.layer, key: $0) }
+        let features = try snap.features(layer: r.layer, keys: Array(chosen))
         return ItemsPage(features: features, numberMatched: keys.count, byKey: start + chosen.count < keys.count ? chosen.last : nil)
     }
 
@@ -152,7 +156,7 @@ public final class ItemsQuery {
                 let (features, more, version) = try reader().snapshot { snap in
                     let keys = try snap.keys(layer: r.layer, after: r.after ?? Int64.min, limit: r.limit + 1)
                     let chosen = keys.prefix(r.limit)
-                    return (try chosen.compactMap { try snap.feature(layer: r.layer, key: $0) }, keys.count > r.limit ? chosen.last : nil,
+                    return (try snap.features(layer: r.layer, keys: Array(chosen)), keys.count > r.limit ? chosen.last : nil,
                             try snap.dataVersions()[r.layer])
                 }
                 return ItemsPage(features: features, numberMatched: try total(r.layer, version), byKey: more)
@@ -163,8 +167,27 @@ public final class ItemsQuery {
 
         let polygon = try Self.lonLatPolygon(box, r.boxCRS)
         guard let outer = polygon.boundingBox else { return ItemsPage(features: [], numberMatched: 0) }
-        let exact = try geos.geometry(polygon).prepared()
         let rectangular = r.boxCRS == .wgs84
+        // The present in a WGS 84 box: the store decides which features meet it.
+        if r.asOf == nil, r.filters.isEmpty, rectangular {
+            return try reader().snapshot { snap in
+                guard let boxes, let version = try snap.dataVersions()[r.layer], let index = boxes.index(layer: r.layer, version: version) else {
+                    return try Self.page(of: try snap.keys(layer: r.layer, meeting: outer), r, snap)
+                }
+                // Candidates within the box match; those across its edge are tested on their WKB.
+                var keys = [Int64](), edge = [Int64]()
+                index.forEachEntry(intersecting: outer) { key, b in
+                    if b.minX >= outer.minX, b.maxX <= outer.maxX, b.minY >= outer.minY, b.maxY <= outer.maxY { keys.append(key) } else { edge.append(key) }
+                }
+                let test = RectangleTest(outer)
+                try snap.forEachWKB(layer: r.layer, keys: edge) { key, wkb in
+                    if try test.meets(wkb) { keys.append(key) }
+                }
+                keys.sort()
+                return try Self.page(of: keys, r, snap)
+            }
+        }
+        let exact = try geos.geometry(polygon).prepared()
         /// Whether a feature with this box and geometry matches the box (GEOS only on the edge).
         func matches(_ fb: BoundingBox, _ geometry: () throws -> GeosGeometry) throws -> Bool {
             guard fb.intersects(outer) else { return false }
@@ -172,21 +195,12 @@ public final class ItemsQuery {
             return try inside || exact.intersects(geometry())
         }
 
+        // A box in another CRS (curved in WGS 84): its candidates' geometries, by GEOS here.
         if r.asOf == nil, r.filters.isEmpty {
             return try reader().snapshot { snap in
                 var keys = [Int64]()
-                // A feature whose index box lies inside a box in WGS 84 is counted unread.
-                try snap.forEachCandidate(layer: r.layer, intersecting: outer, unread: rectangular ? outer : nil) { key, _, wkb in
-                    if let wkb {
-                        guard let fb = try WKB.boundingBox(wkb) else { return }
-                        // A box in WGS 84 is met or not by the WKB itself; GEOS for other shapes.
-                        if rectangular, fb.intersects(outer), let met = try WKB.intersects(outer, wkb) {
-                            guard met else { return }
-                        } else {
-                            guard try matches(fb, { try geos.geometry(wkb: wkb) }) else { return }
-                        }
-                    }
-                    keys.append(key)
+                try snap.forEachWKB(layer: r.layer, intersecting: outer) { key, wkb in
+                    if let fb = try WKB.boundingBox(wkb), try matches(fb, { try geos.geometry(wkb: wkb) }) { keys.append(key) }
                 }
                 keys.sort()
                 return try Self.page(of: keys, r, snap)

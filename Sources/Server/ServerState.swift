@@ -54,8 +54,8 @@ public final class ServerState: Sendable {
         audit = AuditTrail(store: store)
         tiles = TileCache<CachedTile>(capacityBytes: configuration.tileCacheBytes)
         lookups = try WorkerPool((0..<max(1, configuration.lookupWorkers)).map { _ in try LookupWorker(store: store) })
-        let matches = MatchedKeys()
-        items = try WorkerPool((0..<max(1, configuration.lookupWorkers)).map { _ in try ItemsWorker(store: store, matches: matches) })
+        let matches = MatchedKeys(), boxes = LayerBoxes(store: store)
+        items = try WorkerPool((0..<max(1, configuration.lookupWorkers)).map { _ in try ItemsWorker(store: store, matches: matches, boxes: boxes) })
         self.metrics = metrics
         health = DatabaseHealth(store: store, metrics: metrics)
         replication = ReplicationMetrics(store: store, metrics: metrics)

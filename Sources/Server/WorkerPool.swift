@@ -72,8 +72,8 @@ actor LookupWorker {
 actor ItemsWorker {
     private let query: ItemsQuery
 
-    init(store: any FeatureStore, matches: MatchedKeys) throws {
-        query = try ItemsQuery(store: store, matches: matches)
+    init(store: any FeatureStore, matches: MatchedKeys, boxes: LayerBoxes) throws {
+        query = try ItemsQuery(store: store, matches: matches, boxes: boxes)
     }
 
     func page(_ request: ItemsRequest) throws -> ItemsPage {

@@ -25,15 +25,22 @@ public protocol FeatureSnapshot {
     /// for the call only, straight from the database page, not copied.
     func forEachWKB(layer: String, intersecting box: BoundingBox, _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws
 
-    /// The present features whose index boxes intersect `box`: each key with its box as the
-    /// index holds it (rounded outwards: a box inside a region means the feature lies inside
-    /// too), and its ISO WKB unless that box lies within `unread`. A page in a box counts the
-    /// features well inside the box without reading their rows.
-    func forEachCandidate(layer: String, intersecting box: BoundingBox, unread: BoundingBox?,
-                          _ body: (Int64, BoundingBox, UnsafeRawBufferPointer?) throws -> Void) throws
+    /// The same for the features of `keys` (in no set order; a missing key or empty geometry
+    /// left out): the candidates an in-memory index found on a box's edge (`LayerBoxes`).
+    func forEachWKB(layer: String, keys: [Int64], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws
+
+    /// The keys of the present features whose geometry meets the closed WGS 84 rectangle
+    /// `rectangle` (touching counts, as GEOS decides it), ascending: an items page in a box
+    /// counts its matches and finds its page among them. The store decides each candidate where
+    /// its rows are, so none but the page's features is shipped or decoded.
+    func keys(layer: String, meeting rectangle: BoundingBox) throws -> [Int64]
 
     /// A present feature by key, decoded in full.
     func feature(layer: String, key: Int64) throws -> Feature?
+
+    /// The present features of `keys`, in that order, missing keys left out: a page's rows in
+    /// one question where the store charges a round trip for each.
+    func features(layer: String, keys: [Int64]) throws -> [Feature]
 
     /// The keys of every present feature `filter` matches, ascending: a filtered page counts
     /// its matches and finds its place among them by key, where an `OFFSET` made the database
@@ -46,14 +53,9 @@ public protocol FeatureSnapshot {
 }
 
 extension FeatureSnapshot {
-    /// For a store whose rows come whole anyway (PostGIS: one round trip for all of them):
-    /// every candidate with its exact box and its WKB.
-    public func forEachCandidate(layer: String, intersecting box: BoundingBox, unread: BoundingBox?,
-                                 _ body: (Int64, BoundingBox, UnsafeRawBufferPointer?) throws -> Void) throws {
-        try forEachWKB(layer: layer, intersecting: box) { key, wkb in
-            guard let exact = try WKB.boundingBox(wkb) else { return }
-            try body(key, exact, wkb)
-        }
+    /// One by one: for a store that reads a row by key about as cheaply as in a batch.
+    public func features(layer: String, keys: [Int64]) throws -> [Feature] {
+        try keys.compactMap { try feature(layer: layer, key: $0) }
     }
 }
 

@@ -79,6 +79,11 @@ import TestSupport
             for f in all { try w.put(f) }
         }
         let query = try ItemsQuery(store: store)
+        // The same through the layer's boxes in memory (a server's), built at this data version.
+        let layerBoxes = LayerBoxes(store: store)
+        layerBoxes.build(Self.layer)
+        #expect(layerBoxes.index(layer: Self.layer, version: try #require(try store.dataVersions()[Self.layer]))?.count == all.count)
+        let indexed = try ItemsQuery(store: store, boxes: layerBoxes)
         let boxes = [Self.box, BoundingBox(minX: 106.7041, minY: 10.7832, maxX: 106.7043, maxY: 10.7851), BoundingBox(minX: 106.69, minY: 10.77, maxX: 106.72, maxY: 10.80),
                      BoundingBox(minX: 106.60, minY: 10.70, maxX: 106.61, maxY: 10.71)]
         for box in boxes {
@@ -88,6 +93,8 @@ import TestSupport
             let pages = try Self.allPages(query, r, limit: 7)
             #expect(pages.ids == expected, "\(backend) \(box)")
             #expect(pages.matched == [expected.count], "\(backend) \(box)")
+            let fromMemory = try Self.allPages(indexed, r, limit: 7)
+            #expect(fromMemory.ids == expected && fromMemory.matched == [expected.count], "\(backend) \(box), boxes in memory")
             // As of now, through whole features (ordered by id there): the same features.
             r.asOf = Date()
             r.limit = 10_000
@@ -128,6 +135,12 @@ import TestSupport
         let page = try query.page(again)
         #expect(page.numberMatched == inBox.count - 5)
         #expect(page.features.map(\.id) == Array(inBox.dropFirst(5).prefix(3)))
+        // Boxes built before the write are not used after it; rebuilt, they give the same.
+        for _ in 0..<2 {
+            let fromMemory = try indexed.page(again)
+            #expect(fromMemory.numberMatched == inBox.count - 5 && fromMemory.features.map(\.id) == Array(inBox.dropFirst(5).prefix(3)))
+            layerBoxes.build(Self.layer)
+        }
         let plainAfter = try query.page(plain)
         #expect(plainAfter.numberMatched == all.count - 5 && plainAfter.features.map(\.id) == Array(all.map(\.id).filter { !gone.contains($0) }.prefix(4)))
     }

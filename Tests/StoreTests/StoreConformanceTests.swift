@@ -68,31 +68,50 @@ import TestSupport
         #expect(streamed.sorted() == (1...30).map { "26734-12-\($0)" }.sorted())
     }
 
-    /// A snapshot's candidates in a box: the same keys as the index gives, each with a box that
-    /// holds its feature, and its WKB wherever its box is not within the region left unread.
+    /// The keys meeting a rectangle are GEOS's answer over every feature, edges touching
+    /// included; a page's features come by key in the order asked, a missing key left out.
     @Test(arguments: Backend.allCases)
-    func candidatesComeWithTheirBoxesAndGeometryWhereAsked(_ backend: Backend) throws {
+    func keysMeetingARectangleAreTheBruteForceAnswer(_ backend: Backend) throws {
         let store = try StoreFixtures.make(backend).store
-        _ = try store.write(StoreFixtures.request(.append)) { w in for i in 0..<30 { try w.put(StoreFixtures.parcel(i)) } }
-        let box = BoundingBox(minX: 106.6999, minY: 10.7799, maxX: 106.8, maxY: 10.78015)
+        _ = try store.write(StoreFixtures.request(.append)) { w in
+            for i in 0..<30 { try w.put(StoreFixtures.parcel(i)) }
+            // A triangle whose box reaches over the rectangles' corners while the triangle does not.
+            var triangle = StoreFixtures.parcel(30)
+            triangle.geometry = .polygon([[Coordinate(106.7041, 10.7801), Coordinate(106.7049, 10.7801), Coordinate(106.7049, 10.7809), Coordinate(106.7041, 10.7801)]])
+            try w.put(triangle)
+        }
+        let rectangles = [
+            BoundingBox(minX: 106.7003, minY: 10.7801, maxX: 106.7011, maxY: 10.7803),   // across several squares
+            BoundingBox(minX: 106.70 + 0.00018, minY: 10.7801, maxX: 106.700195, maxY: 10.78015), // touching square 0's right edge only
+            BoundingBox(minX: 106.700185, minY: 10.7801, maxX: 106.700195, maxY: 10.7802), // in the gap between two squares
+            BoundingBox(minX: 106.70005, minY: 10.78005, maxX: 106.70010, maxY: 10.78010), // inside one square, no corner of it inside
+            BoundingBox(minX: 106.7042, minY: 10.7807, maxX: 106.7043, maxY: 10.7808),    // in the triangle's box, beside the triangle
+            BoundingBox(minX: 106.69, minY: 10.77, maxX: 106.71, maxY: 10.79),            // everything
+        ]
+        let geos = try GeosContext()
         try store.reader().snapshot { snap in
-            let keys = try snap.keys(layer: "parcels", intersecting: box).sorted()
-            #expect(keys.count == 10)
-            for askEvery in [true, false] {
-                var seen = [Int64]()
-                let everywhere = BoundingBox(minX: -180, minY: -90, maxX: 180, maxY: 90)
-                try snap.forEachCandidate(layer: "parcels", intersecting: box, unread: askEvery ? nil : everywhere) { key, indexBox, wkb in
-                    seen.append(key)
-                    let exact = try #require(try snap.feature(layer: "parcels", key: key)?.geometry?.boundingBox)
-                    // The index's box holds the feature's (rounded outwards, never inwards).
-                    #expect(indexBox.minX <= exact.minX && indexBox.minY <= exact.minY && indexBox.maxX >= exact.maxX && indexBox.maxY >= exact.maxY)
-                    if askEvery {
-                        let bytes = try #require(wkb)
-                        #expect(try WKB.boundingBox(bytes) == exact)
-                    }
-                }
-                #expect(seen.sorted() == keys)
+            let everywhere = BoundingBox(minX: -180, minY: -90, maxX: 180, maxY: 90)
+            let all = try snap.keys(layer: "parcels", intersecting: everywhere).sorted()
+            #expect(all.count == 31)
+            let features = try snap.features(layer: "parcels", keys: all)
+            #expect(features.map(\.id) == (try all.map { try #require(try snap.feature(layer: "parcels", key: $0)).id }))
+            for rectangle in rectangles {
+                let area = try geos.geometry(rectangle.polygon)
+                var expected = [Int64]()
+                for (key, f) in zip(all, features) where try area.intersects(geos.geometry(try #require(f.geometry))) { expected.append(key) }
+                #expect(try snap.keys(layer: "parcels", meeting: rectangle) == expected, "\(backend) \(rectangle)")
             }
+            #expect(try snap.keys(layer: "parcels", meeting: rectangles[1]).count == 1)
+            #expect(try snap.keys(layer: "parcels", meeting: rectangles[2]).isEmpty)
+            #expect(try snap.keys(layer: "parcels", meeting: rectangles[3]).count == 1)
+            #expect(try snap.keys(layer: "parcels", meeting: rectangles[4]).isEmpty)
+            // The WKB of chosen keys: each feature's own, a key no feature has left out.
+            var wkbs = [Int64: BoundingBox]()
+            try snap.forEachWKB(layer: "parcels", keys: [all[3], all[30], (all.last ?? 0) + 1000]) { key, wkb in wkbs[key] = try WKB.boundingBox(wkb) }
+            #expect(wkbs == [all[3]: try #require(features[3].geometry?.boundingBox), all[30]: try #require(features[30].geometry?.boundingBox)])
+            // Asked in another order, with a key no feature has: that order, the stranger left out.
+            let asked = [all[7], all[2], (all.last ?? 0) + 1000, all[5]]
+            #expect(try snap.features(layer: "parcels", keys: asked).map(\.id) == [features[7].id, features[2].id, features[5].id])
         }
     }
 
