@@ -14,6 +14,8 @@ struct GeoPackageSnapshot: FeatureSnapshot {
         try GeoPackageStore.dataVersions(db)
     }
 
+    var versionsAreExact: Bool { true }
+
     func keys(layer: String, intersecting box: BoundingBox) throws -> [Int64] {
         let sql = try store.layerSQL(db, layer)
         return try Int64.fetchAll(db.cachedStatement(sql: sql.keysInBox), arguments: [box.maxX, box.minX, box.maxY, box.minY])
@@ -46,11 +48,11 @@ struct GeoPackageSnapshot: FeatureSnapshot {
     func forEachWKB(layer: String, keys: [Int64], _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
         let sql = try store.layerSQL(db, layer)
         let statement = try db.cachedStatement(sql: sql.geometryByKey)
-        for key in keys {
+        for (i, key) in keys.enumerated() {
+            if i & 4095 == 4095 { try Deadline.check() }
             let row = try RawRows(statement, key: key)
-            guard try row.next() else { continue }
             defer { row.reset() }
-            guard let blob = row.blob(0) else { continue }
+            guard try row.next(), let blob = row.blob(0) else { continue }
             let header = try GeoPackageBinary.header(blob)
             if !header.isEmpty { try body(key, UnsafeRawBufferPointer(rebasing: blob[header.wkbOffset...])) }
         }
@@ -61,16 +63,20 @@ struct GeoPackageSnapshot: FeatureSnapshot {
     func keys(layer: String, meeting rectangle: BoundingBox) throws -> [Int64] {
         let sql = try store.layerSQL(db, layer)
         let rows = try RawRows(db.cachedStatement(sql: sql.candidatesInBox), [rectangle.maxX, rectangle.minX, rectangle.maxY, rectangle.minY])
+        // Left mid-row (a deadline, a bad blob), the statement would hold this connection's
+        // read transaction, and every later snapshot of it would read the old data.
+        defer { rows.reset() }
         let test = RectangleTest(rectangle)
         var out = [Int64](), seen = 0
         while try rows.next() {
             seen += 1
             if seen & 4095 == 0 { try Deadline.check() }
-            // No blob: the index box lies within the rectangle (an empty geometry has no entry).
-            guard let blob = rows.blob(1) else {
+            if rows.isInteger(1) {
                 out.append(rows.int64(0))
                 continue
             }
+            // NULL: no row, or no geometry, behind the index entry.
+            guard let blob = rows.blob(1) else { continue }
             let header = try GeoPackageBinary.header(blob)
             if !header.isEmpty, try test.meets(UnsafeRawBufferPointer(rebasing: blob[header.wkbOffset...])) { out.append(rows.int64(0)) }
         }
@@ -91,8 +97,8 @@ struct GeoPackageSnapshot: FeatureSnapshot {
         out.reserveCapacity(keys.count)
         for key in keys {
             let row = try RawRows(statement, key: key)
-            guard try row.next() else { continue }
             defer { row.reset() }
+            guard try row.next() else { continue }
             out.append(try sql.row.feature(from: row).feature)
         }
         return out

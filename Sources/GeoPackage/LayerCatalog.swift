@@ -25,8 +25,8 @@ struct LayerSQL: Sendable {
     let geometriesInBox: String
     /// `SELECT geom FROM layer WHERE fid = ?`
     let geometryByKey: String
-    /// Keys in a box (`?1…?4` as above), each with its geometry blob where its R-tree box does
-    /// not lie within the box (NULL, and the row unread, where it does).
+    /// Keys in a box (`?1…?4` as above), each with 1 where its R-tree box lies within the box
+    /// (its row unread), else its geometry blob.
     let candidatesInBox: String
 
     init(_ schema: LayerSchema) {
@@ -47,7 +47,7 @@ struct LayerSQL: Sendable {
         geometryByKey = "SELECT geom FROM \(table) WHERE fid = ?"
         let within = "r.minx >= ?2 AND r.maxx <= ?1 AND r.miny >= ?4 AND r.maxy <= ?3"
         candidatesInBox = """
-            SELECT r.id, CASE WHEN \(within) THEN NULL ELSE (SELECT t.geom FROM \(table) t WHERE t.fid = r.id) END
+            SELECT r.id, CASE WHEN \(within) THEN 1 ELSE (SELECT t.geom FROM \(table) t WHERE t.fid = r.id) END
             FROM \(rtree) r WHERE r.minx <= ?1 AND r.maxx >= ?2 AND r.miny <= ?3 AND r.maxy >= ?4
             """
     }

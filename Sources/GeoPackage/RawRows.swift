@@ -16,8 +16,9 @@ struct RawRows {
     }
 
     /// A statement of one parameter, a key, bound straight through the C API: for reads by key
-    /// made dozens of times a page, where GRDB's argument checks cost more than the read.
-    /// (GRDB binds afresh whenever it runs the statement itself.)
+    /// made dozens of times a page, where GRDB's argument checks cost more than the read. GRDB
+    /// does not know of this binding: such a statement must be run only through `RawRows` (or
+    /// with its arguments given), never by GRDB with the arguments it last set.
     init(_ statement: Statement, key: Int64) throws {
         let handle = statement.sqliteStatement
         sqlite3_reset(handle)
@@ -40,9 +41,14 @@ struct RawRows {
         return false
     }
 
-    /// Leaves the statement before its last row (a read of one row by key).
+    /// Leaves the statement wherever it is: every use ends with it (`defer`), since a statement
+    /// left mid-row keeps its connection's read transaction open.
     func reset() {
         sqlite3_reset(handle)
+    }
+
+    func isInteger(_ column: Int) -> Bool {
+        sqlite3_column_type(handle, Int32(column)) == SQLITE_INTEGER
     }
 
     /// A blob column's bytes in place, valid until the next step; nil for NULL or no bytes.

@@ -71,7 +71,7 @@ final class PostGISReader: FeatureReader {
         do {
             let versions = try cached ?? PostGISStore.readDataVersions(s)
             attempt.started = true
-            let result = try body(PostGISSnapshot(reader: self, session: s, versions: versions))
+            let result = try body(PostGISSnapshot(reader: self, session: s, versions: versions, versionsAreExact: cached == nil))
             _ = try begin.wait()
             l.pendingCommit = s.connection.query("COMMIT", logger: s.logger)
             return result
@@ -107,6 +107,8 @@ struct PostGISSnapshot: FeatureSnapshot {
     let session: PGSession
     /// The data versions, read before the snapshot began from the server it reads.
     let versions: [String: Int64]
+    /// False where `versions` came from the store's cache (they may lag this snapshot's data).
+    let versionsAreExact: Bool
     /// The rows `forEachWKB` read, by layer and key, for this snapshot only.
     let rows = RowCache()
 

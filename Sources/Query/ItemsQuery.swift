@@ -171,7 +171,8 @@ public final class ItemsQuery {
         // The present in a WGS 84 box: the store decides which features meet it.
         if r.asOf == nil, r.filters.isEmpty, rectangular {
             return try reader().snapshot { snap in
-                guard let boxes, let version = try snap.dataVersions()[r.layer], let index = boxes.index(layer: r.layer, version: version) else {
+                guard let boxes, snap.versionsAreExact, let version = try snap.dataVersions()[r.layer],
+                      let index = boxes.index(layer: r.layer, version: version) else {
                     return try Self.page(of: try snap.keys(layer: r.layer, meeting: outer), r, snap)
                 }
                 // Candidates within the box match; those across its edge are tested on their WKB.

@@ -14,6 +14,11 @@ public protocol FeatureSnapshot {
     /// Each layer's data version.
     func dataVersions() throws -> [String: Int64]
 
+    /// Whether `dataVersions()` name exactly the data this snapshot reads (read in its own
+    /// transaction) rather than a cache that may lag it by a notification's delay: only then
+    /// may what was read at one version be used for another read at the same (`LayerBoxes`).
+    var versionsAreExact: Bool { get }
+
     /// Keys of the present features whose bounding boxes intersect `box` (the R-tree alone).
     func keys(layer: String, intersecting box: BoundingBox) throws -> [Int64]
 

@@ -79,10 +79,13 @@ import TestSupport
             for f in all { try w.put(f) }
         }
         let query = try ItemsQuery(store: store)
-        // The same through the layer's boxes in memory (a server's), built at this data version.
+        // The same through the layer's boxes in memory (a server's), built at this data version;
+        // PostGIS pages do without it (their snapshots' versions may lag their data).
         let layerBoxes = LayerBoxes(store: store)
         layerBoxes.build(Self.layer)
-        #expect(layerBoxes.index(layer: Self.layer, version: try #require(try store.dataVersions()[Self.layer]))?.count == all.count)
+        if backend == .geoPackage {
+            #expect(layerBoxes.index(layer: Self.layer, version: try #require(try store.dataVersions()[Self.layer]))?.count == all.count)
+        }
         let indexed = try ItemsQuery(store: store, boxes: layerBoxes)
         let boxes = [Self.box, BoundingBox(minX: 106.7041, minY: 10.7832, maxX: 106.7043, maxY: 10.7851), BoundingBox(minX: 106.69, minY: 10.77, maxX: 106.72, maxY: 10.80),
                      BoundingBox(minX: 106.60, minY: 10.70, maxX: 106.61, maxY: 10.71)]

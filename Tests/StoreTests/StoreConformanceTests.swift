@@ -115,6 +115,25 @@ import TestSupport
         }
     }
 
+    /// A box's keys stopped part way (the request's time limit passed) leave the reader whole:
+    /// its next snapshot reads the present, not the state the stopped one began in.
+    @Test(arguments: Backend.allCases)
+    func keysStoppedPartWayLeaveTheReaderReadingThePresent(_ backend: Backend) throws {
+        let store = try StoreFixtures.make(backend).store
+        _ = try store.write(StoreFixtures.request(.append)) { w in for i in 0..<5_000 { try w.put(StoreFixtures.parcel(i)) } }
+        let everywhere = BoundingBox(minX: 106, minY: 10, maxX: 107, maxY: 11)
+        let reader = try store.reader()
+        // GeoPackage steps through the candidates and stops at the time limit; PostGIS asks once.
+        let stopped = Result {
+            try Deadline.$current.withValue(ContinuousClock.now - .seconds(1)) {
+                try reader.snapshot { snap in try snap.keys(layer: "parcels", meeting: everywhere).count }
+            }
+        }
+        if backend == .geoPackage { #expect(throws: DeadlinePassed.self) { try stopped.get() } }
+        _ = try store.write(StoreFixtures.request(.append)) { w in try w.put(StoreFixtures.parcel(5_000)) }
+        #expect(try reader.snapshot { snap in try snap.keys(layer: "parcels", meeting: everywhere).count } == 5_001)
+    }
+
     @Test(arguments: Backend.allCases)
     func propertyFiltersAndCounts(_ backend: Backend) throws {
         let store = try StoreFixtures.make(backend).store
