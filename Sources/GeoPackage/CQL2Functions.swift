@@ -76,8 +76,9 @@ enum CQL2Functions {
     }
 
     /// `cql2_intersects_box(blob, minx, miny, maxx, maxy)`: whether a geometry meets a
-    /// rectangle. Its envelope decides when it lies wholly inside (yes) or outside (no); GEOS
-    /// only for a geometry across the rectangle's edge.
+    /// rectangle. Its envelope decides when it lies wholly inside (yes) or outside (no); across
+    /// the rectangle's edge its WKB decides, as for an items page in a box (`WKB.intersects`),
+    /// and GEOS only what that leaves open (points, collections).
     static let intersectsBox = DatabaseFunction("cql2_intersects_box", argumentCount: 5, pure: true) { v -> Int? in
         guard let data = Data.fromDatabaseValue(v[0]), let minX = Double.fromDatabaseValue(v[1]), let minY = Double.fromDatabaseValue(v[2]),
               let maxX = Double.fromDatabaseValue(v[3]), let maxY = Double.fromDatabaseValue(v[4]) else { return nil }
@@ -85,11 +86,21 @@ enum CQL2Functions {
         do {
             guard let envelope = try GeoPackageBinary.envelope(data) else { return 0 }
             if !envelope.intersects(box) { return 0 }
-            if envelope.minX >= minX, envelope.maxX <= maxX, envelope.minY >= minY, envelope.maxY <= maxY { return 1 }
+            if box.contains(envelope) { return 1 }
+            if let met = try Self.wkbMeets(data, box) { return met ? 1 : 0 }
             let geos = try GeosContext()
             return try geometry(data, geos).intersects(try geos.geometry(box.polygon)) ? 1 : 0
         } catch {
             return nil
+        }
+    }
+
+    /// Whether a blob's ISO WKB meets the box, nil where its bytes do not decide it.
+    static func wkbMeets(_ data: Data, _ box: BoundingBox) throws -> Bool? {
+        try data.withUnsafeBytes { raw in
+            guard raw.count >= 2, raw[0] == 0x47, raw[1] == 0x50 else { return try WKB.intersects(box, raw) }
+            let header = try GeoPackageBinary.header(raw)
+            return header.isEmpty ? false : try WKB.intersects(box, UnsafeRawBufferPointer(rebasing: raw[header.wkbOffset...]))
         }
     }
 

@@ -189,6 +189,11 @@ public struct BoundingBox: Hashable, Sendable {
         c.x >= minX && c.x <= maxX && c.y >= minY && c.y <= maxY
     }
 
+    /// Whether `other` lies wholly within this box, edges included.
+    public func contains(_ other: BoundingBox) -> Bool {
+        other.minX >= minX && other.maxX <= maxX && other.minY >= minY && other.maxY <= maxY
+    }
+
     /// The box as a closed, counter-clockwise polygon.
     public var polygon: Geometry {
         .polygon([[Coordinate(minX, minY), Coordinate(maxX, minY), Coordinate(maxX, maxY),

@@ -178,7 +178,7 @@ public final class ItemsQuery {
                 // Candidates within the box match; those across its edge are tested on their WKB.
                 var keys = [Int64](), edge = [Int64]()
                 index.forEachEntry(intersecting: outer) { key, b in
-                    if b.minX >= outer.minX, b.maxX <= outer.maxX, b.minY >= outer.minY, b.maxY <= outer.maxY { keys.append(key) } else { edge.append(key) }
+                    if outer.contains(b) { keys.append(key) } else { edge.append(key) }
                 }
                 let test = RectangleTest(outer)
                 try snap.forEachWKB(layer: r.layer, keys: edge) { key, wkb in
@@ -192,7 +192,7 @@ public final class ItemsQuery {
         /// Whether a feature with this box and geometry matches the box (GEOS only on the edge).
         func matches(_ fb: BoundingBox, _ geometry: () throws -> GeosGeometry) throws -> Bool {
             guard fb.intersects(outer) else { return false }
-            let inside = rectangular && fb.minX >= outer.minX && fb.maxX <= outer.maxX && fb.minY >= outer.minY && fb.maxY <= outer.maxY
+            let inside = rectangular && outer.contains(fb)
             return try inside || exact.intersects(geometry())
         }
 
