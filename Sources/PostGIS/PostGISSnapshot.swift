@@ -207,11 +207,7 @@ struct PostGISSnapshot: FeatureSnapshot {
     }
 
     func feature(layer: String, key: Int64) throws -> Feature? {
-        let table = try reader.table(layer)
-        if let cells = rows.byLayer[layer]?[key] { return try table.row(cells: cells).feature }
-        var b = Binds()
-        guard let row = try reader.run("SELECT \(table.select) FROM \(table.table) WHERE fid = \(b.add(key))", b).first else { return nil }
-        return try table.row(cells: row).feature
+        try features(layer: layer, keys: [key]).first
     }
 
     /// Not prepared: each filter is its own statement, and a connection would keep them all.

@@ -57,13 +57,6 @@ public protocol FeatureSnapshot {
     func keys(layer: String, after key: Int64, limit: Int) throws -> [Int64]
 }
 
-extension FeatureSnapshot {
-    /// One by one: for a store that reads a row by key about as cheaply as in a batch.
-    public func features(layer: String, keys: [Int64]) throws -> [Feature] {
-        try keys.compactMap { try feature(layer: layer, key: $0) }
-    }
-}
-
 /// A connection of its own for one thread's hot path (a lookup worker): snapshots from it
 /// skip the pool's checkout and schema check, which cost more than the lookup's queries.
 public protocol FeatureReader: AnyObject {
