@@ -144,6 +144,19 @@ import TestSupport
             #expect(fromMemory.numberMatched == inBox.count - 5 && fromMemory.features.map(\.id) == Array(inBox.dropFirst(5).prefix(3)))
             layerBoxes.build(Self.layer)
         }
+        if backend == .geoPackage {
+            // The boxes kept are the new version's, without the deleted five; the old version's are gone.
+            let before = try #require(try store.dataVersions()[Self.layer]) - 1
+            let after = before + 1
+            var rebuilt = layerBoxes.index(layer: Self.layer, version: after)
+            for _ in 0..<100 where rebuilt == nil {
+                layerBoxes.build(Self.layer)  // returns at once while a background build runs
+                Thread.sleep(forTimeInterval: 0.05)
+                rebuilt = layerBoxes.index(layer: Self.layer, version: after)
+            }
+            #expect(rebuilt?.count == all.count - 5)
+            #expect(layerBoxes.index(layer: Self.layer, version: before) == nil)
+        }
         let plainAfter = try query.page(plain)
         #expect(plainAfter.numberMatched == all.count - 5 && plainAfter.features.map(\.id) == Array(all.map(\.id).filter { !gone.contains($0) }.prefix(4)))
     }

@@ -46,6 +46,22 @@ import TestSupport
         #expect(integrity == "ok")
     }
 
+    /// An R-tree entry with no row behind it (a file edited outside LandMap) is no match of a
+    /// box whose edge it crosses: the row is looked for, and its absence is not taken as inside.
+    @Test func anIndexEntryWithoutItsRowMeetsNoBox() throws {
+        let (store, _) = try StoreFixtures.store()
+        _ = try store.write(StoreFixtures.request(.append)) { w in for i in 0..<3 { try w.put(StoreFixtures.parcel(i)) } }
+        try store.pool.write { db in
+            try db.execute(sql: "INSERT INTO rtree_parcels_geom VALUES (99999, 106.7000, 106.7005, 10.7800, 10.7805)")
+        }
+        let rectangle = BoundingBox(minX: 106.6999, minY: 10.7799, maxX: 106.7001, maxY: 10.7801)
+        let keys = try store.reader().snapshot { snap in
+            (try snap.keys(layer: "parcels", intersecting: rectangle), try snap.keys(layer: "parcels", meeting: rectangle))
+        }
+        #expect(keys.0.contains(99999))
+        #expect(!keys.1.contains(99999) && keys.1.count == 1)
+    }
+
     @Test func aForeignSQLiteFileIsRefused() throws {
         let dir = try SharedData.temporaryDirectory("foreign")
         let path = dir.appendingPathComponent("other.sqlite").path
